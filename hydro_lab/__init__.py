@@ -1,0 +1,34 @@
+"""hydro_lab: Hydro's distributed dataflow programming model in Python and JupyterLab.
+
+Build a flow with :class:`FlowBuilder`: locations (processes, clusters, externals), live
+collections on them (Stream, KeyedStream, Singleton, Optional, KeyedSingleton) transformed by
+operators that check Hydro's rules as they are called, and explicit network sends.
+"""
+
+from hydro_lab.errors import HydroError, HydroRuntimeError, HydroTypeError
+from hydro_lab.flow import BuiltFlow, FlowBuilder
+from hydro_lab.ir.kinds import Bound, Order, Retries
+from hydro_lab.lang import (
+    Atomic,
+    Cluster,
+    External,
+    ExternalPort,
+    KeyedSingleton,
+    KeyedStream,
+    Optional,
+    Process,
+    Singleton,
+    Stream,
+    Tick,
+    nondet,
+)
+from hydro_lab.member_id import MemberId, MembershipEvent, self_id
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Atomic", "Bound", "BuiltFlow", "Cluster", "External", "ExternalPort", "FlowBuilder",
+    "HydroError", "HydroRuntimeError", "HydroTypeError", "KeyedSingleton", "KeyedStream",
+    "MemberId", "MembershipEvent", "Optional", "Order", "Process", "Retries", "Singleton",
+    "Stream", "Tick", "nondet", "self_id",
+]

@@ -1,0 +1,441 @@
+"""Location handles: Process, Cluster, External, Tick and Atomic, plus their sources.
+
+A location's name is its tag. Processes and clusters own live collections; an External is a client
+outside the flow that only talks through ports. ``loc.tick()`` makes a new, independent logical
+clock at a process or cluster (ticks do not nest). Cluster sizes are chosen at deploy time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, NamedTuple
+
+from hydro_lab.codecs import resolve_codec
+from hydro_lab.errors import HydroTypeError, rule_error
+from hydro_lab.ir import kinds as K
+from hydro_lab.ir import nodes as N
+from hydro_lab.ir.kinds import Bound, Kind, Order, Retries
+from hydro_lab.ir.locations import (
+    AtomicId,
+    ClusterId,
+    ExternalId,
+    LocationId,
+    TickId,
+)
+from hydro_lab.ir.program import PortInfo
+from hydro_lab.lang import cycles, quote
+from hydro_lab.lang.collection import LiveCollection, wrap
+from hydro_lab.lang.context import BuildContext, current_op, current_site, operator
+from hydro_lab.lang.nondet import NonDet, require_nondet
+
+
+class _Handle:
+    """What every location handle has: the flow it belongs to and its id."""
+
+    _id: LocationId
+
+    def __init__(self, ctx: BuildContext, loc_id: LocationId):
+        self._ctx = ctx
+        self._id = loc_id
+        ctx.register(loc_id, self)
+
+    @property
+    def id(self) -> LocationId:
+        return self._id
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Handle) and other._id == self._id
+
+    def __hash__(self) -> int:
+        return hash(self._id)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._id.describe()!r})"
+
+    def _source(self, cls: type[N.Node], kind: K.CollectionKind, *, detail: str = "",
+                location: LocationId | None = None, op: str | None = None,
+                **fields: Any) -> LiveCollection:
+        meta = N.Meta(location=location or self._id, kind=kind, op=op or current_op(),
+                      source=current_site(), detail=detail)
+        return wrap(self._ctx, self._ctx.graph.add(cls, meta, **fields))
+
+    def _check_nondet(self, token: Any) -> N.NonDetInfo:
+        return require_nondet(token)
+
+
+class Location(_Handle):
+    """A process or a cluster: somewhere live collections live and a program runs."""
+
+    @property
+    def name(self) -> str:
+        return self._id.name
+
+    @operator()
+    def tick(self) -> Tick:
+        """A new logical clock at this location; each call gives a distinct, independent tick."""
+        tick_id = self._ctx.graph.add_location(TickId(self._ctx.graph.new_key(), self._id))
+        return Tick(self._ctx, tick_id)
+
+    @operator()
+    def source_iter(self, iterable: Any) -> LiveCollection:
+        """A fixed collection: a Bounded, TotalOrder Stream of its elements.
+
+        ``iterable`` must be re-iterable (a list, tuple, range, ...) or a function that returns an
+        iterable when the flow starts; a one-shot iterator or generator would be empty the second
+        time the flow is deployed.
+        """
+        if callable(iterable) and not hasattr(iterable, "__iter__"):
+            closure = quote.capture(iterable, op="source_iter", role="the function", arity=0,
+                                    example="source_iter(lambda: range(10))")
+            return self._source(N.SourceIter, K.stream(Bound.BOUNDED), iterable=closure,
+                                detail=closure.label)
+        try:
+            iterator = iter(iterable)
+        except TypeError:
+            raise rule_error(
+                "source_iter", f"expects an iterable, got {type(iterable).__name__} "
+                f"{iterable!r:.40}", "pass a list, tuple, range or another re-iterable "
+                "collection, or a function returning one",
+            ) from None
+        if iterator is iterable:
+            raise rule_error(
+                "source_iter", f"got a one-shot {type(iterable).__name__}, which would be empty "
+                "the next time the flow runs", "pass list(...) of it, or a function that creates "
+                "it: source_iter(lambda: my_generator())",
+            )
+        return self._source(N.SourceIter, K.stream(Bound.BOUNDED), iterable=iterable,
+                            detail=quote.shorten(repr(iterable), 32))
+
+    @operator()
+    def singleton(self, value: Any) -> LiveCollection:
+        """A constant: a Bounded Singleton holding ``value``."""
+        return self._source(N.SourceSingleton, K.singleton(Bound.BOUNDED), value=value,
+                            detail=quote.shorten(repr(value), 32))
+
+    @operator()
+    def spin(self) -> LiveCollection:
+        """A self-driving loop: an Unbounded Stream with one ``None`` per tick, forever."""
+        return self._source(N.Spin, K.stream(Bound.UNBOUNDED))
+
+    @operator()
+    def source_interval(self, seconds: float, nondet: NonDet | None = None) -> LiveCollection:
+        """A ``None`` every ``seconds`` seconds. Needs ``nondet``: timer firings are real time."""
+        seconds = _positive_seconds(seconds)
+        info = self._check_nondet(nondet)
+        return self._source(N.SourceInterval, K.stream(Bound.UNBOUNDED), seconds=seconds,
+                            nondet_info=info, detail=f"{seconds:g}s")
+
+    @operator()
+    def source_cluster_members(self, cluster: Cluster) -> LiveCollection:
+        """Membership of ``cluster`` as a KeyedStream ``MemberId -> MembershipEvent``."""
+        if not isinstance(cluster, Cluster) or cluster._ctx is not self._ctx:
+            raise rule_error("source_cluster_members", f"expects a Cluster of this flow, got "
+                             f"{cluster!r:.40}", "pass a cluster made by flow.cluster(name)")
+        return self._source(
+            N.ClusterMembers,
+            K.keyed_stream(Bound.UNBOUNDED, key_cluster=cluster.name), cluster=cluster._id,
+            detail=cluster.name,
+        )
+
+    @operator()
+    def source_external(self, external: External, codec: Any = "pickle", *,
+                        order: Order = Order.TOTAL_ORDER,
+                        retries: Retries = Retries.EXACTLY_ONCE) -> tuple[ExternalPort, Any]:
+        """An input port: ``(port, Stream)``. A client connects with ``d.connect(port)`` and its
+        ``send(x)`` calls arrive here in order (or with the ``order``/``retries`` declared)."""
+        ext = _check_external(self, external)
+        codec = resolve_codec(codec, op="source_external")
+        key = self._ctx.graph.new_key()
+        stream = self._source(
+            N.ExternalInput, K.stream(Bound.UNBOUNDED, _enum(Order, order, "order"),
+                                      _enum(Retries, retries, "retries")),
+            port=key, external=ext, codec=codec, mode="single", detail=f"port {key}",
+        )
+        port = ExternalPort(self._ctx, PortInfo(
+            key=key, external=ext, location=self._id, direction="in", codec=codec,
+            input_node=stream.node_id, created_at=current_site()))
+        return port, stream
+
+    @operator()
+    def bidi_external(self, external: External, codec: Any = "pickle") -> BidiExternal:
+        """A many-client port in both directions (Hydro's ``bidi_external_many``).
+
+        Returns ``(port, messages, events, replies)``: ``messages`` is a KeyedStream
+        ``client_id -> message`` (each client's messages in order), ``events`` a KeyedStream
+        ``client_id -> MembershipEvent`` (connect / disconnect), and ``replies`` a handle to
+        complete with a KeyedStream ``client_id -> reply``. Every ``d.connect(port)`` is a new
+        client.
+        """
+        ext = _check_external(self, external)
+        codec = resolve_codec(codec, op="bidi_external")
+        key = self._ctx.graph.new_key()
+        messages = self._source(
+            N.ExternalInput, K.keyed_stream(Bound.UNBOUNDED), port=key, external=ext,
+            codec=codec, mode="many", detail=f"port {key}",
+        )
+        events = self._source(
+            N.ExternalInput, K.keyed_stream(Bound.UNBOUNDED), port=key, external=ext,
+            codec=codec, mode="events", detail=f"port {key} events",
+        )
+        info = PortInfo(key=key, external=ext, location=self._id, direction="bidi",
+                        codec=codec, input_node=messages.node_id, events_node=events.node_id,
+                        many_clients=True, created_at=current_site())
+        port = ExternalPort(self._ctx, info)
+        return BidiExternal(port, messages, events, ExternalReplies(self._ctx, port))
+
+    @operator()
+    def forward_ref(self, kind: Any = "Stream", *, bound: Bound = Bound.UNBOUNDED,
+                    order: Order = Order.TOTAL_ORDER,
+                    retries: Retries = Retries.EXACTLY_ONCE) -> tuple[Any, LiveCollection]:
+        """``(handle, collection)``: use the collection now, ``handle.complete(c)`` it later.
+
+        The completion must not depend on the reference synchronously (in the same tick): a
+        cycle needs a network hop or a tick delay. Declare the kind and guarantees the completing
+        collection will have; it may be stronger, not weaker.
+        """
+        return cycles.forward_ref(self, kind, bound=bound, order=order, retries=retries)
+
+
+class Process(Location):
+    """One instance running one program."""
+
+
+class Cluster(Location):
+    """N members running the same program; N is chosen at deploy or simulation time."""
+
+    @operator()
+    def self_id(self) -> LiveCollection:
+        """The running member's own MemberId, as a Bounded Singleton (Hydro's CLUSTER_SELF_ID)."""
+        return self._source(N.SelfId, K.singleton(Bound.BOUNDED, elem_cluster=self.name),
+                            cluster=self._id)
+
+    @operator()
+    def members(self) -> LiveCollection:
+        """Membership events of this cluster, seen from its own members."""
+        return self.source_cluster_members(self)
+
+
+class External(_Handle):
+    """A client outside the flow (the notebook, a test, a script); it talks through ports."""
+
+    @property
+    def name(self) -> str:
+        return self._id.name
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr in _LOCATION_METHODS:
+            raise HydroTypeError(
+                f"{attr}: External {self._id.name!r} has no live collections of its own; it is a "
+                "client outside the flow.\n  Fix: create ports on a process or cluster: "
+                f"loc.source_external({self._id.name}) for input, "
+                f"stream.send_external({self._id.name}) for output.",
+                op=attr,
+            )
+        raise AttributeError(attr)
+
+
+_LOCATION_METHODS = {
+    "tick", "source_iter", "singleton", "spin", "source_interval", "forward_ref",
+    "source_external", "bidi_external", "self_id", "members", "source_cluster_members",
+}
+
+
+class Tick(_Handle):
+    """A logical clock at a process or cluster. Collections inside it are Bounded per tick."""
+
+    _id: TickId
+
+    @property
+    def outer(self) -> Location:
+        """The process or cluster this tick runs at."""
+        return self._ctx.handle(self._id.outer)
+
+    @property
+    def name(self) -> str:
+        return self._id.name
+
+    def tick(self) -> Tick:
+        raise rule_error("tick", f"ticks do not nest ({self._id.describe()})",
+                         "create ticks on the process or cluster: tick.outer.tick()")
+
+    @operator()
+    def spin_batch(self, n: int) -> LiveCollection:
+        """``n`` unit elements (``None``) every tick: a self-driving batch loop."""
+        if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
+            raise rule_error("spin_batch", f"n must be a positive int, got {n!r}",
+                             "spin_batch(1024)")
+        spin = self._source(N.Spin, K.stream(Bound.UNBOUNDED), location=self._id.outer,
+                            op="spin")
+        units = spin._new(N.FlatMap, K.stream(Bound.UNBOUNDED), detail=f"{n} units",
+                          input=spin.node_id, f=quote.builtin(_Repeat(n), f"{n} units"),
+                          op="flat_map")
+        info = N.NonDetInfo("spin produces one value per tick, so every batch holds exactly "
+                            f"{n} units", current_site())
+        return units._new(N.Batch, K.stream(Bound.BOUNDED), location=self._id,
+                          input=units.node_id, nondet_info=info, detail=f"{n} per tick")
+
+    @operator()
+    def singleton(self, value: Any) -> LiveCollection:
+        """The constant ``value`` in every tick."""
+        return self._source(N.SourceSingleton, K.singleton(Bound.BOUNDED), value=value,
+                            detail=quote.shorten(repr(value), 32))
+
+    @operator()
+    def none(self) -> LiveCollection:
+        """An Optional that is empty in every tick."""
+        return self._source(N.SourceNone, K.optional(Bound.BOUNDED))
+
+    @operator()
+    def optional_first_tick(self, value: Any) -> LiveCollection:
+        """An Optional holding ``value`` in the first tick only."""
+        return self._source(N.SourceSingleton, K.optional(Bound.BOUNDED), value=value,
+                            first_tick_only=True, detail=quote.shorten(repr(value), 32))
+
+    @operator()
+    def cycle(self, kind: Any = "Stream", *, order: Order = Order.TOTAL_ORDER,
+              retries: Retries = Retries.EXACTLY_ONCE) -> tuple[Any, LiveCollection]:
+        """``(handle, prev)``: ``prev`` in tick t is what ``handle.complete_next_tick(c)`` got in
+        tick t-1 (empty in tick 0)."""
+        return cycles.tick_cycle(self, kind, order=order, retries=retries, initial=None)
+
+    @operator()
+    def cycle_with_initial(self, initial: Any) -> tuple[Any, LiveCollection]:
+        """Like :meth:`cycle`, but tick 0 sees ``initial`` (a collection in this tick, or a plain
+        value, which becomes ``tick.singleton(value)``)."""
+        if not isinstance(initial, LiveCollection):
+            initial = self.singleton(initial)
+        return cycles.tick_cycle(self, initial.KIND, order=initial.order,
+                                 retries=initial.retries, initial=initial)
+
+    @operator()
+    def forward_ref(self, kind: Any = "Stream", *, order: Order = Order.TOTAL_ORDER,
+                    retries: Retries = Retries.EXACTLY_ONCE) -> tuple[Any, LiveCollection]:
+        """A same-tick forward reference; a cycle through it needs a ``defer_tick()``."""
+        return cycles.forward_ref(self, kind, bound=Bound.BOUNDED, order=order, retries=retries)
+
+
+class Atomic(_Handle):
+    """An atomic region tied to a tick: outputs leave it only after their tick finished."""
+
+    _id: AtomicId
+
+    @property
+    def tick(self) -> Tick:
+        return self._ctx.handle(self._id.tick_id)
+
+    @property
+    def outer(self) -> Location:
+        return self._ctx.handle(self._id.root)
+
+    @property
+    def name(self) -> str:
+        return self._id.name
+
+
+class ExternalPort:
+    """A port an external client connects to with ``d.connect(port)``."""
+
+    def __init__(self, ctx: BuildContext, info: PortInfo):
+        self._ctx = ctx
+        self.key = info.key
+        ctx.graph.ports[info.key] = info
+
+    @property
+    def info(self) -> PortInfo:
+        return self._ctx.graph.ports[self.key]
+
+    @property
+    def direction(self) -> str:
+        return self.info.direction
+
+    @property
+    def codec(self) -> Any:
+        return self.info.codec
+
+    def __repr__(self) -> str:
+        i = self.info
+        return (f"<ExternalPort {i.key} ({i.direction}) {i.external.name} <-> "
+                f"{i.location.describe()}>")
+
+
+class ExternalReplies:
+    """Completes the output side of a :meth:`Location.bidi_external` port."""
+
+    def __init__(self, ctx: BuildContext, port: ExternalPort):
+        self._ctx = ctx
+        self._port = port
+
+    @operator()
+    def complete(self, replies: LiveCollection) -> None:
+        """Send ``replies`` (a KeyedStream ``client_id -> reply``) to each client."""
+        info = self._port.info
+        if info.output_node is not None:
+            raise rule_error("complete", "the replies of this port were already completed",
+                             "complete each bidi_external port's replies exactly once")
+        if not isinstance(replies, LiveCollection) or replies.KIND is not Kind.KEYED_STREAM:
+            raise rule_error("complete", f"replies must be a KeyedStream client_id -> reply, got "
+                             f"{type(replies).__name__}",
+                             "key each reply by the client id it answers, then .into_keyed()")
+        if replies._loc != info.location:
+            raise rule_error("complete", f"replies live at {replies._loc.describe()}, but the "
+                             f"port is at {info.location.describe()}",
+                             "send the replies to the port's location first")
+        node = replies._root(N.SendExternal, input=replies.node_id, port=info.key,
+                             external=info.external, codec=info.codec, keyed=True)
+        self._ctx.graph.ports[info.key] = replace(info, output_node=node.id)
+
+
+class BidiExternal(NamedTuple):
+    port: ExternalPort
+    messages: Any
+    events: Any
+    replies: ExternalReplies
+
+
+class _Repeat:
+    """``n`` unit values (the flat_map behind ``spin_batch``); a class so it pickles by value."""
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def __call__(self, _: Any) -> list[None]:
+        return [None] * self.n
+
+    def __repr__(self) -> str:
+        return f"repeat({self.n})"
+
+
+def _positive_seconds(seconds: Any) -> float:
+    op = current_op()
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
+        raise rule_error(op, f"the interval must be a positive number of seconds, got "
+                         f"{seconds!r}", f"{op}(1.0, ...) for one second")
+    return float(seconds)
+
+
+def _enum(enum_cls: type, value: Any, name: str) -> Any:
+    if isinstance(value, enum_cls):
+        return value
+    raise rule_error(current_op(), f"{name}= must be a {enum_cls.__name__}, got {value!r}",
+                     f"use one of {', '.join(f'{enum_cls.__name__}.{m.name}' for m in enum_cls)}")
+
+
+def _check_external(loc: Location, external: Any) -> ExternalId:
+    op = current_op()
+    if isinstance(loc._id, ClusterId):
+        raise rule_error(op, f"external ports attach to a process, but {loc._id.describe()} is a "
+                         "cluster", "open the port on a process and forward to the cluster "
+                         "with .broadcast(...), .demux(...) or .round_robin(...)")
+    if not isinstance(external, External):
+        raise rule_error(op, f"expects an External, got {type(external).__name__} "
+                         f"{external!r:.40}", 'create one with flow.external("client")')
+    if external._ctx is not loc._ctx:
+        raise rule_error(op, "the External belongs to a different FlowBuilder",
+                         "create it from the same flow")
+    return external._id
+
+
+__all__ = [
+    "Atomic", "BidiExternal", "Cluster", "External", "ExternalPort", "ExternalReplies",
+    "Location", "Process", "Tick",
+]

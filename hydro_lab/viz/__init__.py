@@ -1,0 +1,5 @@
+"""Static graph rendering: IR → a neutral model → DOT / Mermaid / JSON / SVG."""
+
+from hydro_lab.viz.graph import MIME_TYPE, Graph, graph_of_program
+
+__all__ = ["MIME_TYPE", "Graph", "graph_of_program"]

@@ -1,0 +1,123 @@
+"""GraphModel → DOT, built with the ``graphviz`` package (which needs no ``dot`` binary).
+
+Every user string (labels, tooltips, location names) goes through ``graphviz.escape`` so quotes,
+backslashes and angle brackets in closures are shown literally. SVG needs a ``dot`` binary.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+from hydro_lab.viz import style
+from hydro_lab.viz.model import GraphModel, VizEdge
+
+
+def _graphviz():
+    import graphviz
+
+    return graphviz
+
+
+def edge_attrs(edge: VizEdge) -> dict[str, str]:
+    attrs: dict[str, str] = {}
+    if edge.cycle:
+        attrs.update(style="dotted", color=style.CYCLE_COLOR, constraint="false",
+                     arrowhead="vee")
+        return attrs
+    color = style.NO_ORDER_COLOR if edge.order == "NoOrder" else style.ORDERED_COLOR
+    attrs["color"] = color
+    if edge.bound == "Unbounded":
+        attrs["penwidth"] = "2.2"
+    if edge.network:
+        attrs["style"] = "dashed"
+    if edge.kind in style.ARROWHEAD:
+        attrs["arrowhead"] = style.ARROWHEAD[edge.kind]
+    return attrs
+
+
+def to_dot(model: GraphModel, *, legend: bool = True) -> str:
+    gv = _graphviz()
+    esc = gv.escape
+    g = gv.Digraph(
+        name=esc(model.title),
+        graph_attr={"rankdir": "TB", "fontname": "Helvetica", "fontsize": "11",
+                    "compound": "true", "newrank": "true", "label": esc(model.title),
+                    "labelloc": "t"},
+        node_attr={"shape": "box", "style": "rounded,filled", "fontname": "Helvetica",
+                   "fontsize": "10"},
+        edge_attr={"fontname": "Helvetica", "fontsize": "9"},
+    )
+
+    def add_box(parent, box) -> None:
+        with parent.subgraph(name=f"cluster_{box.key}") as sg:
+            box_style = style.BOX_STYLE.get(box.kind, {})
+            sg.attr(label=esc(box.label), fontname="Helvetica", fontsize="11", **box_style)
+            for node in model.nodes_in(box.key):
+                attrs = {"fillcolor": style.NODE_FILL.get(node.type, "#ffffff"),
+                         "tooltip": esc(_tooltip(node)), "class": node.type}
+                if node.type in style.NODE_BORDER:
+                    attrs["color"] = style.NODE_BORDER[node.type]
+                    attrs["penwidth"] = "1.6"
+                if node.type == "port":
+                    attrs["shape"] = "cds"
+                    attrs["style"] = "filled"
+                sg.node(node.key, esc(node.label), **attrs)
+            for child in model.children(box.key):
+                add_box(sg, child)
+
+    for box in model.children(None):
+        add_box(g, box)
+    for edge in model.edges:
+        attrs = edge_attrs(edge)
+        tooltip = edge.describe
+        if edge.network:
+            tooltip = f"network: {tooltip}"
+        if tooltip:
+            attrs["tooltip"] = esc(tooltip)
+        if edge.label:
+            attrs["label"] = esc(edge.label)
+        g.edge(edge.src, edge.dst, **attrs)
+    if legend:
+        _add_legend(g)
+    return g.source
+
+
+def _tooltip(node) -> str:
+    parts = [node.long_label]
+    if node.kind:
+        parts.append(f"→ {node.kind}")
+    if node.nondet:
+        parts.append(f'nondet("{node.nondet}")')
+    if node.source:
+        parts.append(node.source)
+    return "\n".join(parts)
+
+
+def _add_legend(g) -> None:
+    """Two small HTML tables: node colors, and what edge styles mean."""
+    types = [t for t in style.NODE_FILL if t != "port"]
+    cells = "".join(f'<TD BGCOLOR="{style.NODE_FILL[t]}">{t}</TD>' for t in types)
+    node_table = (f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="2" CELLPADDING="3">'
+                  f'<TR>{cells}</TR></TABLE>>')
+    rows = "".join(
+        f'<TR><TD ALIGN="LEFT"><FONT COLOR="{color}">{glyph}</FONT></TD>'
+        f'<TD ALIGN="LEFT">{text}</TD></TR>'
+        for glyph, color, text in style.LEGEND_EDGES
+    )
+    edge_table = f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0">{rows}</TABLE>>'
+    with g.subgraph(name="cluster_legend") as lg:
+        lg.attr(label="legend", fontname="Helvetica", fontsize="9", style="rounded",
+                color="#cccccc")
+        lg.node("legend_nodes", node_table, shape="plaintext", style="", fontsize="8")
+        lg.node("legend_edges", edge_table, shape="plaintext", style="", fontsize="8")
+        lg.edge("legend_nodes", "legend_edges", style="invis")
+
+
+def dot_available() -> bool:
+    return shutil.which("dot") is not None
+
+
+def to_svg(dot_source: str) -> str:
+    """Render DOT to SVG with the ``dot`` binary (raises if it is missing)."""
+    gv = _graphviz()
+    return gv.Source(dot_source).pipe(format="svg").decode("utf-8")

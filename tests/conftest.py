@@ -1,0 +1,63 @@
+"""Shared fixtures: a small 'world' of locations and collections, and golden-file snapshots."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from hydro_lab import FlowBuilder, nondet
+
+UPDATE = os.environ.get("HYDRO_UPDATE_SNAPSHOTS") == "1"
+
+
+def assert_snapshot(text: str, path: Path) -> None:
+    """Compare ``text`` with the golden file; HYDRO_UPDATE_SNAPSHOTS=1 rewrites it."""
+    if UPDATE or not path.exists():
+        if not UPDATE:
+            pytest.fail(f"golden file {path} is missing; run with HYDRO_UPDATE_SNAPSHOTS=1 to "
+                        "create it, then review it")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        return
+    expected = path.read_text()
+    if text != expected:
+        import difflib
+
+        diff = "".join(difflib.unified_diff(expected.splitlines(True), text.splitlines(True),
+                                            "golden", "actual"))
+        pytest.fail(f"{path.name} differs from the golden file (HYDRO_UPDATE_SNAPSHOTS=1 to "
+                    f"accept):\n{diff[:6000]}")
+
+
+@pytest.fixture
+def world():
+    """Locations and a collection of every kind and guarantee, all in one flow."""
+    flow = FlowBuilder("world")
+    p, q = flow.process("p"), flow.process("q")
+    c, d = flow.cluster("c"), flow.cluster("d")
+    ext = flow.external("client")
+    tp, tc = p.tick(), c.tick()
+    nd = nondet("test")
+    w = SimpleNamespace(flow=flow, p=p, q=q, c=c, d=d, ext=ext, tp=tp, tc=tc, nd=nd)
+    w.s_b = p.source_iter([1, 2, 3])                 # Stream Bounded TotalOrder ExactlyOnce
+    w.s_u = p.spin().map(lambda _: 1)                # Stream Unbounded TotalOrder ExactlyOnce
+    w.s_no = w.s_u.weaken_ordering()                 # NoOrder
+    w.s_alo = w.s_u.weaken_retries()                 # AtLeastOnce
+    w.pairs_b = p.source_iter([("a", 1), ("b", 2)])  # Stream of pairs, Bounded
+    w.pairs_u = w.s_u.map(lambda x: ("k", x))        # Stream of pairs, Unbounded
+    w.t_s = w.s_u.batch(tp, nd)                      # Stream in tick tp
+    w.t_pairs = w.pairs_u.batch(tp, nd)
+    w.ks_u = w.pairs_u.into_keyed()                  # KeyedStream Unbounded
+    w.ks_t = w.t_pairs.into_keyed()                  # KeyedStream in tick
+    w.sing_b = p.singleton(5)                        # Singleton Bounded top level
+    w.sing_u = w.s_u.fold(lambda: 0, lambda a, x: a + x)   # Singleton Unbounded
+    w.t_sing = tp.singleton(7)                       # Singleton in tick
+    w.t_opt = w.t_s.max()                            # Optional in tick
+    w.opt_u = w.s_u.max()                            # Optional Unbounded
+    w.ksing_u = w.ks_u.fold(lambda: 0, lambda a, v: a + v)  # KeyedSingleton Unbounded
+    w.ksing_t = w.ks_t.fold(lambda: 0, lambda a, v: a + v)  # KeyedSingleton in tick
+    w.c_s = c.spin().map(lambda _: 1)                # Stream at the cluster
+    return w
