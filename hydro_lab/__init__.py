@@ -8,6 +8,7 @@ operators that check Hydro's rules as they are called, and explicit network send
 from hydro_lab.errors import HydroError, HydroRuntimeError, HydroTypeError
 from hydro_lab.flow import BuiltFlow, FlowBuilder
 from hydro_lab.ir.kinds import Bound, Order, Retries
+from hydro_lab.ir.source_info import register_cell_resolver
 from hydro_lab.lang import (
     Atomic,
     Cluster,
@@ -23,6 +24,9 @@ from hydro_lab.lang import (
     nondet,
 )
 from hydro_lab.member_id import MemberId, MembershipEvent, self_id
+from hydro_lab.notebook.cells import ipython_cell_label
+
+register_cell_resolver(ipython_cell_label)
 
 __version__ = "0.1.0"
 

@@ -7,8 +7,13 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import settings
 
 from hydro_lab import FlowBuilder, nondet
+
+# Deterministic property tests: the same examples on every run and machine.
+settings.register_profile("hydro_lab", derandomize=True, deadline=None, print_blob=True)
+settings.load_profile("hydro_lab")
 
 UPDATE = os.environ.get("HYDRO_UPDATE_SNAPSHOTS") == "1"
 

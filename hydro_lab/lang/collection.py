@@ -253,11 +253,13 @@ class LiveCollection:
                 alt.append('.assume_ordering(nondet("why"))')
             if "idempotent" in needs:
                 alt.append(".unique()")
+            example = ('commutative="addition commutes"' if "commutative" in needs
+                       else 'idempotent="max ignores duplicates"')
             raise rule_error(
                 op, f"the input is {guarantee} ({self._here()}), so {what} must be declared "
                 f"{' and '.join(needs)}",
-                f'say why {what} does not care: {op}(..., {args}) (e.g. commutative="addition '
-                f'commutes"), or first strengthen the input with {" / ".join(alt)}',
+                f"say why {what} does not care: {op}(..., {args}) (e.g. {example}), or first "
+                f"strengthen the input with {' / '.join(alt)}",
                 why="; ".join(why),
             )
         return commutative, idempotent

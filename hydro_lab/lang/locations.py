@@ -254,7 +254,9 @@ class Tick(_Handle):
     def name(self) -> str:
         return self._id.name
 
+    @operator()
     def tick(self) -> Tick:
+        """Ticks do not nest: create ticks on ``tick.outer``."""
         raise rule_error("tick", f"ticks do not nest ({self._id.describe()})",
                          "create ticks on the process or cluster: tick.outer.tick()")
 
