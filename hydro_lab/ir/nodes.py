@@ -177,7 +177,9 @@ class CycleSource(Node):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Map(Node):
+class ElementWise(Node):
+    """Base of the one-closure, one-input transforms."""
+
     input: int
     f: Closure
     on: str = "element"
@@ -185,36 +187,30 @@ class Map(Node):
 
 
 @dataclass(frozen=True, kw_only=True)
-class FlatMap(Node):
-    input: int
-    f: Closure
+class Map(ElementWise):
+    """``f(x)`` for each element."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class FlatMap(ElementWise):
+    """The items of ``f(x)``; ``ordered`` says whether their order is deterministic."""
+
     ordered: bool = True
-    on: str = "element"
-    INPUTS: ClassVar[tuple[str, ...]] = ("input",)
 
 
 @dataclass(frozen=True, kw_only=True)
-class Filter(Node):
-    input: int
-    f: Closure
-    on: str = "element"
-    INPUTS: ClassVar[tuple[str, ...]] = ("input",)
+class Filter(ElementWise):
+    """The elements for which ``f(x)`` is true."""
 
 
 @dataclass(frozen=True, kw_only=True)
-class FilterMap(Node):
-    input: int
-    f: Closure
-    on: str = "element"
-    INPUTS: ClassVar[tuple[str, ...]] = ("input",)
+class FilterMap(ElementWise):
+    """``f(x)`` for each element, dropping ``None`` results."""
 
 
 @dataclass(frozen=True, kw_only=True)
-class Inspect(Node):
-    input: int
-    f: Closure
-    on: str = "element"
-    INPUTS: ClassVar[tuple[str, ...]] = ("input",)
+class Inspect(ElementWise):
+    """Calls ``f(x)`` for its side effect; elements pass through."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -351,58 +347,47 @@ class AntiJoin(Node):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Fold(Node):
+class Aggregation(Node):
+    """Base of the aggregations: ``f`` combines, with the user's algebra reasons."""
+
     input: int
+    f: Closure
+    commutative: str | None = None
+    idempotent: str | None = None
+    INPUTS: ClassVar[tuple[str, ...]] = ("input",)
+    NODE_TYPE: ClassVar[str] = "aggregation"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Fold(Aggregation):
+    """``acc = init()``, then ``acc = f(acc, x)``: a singleton."""
+
     init: Closure
-    f: Closure
-    commutative: str | None = None
-    idempotent: str | None = None
-    INPUTS: ClassVar[tuple[str, ...]] = ("input",)
-    NODE_TYPE: ClassVar[str] = "aggregation"
 
 
 @dataclass(frozen=True, kw_only=True)
-class Reduce(Node):
-    input: int
-    f: Closure
-    commutative: str | None = None
-    idempotent: str | None = None
-    INPUTS: ClassVar[tuple[str, ...]] = ("input",)
-    NODE_TYPE: ClassVar[str] = "aggregation"
+class Reduce(Aggregation):
+    """``acc = first``, then ``acc = f(acc, x)``: an optional."""
 
 
 @dataclass(frozen=True, kw_only=True)
-class FoldKeyed(Node):
-    input: int
+class FoldKeyed(Aggregation):
+    """A fold per key: a keyed singleton."""
+
     init: Closure
-    f: Closure
-    commutative: str | None = None
-    idempotent: str | None = None
-    INPUTS: ClassVar[tuple[str, ...]] = ("input",)
-    NODE_TYPE: ClassVar[str] = "aggregation"
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReduceKeyed(Node):
-    input: int
-    f: Closure
-    commutative: str | None = None
-    idempotent: str | None = None
-    INPUTS: ClassVar[tuple[str, ...]] = ("input",)
-    NODE_TYPE: ClassVar[str] = "aggregation"
+class ReduceKeyed(Aggregation):
+    """A reduce per key: a keyed singleton."""
 
 
 @dataclass(frozen=True, kw_only=True)
-class ReduceKeyedWatermark(Node):
+class ReduceKeyedWatermark(Aggregation):
     """Per-key reduce that drops keys below the watermark (garbage collection)."""
 
-    input: int
     watermark: int
-    f: Closure
-    commutative: str | None = None
-    idempotent: str | None = None
     INPUTS: ClassVar[tuple[str, ...]] = ("input", "watermark")
-    NODE_TYPE: ClassVar[str] = "aggregation"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -4,18 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hydro_lab import FlowBuilder
-from hydro_lab.examples.estimate_pi import estimate_pi, print_estimates
 from tests.conftest import assert_snapshot
+from tests.flows import pi_flow as build_pi
 
 SNAP = Path(__file__).parent / "snapshots"
-
-
-def build_pi():
-    flow = FlowBuilder("estimate_pi")
-    leader, workers = flow.process("leader"), flow.cluster("workers")
-    print_estimates(estimate_pi(leader, workers))
-    return flow
 
 
 def test_estimate_pi_text_golden():

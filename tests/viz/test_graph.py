@@ -9,42 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from hydro_lab import FlowBuilder, HydroError, nondet
-from hydro_lab.examples.echo import echo_capitalize
-from hydro_lab.examples.estimate_pi import estimate_pi, print_estimates
-from hydro_lab.examples.two_pc import two_phase_commit
+from hydro_lab import FlowBuilder, HydroError
 from hydro_lab.viz import MIME_TYPE
 from hydro_lab.viz.mermaid import escape as mermaid_escape
 from tests.conftest import assert_snapshot
+from tests.flows import echo_flow, pi_flow, two_pc_flow
 
 SNAP = Path(__file__).parent / "snapshots"
 HAS_DOT = shutil.which("dot") is not None
-
-
-def pi_flow():
-    flow = FlowBuilder("estimate_pi")
-    leader, workers = flow.process("leader"), flow.cluster("workers")
-    print_estimates(estimate_pi(leader, workers))
-    return flow
-
-
-def echo_flow():
-    flow = FlowBuilder("echo")
-    echo_capitalize(flow.process("server"), flow.external("client"))
-    return flow
-
-
-def two_pc_flow():
-    flow = FlowBuilder("two_pc")
-    coordinator = flow.process("coordinator")
-    participants = flow.cluster("participants")
-    client = flow.external("client")
-    _port, txs = coordinator.source_external(client)
-    decisions, acks = two_phase_commit(coordinator, participants, txs, 3,
-                                       vote=lambda member, tx: True)
-    decisions.send_external(client)
-    acks.assume_ordering(nondet("acks are only counted")).for_each(print)
-    return flow
 
 
 FLOWS = {"estimate_pi": pi_flow, "echo": echo_flow, "two_pc": two_pc_flow}
