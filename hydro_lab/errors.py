@@ -33,6 +33,11 @@ class HydroRuntimeError(HydroError, RuntimeError):
     """A running flow failed; raised in the caller (driver, notebook) with the user's line."""
 
 
+class HydroDeployError(HydroError, ValueError):
+    """A deployment was asked for something it cannot do (a missing cluster size, an unknown
+    backend, a port connected twice); the message says what to pass instead."""
+
+
 def rule_error(
     op: str,
     problem: str,

@@ -1,23 +1,29 @@
 """``FlowBuilder`` and the stage objects a flow passes through.
 
-Stage 1 is ordinary Python calling the builder (``hydro_lab.lang``), which records IR. ``finalize``
-(also what ``compile`` does for now) links the cycles, checks well-formedness and inserts tees,
-giving a :class:`BuiltFlow` that can be printed and drawn.
+Stage 1 is ordinary Python calling the builder (``hydro_lab.lang``), which records IR.
+``finalize`` links the cycles, checks well-formedness and inserts tees: a :class:`BuiltFlow`.
+``compile`` lowers it to one DFIR graph per location, partitions each into subgraphs and strata
+and generates their code: a :class:`CompiledFlow`, which ``deploy`` runs.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from hydro_lab.errors import rule_error
+from hydro_lab.deploy.local import LocalDeployment
+from hydro_lab.dfir.codegen import CompiledProgram, generate
+from hydro_lab.dfir.graph import surface_syntax
+from hydro_lab.dfir.scheduling import partition
+from hydro_lab.errors import HydroDeployError, rule_error
 from hydro_lab.ir.check import check_program
-from hydro_lab.ir.locations import ClusterId, ExternalId, ProcessId
+from hydro_lab.ir.locations import ClusterId, ExternalId, LocationId, ProcessId
 from hydro_lab.ir.passes import insert_tees
 from hydro_lab.ir.printer import format_program
 from hydro_lab.ir.program import Program
 from hydro_lab.lang.context import BuildContext, operator
 from hydro_lab.lang.locations import Cluster, External, Process
-from hydro_lab.viz import Graph, graph_of_program
+from hydro_lab.lower import LoweredFlow, lower_program
+from hydro_lab.viz import Graph, graph_of_dfir, graph_of_program
 
 _NAME_HINT = "names are identifiers such as 'leader' or 'workers'"
 
@@ -85,12 +91,24 @@ class FlowBuilder:
         problems = check_program(program, strict=strict)
         return BuiltFlow(insert_tees(program), problems)
 
-    def compile(self) -> BuiltFlow:
-        """Finalize the flow for deployment (stage 2 builds on this)."""
-        return self.finalize(strict=True)
+    def compile(self) -> CompiledFlow:
+        """Stage 2: per-location DFIR programs, partitioned and compiled to Python."""
+        return self.finalize(strict=True).compile()
 
-    def graph(self, kind: str = "ir", *, long_labels: bool = False) -> Graph:
-        """The flow's graph: locations as boxes, ticks nested inside, network edges dashed."""
+    def deploy(self, backend: str = "local", cluster_sizes: Any = None, **options: Any):
+        """Compile and deploy: ``"local"`` (every instance in this process) or ``"ray"``.
+
+        ``cluster_sizes`` maps each cluster (or its name) to its number of members.
+        """
+        return self.compile().deploy(backend, cluster_sizes, **options)
+
+    def graph(self, kind: str = "ir", *, long_labels: bool = False,
+              location: Any = None) -> Graph:
+        """The flow's graph. ``"ir"``: locations as boxes, ticks nested inside, network edges
+        dashed. ``"dfir"``: each location's compiled program, subgraphs boxed with their stratum
+        (``location=`` picks one)."""
+        if kind == "dfir":
+            return self.compile().graph("dfir", location=location)
         return self.finalize(strict=False).graph(kind, long_labels=long_labels)
 
     def __repr__(self) -> str:
@@ -112,11 +130,91 @@ class BuiltFlow:
     def as_text(self, *, long: bool = False) -> str:
         return format_program(self.program, long=long)
 
+    def compile(self) -> CompiledFlow:
+        lowered = lower_program(self.program)
+        programs = {loc: generate(partition(graph), loc.describe())
+                    for loc, graph in lowered.graphs.items()}
+        return CompiledFlow(self, lowered, programs)
+
     def graph(self, kind: str = "ir", *, long_labels: bool = False) -> Graph:
+        if kind == "dfir":
+            return self.compile().graph("dfir")
         if kind != "ir":
             raise rule_error("graph", f"unknown graph kind {kind!r}",
-                             'use flow.graph("ir") for the Hydro IR graph')
+                             'use flow.graph("ir") or flow.graph("dfir")')
         return graph_of_program(self.program, long_labels=long_labels)
 
     def __repr__(self) -> str:
         return self.as_text()
+
+
+BACKENDS = ("local",)
+
+
+class CompiledFlow:
+    """Stage 2: one compiled DFIR program per process and cluster (a cluster's program is shared
+    by its members, parameterized by member id)."""
+
+    def __init__(self, built: BuiltFlow, lowered: LoweredFlow,
+                 programs: dict[LocationId, CompiledProgram]):
+        self.built = built
+        self.lowered = lowered
+        self.programs = programs
+
+    @property
+    def program(self) -> Program:
+        """The IR program this was compiled from."""
+        return self.built.program
+
+    @property
+    def problems(self) -> list[str]:
+        return self.built.problems
+
+    @property
+    def locations(self) -> list[str]:
+        """The names of the compiled locations (processes and clusters)."""
+        return [loc.name for loc in self.programs]
+
+    def _location(self, location: Any) -> LocationId:
+        name = getattr(location, "name", location)
+        for loc in self.programs:
+            if loc.name == name or loc == location:
+                return loc
+        raise HydroDeployError(f"no compiled location {location!r}; this flow has "
+                               f"{self.locations}")
+
+    def program_of(self, location: Any) -> CompiledProgram:
+        return self.programs[self._location(location)]
+
+    def source(self, location: Any) -> str:
+        """The generated Python for one location (a process or cluster, or its name)."""
+        return self.program_of(location).source
+
+    def surface_syntax(self, location: Any) -> str:
+        """The location's DFIR graph in DFIR's ``a -> b`` surface syntax."""
+        return surface_syntax(self.program_of(location).graph)
+
+    def as_text(self, *, long: bool = False) -> str:
+        """The IR text (what was compiled)."""
+        return self.built.as_text(long=long)
+
+    def graph(self, kind: str = "dfir", *, location: Any = None,
+              long_labels: bool = False) -> Graph:
+        if kind == "ir":
+            return self.built.graph("ir", long_labels=long_labels)
+        if kind != "dfir":
+            raise rule_error("graph", f"unknown graph kind {kind!r}",
+                             'use "ir" or "dfir"')
+        chosen = self.programs if location is None else {
+            (loc := self._location(location)): self.programs[loc]}
+        return graph_of_dfir(self.program.name, chosen)
+
+    def deploy(self, backend: str = "local", cluster_sizes: Any = None, **options: Any):
+        if backend == "local":
+            return LocalDeployment(self, cluster_sizes, **options)
+        raise HydroDeployError(f"unknown backend {backend!r}; use one of {list(BACKENDS)}")
+
+    def __repr__(self) -> str:
+        parts = [f"{loc.describe()}: {len(p.partitioned.subgraphs)} subgraphs, "
+                 f"{p.partitioned.strata} strata" for loc, p in self.programs.items()]
+        return "<CompiledFlow " + "; ".join(parts) + ">"

@@ -67,3 +67,8 @@ def self_id() -> MemberId:
 def set_self_id(member: MemberId | None) -> contextvars.Token:
     """Set the running member's id (used by runtimes before they call user code)."""
     return _SELF_ID.set(member)
+
+
+def reset_self_id(token: contextvars.Token) -> None:
+    """Undo :func:`set_self_id`."""
+    _SELF_ID.reset(token)

@@ -20,6 +20,11 @@ def _graphviz():
 
 def edge_attrs(edge: VizEdge) -> dict[str, str]:
     attrs: dict[str, str] = {}
+    if edge.delay is not None:
+        attrs.update(color=style.DELAY_COLOR, arrowhead=style.DELAY_ARROWHEAD[edge.delay])
+        if edge.delay == "reference":
+            attrs["style"] = "dotted"
+        return attrs
     if edge.cycle:
         attrs.update(style="dotted", color=style.CYCLE_COLOR, constraint="false",
                      arrowhead="vee")
@@ -61,6 +66,9 @@ def to_dot(model: GraphModel, *, legend: bool = True) -> str:
                 if node.type == "port":
                     attrs["shape"] = "cds"
                     attrs["style"] = "filled"
+                elif node.type == "handoff":
+                    attrs["shape"] = "parallelogram"
+                    attrs["style"] = "filled"
                 sg.node(node.key, esc(node.label), **attrs)
             for child in model.children(box.key):
                 add_box(sg, child)
@@ -77,7 +85,7 @@ def to_dot(model: GraphModel, *, legend: bool = True) -> str:
         if edge.label:
             attrs["label"] = esc(edge.label)
         g.edge(edge.src, edge.dst, **attrs)
-    if legend:
+    if legend and model.kind == "ir":
         _add_legend(g)
     return g.source
 
@@ -95,7 +103,7 @@ def _tooltip(node) -> str:
 
 def _add_legend(g) -> None:
     """Two small HTML tables: node colors, and what edge styles mean."""
-    types = [t for t in style.NODE_FILL if t != "port"]
+    types = list(style.IR_LEGEND_TYPES)
     cells = "".join(f'<TD BGCOLOR="{style.NODE_FILL[t]}">{t}</TD>' for t in types)
     node_table = (f'<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="2" CELLPADDING="3">'
                   f'<TR>{cells}</TR></TABLE>>')

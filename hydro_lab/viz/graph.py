@@ -8,6 +8,7 @@ from typing import Any
 from hydro_lab.errors import HydroError
 from hydro_lab.ir.program import Program
 from hydro_lab.viz import dot, json_graph, mermaid
+from hydro_lab.viz.dfir_model import from_programs
 from hydro_lab.viz.model import GraphModel, from_program
 
 MIME_TYPE = "application/vnd.hydro-lab.graph+json"
@@ -15,6 +16,11 @@ MIME_TYPE = "application/vnd.hydro-lab.graph+json"
 
 def graph_of_program(program: Program, *, long_labels: bool = False) -> Graph:
     return Graph(from_program(program, long_labels=long_labels))
+
+
+def graph_of_dfir(title: str, programs: dict) -> Graph:
+    """The partitioned DFIR programs of some locations (``{LocationId: CompiledProgram}``)."""
+    return Graph(from_programs(title, programs))
 
 
 class Graph:

@@ -34,7 +34,11 @@ def to_mermaid(model: GraphModel) -> str:
     link_styles = []
     for i, edge in enumerate(model.edges):
         label = f"|{escape(edge.label)}|" if edge.label else ""
-        if edge.cycle:
+        if edge.delay == "tick":
+            arrow = "--o"
+        elif edge.delay == "stratum":
+            arrow = "--x"
+        elif edge.cycle or edge.delay == "reference":
             arrow = "-.->"
         elif edge.network:
             arrow = "-.->"
@@ -43,7 +47,9 @@ def to_mermaid(model: GraphModel) -> str:
         else:
             arrow = "-->"
         lines.append(f"  {edge.src} {arrow}{label} {edge.dst}")
-        if edge.cycle:
+        if edge.delay is not None:
+            link_styles.append(f"  linkStyle {i} stroke:{style.DELAY_COLOR}")
+        elif edge.cycle:
             link_styles.append(f"  linkStyle {i} stroke:{style.CYCLE_COLOR},stroke-dasharray:2")
         elif edge.order == "NoOrder":
             link_styles.append(f"  linkStyle {i} stroke:{style.NO_ORDER_COLOR}")

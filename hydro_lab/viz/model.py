@@ -17,7 +17,7 @@ from hydro_lab.ir.printer import node_label
 from hydro_lab.ir.program import Program
 
 NODE_TYPES = ("source", "transform", "join", "aggregation", "network", "sink", "tee", "nondet",
-              "port")
+              "port", "pull", "push", "handoff")
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ class VizEdge:
     network: bool = False
     cycle: bool = False
     label: str = ""
+    delay: str | None = None  # DFIR graphs: "tick", "stratum" (blocking) or "reference"
 
     @property
     def keyed(self) -> bool:

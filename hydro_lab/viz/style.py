@@ -12,7 +12,13 @@ NODE_FILL = {
     "tee": "#fff3cd",
     "nondet": "#f9d0ec",
     "port": "#ffffff",
+    # DFIR graphs
+    "pull": "#88aaff",
+    "push": "#ffff88",
+    "handoff": "#ddddff",
 }
+IR_LEGEND_TYPES = ("source", "transform", "join", "aggregation", "network", "sink", "tee",
+                   "nondet")
 NODE_BORDER = {"nondet": "#c2185b", "network": "#555555"}
 
 BOX_STYLE = {
@@ -21,7 +27,10 @@ BOX_STYLE = {
     "external": {"color": "#718096", "style": "rounded,dashed", "bgcolor": "#fafafa"},
     "tick": {"color": "#b7791f", "style": "rounded", "bgcolor": "#fffdf5"},
     "atomic": {"color": "#9b2c2c", "style": "rounded,dashed", "bgcolor": "#fff8f8"},
+    "subgraph": {"color": "#888888", "style": "filled", "bgcolor": "#eeeeee"},
 }
+DELAY_COLOR = "#cc0000"
+DELAY_ARROWHEAD = {"tick": "odot", "stratum": "tee", "reference": "vee"}
 
 ORDERED_COLOR = "#333333"
 NO_ORDER_COLOR = "#d95f02"

@@ -1,0 +1,1 @@
+"""Deployments: drive the compiled per-location programs and move data between them."""

@@ -1,0 +1,433 @@
+"""What every deployment shares: cluster sizes, instances, the lifecycle, external clients,
+metrics and the translation of failures into ``HydroRuntimeError``.
+
+Lifecycle (API.md): ``start()`` runs the flow in the background until ``stop()``; ``pause()`` and
+``resume()`` hold and release it; ``step(ticks)`` runs that many rounds (every instance ticks once
+per round) in the caller; ``run(ticks=..)`` runs rounds, ``run(seconds=..)`` runs in real time.
+Used as a context manager a deployment starts on enter and stops on exit. A failure in user code
+stops the deployment and is raised in the caller as ``HydroRuntimeError``.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from hydro_lab.codecs import codec_name
+from hydro_lab.deploy.routing import InstanceId
+from hydro_lab.errors import HydroDeployError, HydroRuntimeError
+from hydro_lab.ir.locations import ClusterId
+from hydro_lab.member_id import MembershipEvent
+from hydro_lab.observe.metrics import MetricsRecorder, Record
+
+
+def normalize_sizes(clusters: list[ClusterId], cluster_sizes: Any) -> dict[str, int]:
+    """``{cluster_handle_or_name: n}`` → ``{name: n}``, checking every cluster has a size."""
+    given: dict[str, int] = {}
+    for key, n in dict(cluster_sizes or {}).items():
+        name = getattr(key, "name", key)
+        if not isinstance(name, str):
+            raise HydroDeployError(f"cluster_sizes keys must be clusters or their names, got "
+                                   f"{key!r}")
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise HydroDeployError(f"cluster_sizes[{name!r}] must be a positive int, got {n!r}")
+        given[name] = n
+    names = [c.name for c in clusters]
+    unknown = sorted(set(given) - set(names))
+    if unknown:
+        raise HydroDeployError(f"cluster_sizes names {unknown}, which this flow does not have "
+                               f"(its clusters: {names or 'none'})")
+    missing = [n for n in names if n not in given]
+    if missing:
+        example = ", ".join(f"{n}: 2" for n in missing)
+        raise HydroDeployError(f"cluster {missing[0]!r} has no size: say how many members it "
+                               f"runs, e.g. cluster_sizes={{{example}}}")
+    return given
+
+
+def runtime_error(err: Exception, inst: InstanceId) -> HydroRuntimeError:
+    """A failure inside a tick, as the user should see it (operator, user line, instance)."""
+    op = getattr(err, "op", None)
+    original = getattr(err, "error", err)
+    if op is not None:
+        origin = op.origin
+        where = origin.describe() if hasattr(origin, "describe") else op.label
+        msg = (f"{where} raised {type(original).__name__}: {original}\n"
+               f"  in {inst.name}, tick {err.tick}")
+    else:
+        msg = f"{inst.name} failed: {type(original).__name__}: {original}"
+    new = HydroRuntimeError(msg)
+    new.__cause__ = original
+    return new
+
+
+def tick_records(inst: InstanceId, report, graph) -> list[Record]:
+    """The metrics rows of one tick."""
+    loc, member, tick, t = inst.location.name, inst.member, report.tick, report.started
+    rows: list[Record] = [(loc, member, tick, t, "tick_duration_s", "", report.duration)]
+    ops = graph.operators
+    ins: dict[int, int] = {}
+    for e in graph.edges:
+        n = report.op_out.get(e.src)
+        if n:
+            ins[e.dst] = ins.get(e.dst, 0) + n
+    for op_id, n in report.op_out.items():
+        if op_id in ops:
+            rows.append((loc, member, tick, t, "elements_out", _op_key(ops[op_id]), n))
+    for op_id, n in ins.items():
+        if op_id in ops:
+            rows.append((loc, member, tick, t, "elements_in", _op_key(ops[op_id]), n))
+    for h, n in report.handoffs.items():
+        rows.append((loc, member, tick, t, "handoff_items", f"h{h}", n))
+    for op_id, n in report.state_sizes.items():
+        rows.append((loc, member, tick, t, "state_size", _op_key(ops[op_id]), n))
+    return rows
+
+
+def _op_key(op) -> str:
+    return f"{op.label} #{op.id}"
+
+
+class Client:
+    """Base of the handles ``d.connect(port)`` returns."""
+
+    def __init__(self, deployment: Deployment, port_key: int, client_id: int | None = None):
+        self._d = deployment
+        self.port = port_key
+        self.client_id = client_id
+        self._queue: queue.Queue = queue.Queue()
+        self.closed = False
+
+    def _push(self, items: list) -> None:
+        for x in items:
+            self._queue.put(x)
+
+    def send(self, value: Any) -> None:
+        """Send one value into the flow."""
+        self.send_many([value])
+
+    def send_many(self, values) -> None:
+        """Send several values, in order."""
+        self._d._client_send(self, list(values))
+
+    def recv(self, timeout: float | None = None) -> Any:
+        """The next value the flow sent to this client; drives the flow while it waits when the
+        deployment is not running in the background. Raises ``TimeoutError``."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            try:
+                return self._queue.get_nowait()
+            except queue.Empty:
+                pass
+            self._d._raise_error()
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                raise TimeoutError(f"no value from port {self.port} within {timeout} s")
+            if not self._d._drive_for(self, remaining):
+                try:
+                    return self._queue.get(timeout=0.05 if remaining is None
+                                           else min(0.05, max(remaining, 0.0)))
+                except queue.Empty:
+                    continue
+
+    def recv_all(self) -> list:
+        """Everything received so far, without waiting."""
+        out = []
+        while True:
+            try:
+                out.append(self._queue.get_nowait())
+            except queue.Empty:
+                return out
+
+    def __iter__(self) -> Iterator[Any]:
+        while not self.closed:
+            yield self.recv()
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._d._client_close(self)
+
+
+class Deployment:
+    """The shared lifecycle; backends implement ``_round``, ``_deliver`` and the thread."""
+
+    backend = "base"
+
+    def __init__(self, compiled, cluster_sizes: Any = None, *, clock=time.monotonic,
+                 max_records: int = 200_000):
+        self.compiled = compiled
+        self.clock = clock
+        clusters = [loc for loc in compiled.lowered.locations if isinstance(loc, ClusterId)]
+        self.cluster_sizes = normalize_sizes(clusters, cluster_sizes)
+        self.instances: list[InstanceId] = []
+        for loc in compiled.lowered.locations:
+            if isinstance(loc, ClusterId):
+                self.instances += [InstanceId(loc, m) for m in range(self.cluster_sizes[loc.name])]
+            else:
+                self.instances.append(InstanceId(loc))
+        self.recorder = MetricsRecorder(max_records)
+        self.ports = {p.key: p for p in compiled.lowered.ports}
+        self._clients: dict[int, list[Client]] = {}
+        self._next_client = 1
+        self._lock = threading.RLock()
+        self._wake = threading.Condition(self._lock)
+        self._error: HydroRuntimeError | None = None
+        self._thread: threading.Thread | None = None
+        self._running = False
+        self._paused = False
+        self._stopped = False
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    @property
+    def state(self) -> str:
+        if self._error is not None:
+            return "failed"
+        if self._stopped:
+            return "stopped"
+        if self._thread is not None:
+            return "paused" if self._paused else "running"
+        return "created"
+
+    def start(self) -> Deployment:
+        """Run the flow in the background until ``stop()``."""
+        self._raise_error()
+        self._check_not_stopped("start")
+        with self._lock:
+            if self._thread is not None:
+                return self
+            self._running = True
+            self._paused = False
+            self._thread = threading.Thread(target=self._background, name=f"hydro-{self.backend}",
+                                            daemon=True)
+            self._thread.start()
+        return self
+
+    def pause(self) -> None:
+        """Stop ticking (inputs keep queueing) until ``resume()``."""
+        with self._lock:
+            self._paused = True
+
+    def resume(self) -> None:
+        with self._wake:
+            self._paused = False
+            self._wake.notify_all()
+
+    def step(self, ticks: int = 1) -> None:
+        """Run ``ticks`` rounds now, in the caller: every instance ticks once per round."""
+        self._raise_error()
+        self._check_not_stopped("step")
+        if isinstance(ticks, bool) or not isinstance(ticks, int) or ticks < 0:
+            raise HydroDeployError(f"step(ticks=...) takes a non-negative int, got {ticks!r}")
+        was_paused = self._paused
+        self.pause()
+        try:
+            with self._lock:
+                for _ in range(ticks):
+                    self._round(force=True)
+                    if self._error is not None:
+                        break
+        finally:
+            if not was_paused:
+                self.resume()
+        self._raise_error()
+
+    def run(self, ticks: int | None = None, seconds: float | None = None) -> None:
+        """``run(ticks=N)``: N rounds now. ``run(seconds=S)``: S seconds of real time (ticking
+        whenever there is work: inputs, timers, spins), in the background if started."""
+        if (ticks is None) == (seconds is None):
+            raise HydroDeployError("run() takes exactly one of ticks=N or seconds=S")
+        if ticks is not None:
+            self.step(ticks)
+            return
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+            raise HydroDeployError(f"run(seconds=...) takes a non-negative number, got "
+                                   f"{seconds!r}")
+        self._raise_error()
+        self._check_not_stopped("run")
+        end = time.monotonic() + seconds
+        if self._thread is not None:
+            while time.monotonic() < end and self._error is None:
+                time.sleep(min(0.05, max(0.0, end - time.monotonic())))
+        else:
+            self._drive_until(end)
+        self._raise_error()
+
+    def stop(self) -> None:
+        """Stop for good: the background thread ends, nothing is left running."""
+        with self._wake:
+            self._running = False
+            self._stopped = True
+            self._wake.notify_all()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=30)
+        self._thread = None
+        self._shutdown()
+        self._raise_error()
+
+    def __enter__(self) -> Deployment:
+        self.start()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            self.stop()
+        except HydroRuntimeError:
+            if exc_type is None:
+                raise
+
+    def __del__(self) -> None:
+        try:
+            if self._thread is not None and not self._stopped:
+                with self._wake:
+                    self._running = False
+                    self._stopped = True
+                    self._wake.notify_all()
+        except Exception:  # interpreter shutdown: nothing left to clean
+            pass
+
+    @property
+    def error(self) -> HydroRuntimeError | None:
+        return self._error
+
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _check_not_stopped(self, what: str) -> None:
+        if self._stopped:
+            raise HydroDeployError(f"{what}(): this deployment was stopped; deploy the flow "
+                                   "again to run it anew")
+
+    # -- background loop ------------------------------------------------------------------------
+
+    def _background(self) -> None:
+        while True:
+            with self._wake:
+                if not self._running or self._error is not None:
+                    return
+                if self._paused:
+                    self._wake.wait(0.1)
+                    continue
+                ran = self._round(force=False)
+                if self._error is not None:
+                    return
+                if not ran:
+                    self._wake.wait(self._idle_wait())
+
+    def _drive_until(self, end: float) -> None:
+        while time.monotonic() < end and self._error is None:
+            with self._wake:
+                ran = self._round(force=False)
+                if not ran and self._error is None:
+                    self._wake.wait(min(self._idle_wait(), max(0.0, end - time.monotonic())))
+
+    def _drive_for(self, client: Client, remaining: float | None) -> bool:
+        """Let a waiting client drive the flow when nothing runs in the background."""
+        if self._thread is not None or self._stopped:
+            return False
+        with self._wake:
+            ran = self._round(force=False)
+            if not ran:
+                self._wake.wait(min(self._idle_wait(), 0.05 if remaining is None else
+                                    max(0.0, min(remaining, 0.05))))
+        return True
+
+    def _idle_wait(self) -> float:
+        deadline = self._next_deadline()
+        if deadline is None:
+            return 0.25
+        return max(0.0, min(0.25, deadline - self.clock()))
+
+    # -- clients ---------------------------------------------------------------------------------
+
+    def connect(self, port) -> Client:
+        """A client for an external port: ``send``/``send_many`` into an input port, ``recv``
+        from an output port, both on a ``bidi_external`` port (each connect is a new client)."""
+        key = getattr(port, "key", port)
+        info = self.ports.get(key)
+        if info is None:
+            raise HydroDeployError(f"connect(): {port!r} is not a port of this flow")
+        with self._lock:
+            existing = self._clients.setdefault(key, [])
+            if info.direction == "in" and existing:
+                raise HydroDeployError(
+                    f"connect(): input port {key} takes a single client and one is connected; "
+                    "open a bidi_external port for many clients")
+            client_id = None
+            if info.many_clients:
+                client_id = self._next_client
+                self._next_client += 1
+            client = Client(self, key, client_id)
+            existing.append(client)
+            if info.many_clients:
+                self._deliver_external(info, "events", [(client_id, MembershipEvent.JOINED)])
+            self._wake.notify_all()
+        return client
+
+    def _client_send(self, client: Client, values: list) -> None:
+        info = self.ports[client.port]
+        if info.direction == "out":
+            raise HydroDeployError(f"port {client.port} is an output port: recv() from it")
+        if client.closed:
+            raise HydroDeployError(f"client {client.client_id} of port {client.port} is closed")
+        items = self._through_codec(info, values)
+        if info.many_clients:
+            items = [(client.client_id, v) for v in items]
+        with self._wake:
+            self._deliver_external(info, "many" if info.many_clients else "single", items)
+            self._wake.notify_all()
+
+    def _client_close(self, client: Client) -> None:
+        info = self.ports[client.port]
+        with self._wake:
+            if info.many_clients:
+                self._deliver_external(info, "events", [(client.client_id, MembershipEvent.LEFT)])
+            self._wake.notify_all()
+
+    def _through_codec(self, info, values: list) -> list:
+        try:
+            return info.codec.decode(info.codec.encode(values))
+        except Exception as err:
+            raise HydroRuntimeError(
+                f"port {info.key} (codec {codec_name(info.codec)}) could not carry {values!r:.80}:"
+                f" {type(err).__name__}: {err}") from err
+
+    def _to_clients(self, port_key: int, values: list) -> None:
+        info = self.ports[port_key]
+        values = self._through_codec(info, values)
+        clients = self._clients.get(port_key, [])
+        if info.many_clients:
+            by_id = {c.client_id: c for c in clients if not c.closed}
+            for client_id, value in values:
+                if client_id in by_id:
+                    by_id[client_id]._push([value])
+        else:
+            for c in clients:
+                c._push(values)
+
+    # -- metrics -----------------------------------------------------------------------------------
+
+    def metrics(self, wide: bool = False):
+        """A pandas DataFrame: one row per (location, member, tick, metric, key), or one row per
+        instance and tick with ``wide=True``."""
+        return self.recorder.frame(wide=wide)
+
+    # -- backend hooks --------------------------------------------------------------------------
+
+    def _round(self, force: bool) -> bool:
+        raise HydroDeployError(f"the {self.backend} backend cannot run rounds")
+
+    def _deliver_external(self, info, mode: str, items: list) -> None:
+        raise HydroDeployError(f"the {self.backend} backend has no external ports")
+
+    def _next_deadline(self) -> float | None:
+        return None
+
+    def _shutdown(self) -> None:
+        """Release backend resources after stop."""

@@ -1,0 +1,96 @@
+"""``LocalDeployment``, the embedded default: every location instance in this Python process,
+driven by one scheduler (a background thread after ``start()``, or the caller for ``step``/``run``).
+
+Channels are in memory but really encode and decode with their codec. A round visits instances in
+a fixed order (processes and cluster members in creation order); an instance ticks when it has
+work (inputs, a spin, a due timer, its first tick) or when the round is forced (``step``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from hydro_lab.deploy.base import Deployment, runtime_error, tick_records
+from hydro_lab.deploy.routing import InstanceId, Router
+from hydro_lab.dfir.runtime import Engine, UserCodeError
+from hydro_lab.errors import HydroRuntimeError
+from hydro_lab.member_id import MemberId, MembershipEvent, reset_self_id, set_self_id
+
+
+class LocalDeployment(Deployment):
+    backend = "local"
+
+    def __init__(self, compiled, cluster_sizes=None, **options):
+        super().__init__(compiled, cluster_sizes, **options)
+        self.engines: dict[InstanceId, Engine] = {}
+        for inst in self.instances:
+            params = {"self_id": inst.member_id} if inst.member is not None else {}
+            self.engines[inst] = Engine(compiled.programs[inst.location], params)
+        self.router = Router(
+            channels={spec.port: spec for spec in compiled.lowered.channels},
+            members={name: list(range(n)) for name, n in self.cluster_sizes.items()},
+            alive=set(self.instances),
+        )
+        for engine in self.engines.values():
+            for op in engine.program.graph.operators.values():
+                port = op.args.get("port") if op.op == "source_stream" else None
+                if port and port[0] == "members":
+                    cluster = port[1]
+                    engine.deliver(port, [(MemberId(cluster, m), MembershipEvent.JOINED)
+                                          for m in range(self.cluster_sizes[cluster])])
+
+    def _round(self, force: bool) -> bool:
+        now = self.clock()
+        ran = False
+        for inst in self.instances:
+            if inst not in self.router.alive:
+                continue
+            engine = self.engines[inst]
+            if not force and not engine.has_work(now):
+                continue
+            ran = True
+            try:
+                self._tick(inst, engine, now)
+            except UserCodeError as err:
+                self._error = runtime_error(err, inst)
+                return True
+            except HydroRuntimeError as err:
+                self._error = err
+                return True
+        return ran
+
+    def _tick(self, inst: InstanceId, engine: Engine, now: float) -> None:
+        token = set_self_id(inst.member_id)
+        try:
+            report = engine.run_tick(now)
+        finally:
+            reset_self_id(token)
+        rows = tick_records(inst, report, engine.program.graph)
+        sent: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for port, values in report.outputs.items():
+            if port[0] == "net":
+                for d in self.router.route(inst, port, values):
+                    target = self.engines[d.dst]
+                    target.deliver(port, d.items)
+                    sent[d.channel][0] += len(d.items)
+                    sent[d.channel][1] += d.nbytes
+                    self.recorder.extend(d.dst.name, [
+                        (d.dst.location.name, d.dst.member, target.tick, now, "messages_in",
+                         d.channel, len(d.items)),
+                        (d.dst.location.name, d.dst.member, target.tick, now, "bytes_in",
+                         d.channel, d.nbytes)])
+            elif port[0] == "external":
+                self._to_clients(port[1], values)
+        loc, member = inst.location.name, inst.member
+        for channel, (n, nbytes) in sent.items():
+            rows.append((loc, member, report.tick, now, "messages_out", channel, n))
+            rows.append((loc, member, report.tick, now, "bytes_out", channel, nbytes))
+        self.recorder.extend(inst.name, rows)
+
+    def _deliver_external(self, info, mode: str, items: list) -> None:
+        self.engines[InstanceId(info.location)].deliver(("external", info.key, mode), items)
+
+    def _next_deadline(self) -> float | None:
+        times = [d for inst, e in self.engines.items()
+                 if inst in self.router.alive and (d := e.next_deadline()) is not None]
+        return min(times) if times else None

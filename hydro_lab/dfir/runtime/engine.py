@@ -1,0 +1,209 @@
+"""One instance of a location's program, driven one tick at a time. Sans-IO: inputs are handed in
+(``deliver``), the clock is a number passed to ``run_tick``, outputs come back in the report.
+
+A tick: run the subgraphs stratum by stratum in topological order (a subgraph runs when one of its
+input handoffs holds data, or always for sources and emitting heads; a strongly connected group
+repeats until its handoffs are empty), then end the tick: ``'tick`` state resets, next-tick
+buffers become the handoffs their consumers read next tick, counters become metrics.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydro_lab.dfir.codegen import CompiledProgram
+from hydro_lab.dfir.ops import State, spec_of
+
+
+class Inbox:
+    """Items delivered to input ports (network receives, external clients) for the next tick."""
+
+    def __init__(self) -> None:
+        self.pending: dict[Any, list] = defaultdict(list)
+
+    def put(self, port: Any, items) -> None:
+        self.pending[port].extend(items)
+
+    def take(self, port: Any) -> list:
+        items = self.pending.pop(port, None)
+        return items if items is not None else []
+
+    def __bool__(self) -> bool:
+        return any(self.pending.values())
+
+
+class Outbox:
+    """What output ports collected during a tick."""
+
+    def __init__(self) -> None:
+        self.ports: dict[Any, list] = {}
+
+    def port(self, port: Any) -> list:
+        out = self.ports.get(port)
+        if out is None:
+            out = self.ports[port] = []
+        return out
+
+    def drain(self) -> dict[Any, list]:
+        out = {k: v for k, v in self.ports.items() if v}
+        self.ports = {}
+        return out
+
+
+class UserCodeError(Exception):
+    """An exception raised by user code (or an operator) inside a tick; names the operator."""
+
+    def __init__(self, op, error: BaseException, tick: int):
+        self.op = op
+        self.error = error
+        self.tick = tick
+        origin = getattr(op.origin, "describe", None)
+        where = origin() if callable(origin) else op.label
+        super().__init__(f"{where} raised {type(error).__name__}: {error}")
+
+
+@dataclass
+class TickReport:
+    tick: int
+    started: float
+    duration: float
+    outputs: dict[Any, list]
+    op_out: dict[int, int] = field(default_factory=dict)
+    handoffs: dict[int, int] = field(default_factory=dict)
+    state_sizes: dict[int, int] = field(default_factory=dict)
+
+
+class Engine:
+    def __init__(self, program: CompiledProgram, params: dict[str, Any] | None = None):
+        self.program = program
+        part = program.partitioned
+        graph = part.graph
+        self.params = dict(params or {})
+        n_h = len(part.handoffs) + 1
+        self.H: list[list] = [[] for _ in range(n_h)]
+        self.D: list[list] = [[] for _ in range(n_h)]
+        self.S: dict[int, Any] = {}
+        for op in graph.operators.values():
+            spec = spec_of(op)
+            if spec.state is not None:
+                self.S[op.id] = spec.state(op, self.params)
+        self.I = Inbox()
+        self.O = Outbox()
+        self.M = [0] * (max(graph.operators, default=0) + 1)
+        functions = program.make(self.H, self.D, self.S, self.I, self.O, self.params, self.M)
+        self._units = []
+        for unit in part.order:
+            members = []
+            for sg_id in unit:
+                sg = part.subgraphs[sg_id]
+                members.append((functions[sg_id], [h.id for h in sg.inputs], sg.always))
+            self_loop = len(unit) == 1 and any(
+                part.subgraph_of[h.src] == unit[0] for h in part.subgraphs[unit[0]].inputs
+                if not h.delay)
+            self._units.append((members, len(unit) > 1 or self_loop))
+        self._defer = [h.id for h in part.handoffs if h.delay]
+        self._states_end = [s for s in self.S.values() if type(s).end_tick is not State.end_tick]
+        self._timers = [s for s in self.S.values() if hasattr(s, "deadline")]
+        self.spins = any(op.op == "spin" for op in graph.operators.values())
+        self._ops = graph.operators
+        self.tick = 0
+        self.failed: UserCodeError | None = None
+
+    # -- driving --------------------------------------------------------------------------------
+
+    def deliver(self, port: Any, items) -> None:
+        self.I.put(port, items)
+
+    def has_work(self, now: float | None = None) -> bool:
+        """True when a tick would do something: inputs waiting, a spin, a timer due, tick 0."""
+        if self.tick == 0 or self.spins or self.I:
+            return True
+        if now is not None:
+            deadline = self.next_deadline()
+            return deadline is not None and deadline <= now
+        return False
+
+    def next_deadline(self) -> float | None:
+        times = [d for s in self._timers if (d := s.deadline()) is not None]
+        return min(times) if times else None
+
+    def run_tick(self, now: float | None = None) -> TickReport:
+        if self.failed is not None:
+            raise self.failed
+        now = time.monotonic() if now is None else now
+        started = time.perf_counter()
+        H, tick = self.H, self.tick
+        handoff_sizes = {}
+        try:
+            for members, cyclic in self._units:
+                if not cyclic:
+                    fn, inputs, always = members[0]
+                    if always or any(H[h] for h in inputs):
+                        for h in inputs:
+                            if H[h]:
+                                handoff_sizes[h] = handoff_sizes.get(h, 0) + len(H[h])
+                        fn(now, tick)
+                    continue
+                busy = True
+                first = True
+                while busy:
+                    busy = False
+                    for fn, inputs, always in members:
+                        if (always and first) or any(H[h] for h in inputs):
+                            fn(now, tick)
+                            busy = True
+                    first = False
+        except Exception as err:  # user code (or an operator) failed: name the operator
+            self.failed = UserCodeError(self._culprit(err), err, tick)
+            raise self.failed from err
+        for state in self._states_end:
+            state.end_tick()
+        for h in self._defer:
+            if self.D[h]:
+                if H[h]:
+                    H[h].extend(self.D[h])
+                    self.D[h] = []
+                else:
+                    H[h], self.D[h] = self.D[h], []
+        report = TickReport(
+            tick=tick, started=now, duration=time.perf_counter() - started,
+            outputs=self.O.drain(), op_out=self._drain_counts(), handoffs=handoff_sizes,
+            state_sizes={op_id: s.size() for op_id, s in self.S.items() if s.size()},
+        )
+        self.tick += 1
+        return report
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _drain_counts(self) -> dict[int, int]:
+        counts = {}
+        M = self.M
+        for op_id in self._ops:
+            if M[op_id]:
+                counts[op_id] = M[op_id]
+                M[op_id] = 0
+        for child, parent in self.program.counter_parent.items():
+            if parent in counts:
+                counts[child] = counts[parent]
+        return counts
+
+    def _culprit(self, err: BaseException):
+        """The operator whose generated line was running when ``err`` was raised."""
+        owners = self.program.owners
+        culprit = None
+        for frame in traceback.extract_tb(err.__traceback__):
+            if frame.filename == self.program.filename and frame.lineno in owners:
+                culprit = owners[frame.lineno]
+        if culprit is None:
+            culprit = next(iter(self._ops))
+        return self._ops[culprit]
+
+    def state_snapshot(self) -> tuple:
+        """Hashable-ish view of all operator state and buffers (for the simulator)."""
+        return (self.tick, tuple((k, s.snapshot()) for k, s in sorted(self.S.items())),
+                tuple(tuple(h) for h in self.H), tuple(tuple(d) for d in self.D))
+

@@ -1,0 +1,295 @@
+"""One lowering rule per IR node type: ``LOWERINGS[ir.Fold] = _lower_fold`` and so on.
+
+Persistence follows Hydro's lowering: a stateful operator at the top level (not in a tick) keeps
+its state forever (``'static``) when it reads a stream; inside a tick, or when it reads a value
+that is re-emitted every tick (a singleton or keyed singleton), its state lasts one tick.
+``test_lower`` checks that every IR node type has a rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from hydro_lab.ir import nodes as N
+from hydro_lab.ir.kinds import Kind
+from hydro_lab.ir.locations import ClusterId
+from hydro_lab.lower.context import (
+    ChannelSpec,
+    LowerContext,
+    Ref,
+    replayed,
+    top_level,
+    user_fn,
+)
+
+Rule = Callable[[LowerContext, N.Node], "Ref | None"]
+LOWERINGS: dict[type[N.Node], Rule] = {}
+
+
+def lowering(*types: type[N.Node]) -> Callable[[Rule], Rule]:
+    def register(rule: Rule) -> Rule:
+        for t in types:
+            LOWERINGS[t] = rule
+        return rule
+
+    return register
+
+
+def _life(ctx: LowerContext, node: N.Node, input_id: int) -> str:
+    """'static for a top-level operator reading a stream, else 'tick."""
+    return "static" if top_level(node) and not replayed(ctx.kind_of(input_id)) else "tick"
+
+
+# -- sources ---------------------------------------------------------------------------------------
+
+@lowering(N.SourceIter)
+def _lower_source_iter(ctx, node):
+    it = node.iterable
+    return Ref(ctx.add(node, "source_iter",
+                       iterable=user_fn(it) if isinstance(it, N.Closure) else it).id)
+
+
+@lowering(N.SourceSingleton)
+def _lower_singleton(ctx, node):
+    return Ref(ctx.add(node, "singleton", value=node.value,
+                       first_tick_only=node.first_tick_only).id)
+
+
+@lowering(N.SourceNone)
+def _lower_none(ctx, node):
+    return Ref(ctx.add(node, "null").id)
+
+
+@lowering(N.Spin)
+def _lower_spin(ctx, node):
+    return Ref(ctx.add(node, "spin").id)
+
+
+@lowering(N.SourceInterval)
+def _lower_interval(ctx, node):
+    return Ref(ctx.add(node, "source_interval", seconds=node.seconds).id)
+
+
+@lowering(N.ClusterMembers)
+def _lower_members(ctx, node):
+    return Ref(ctx.add(node, "source_stream", port=("members", node.cluster.name)).id)
+
+
+@lowering(N.SelfId)
+def _lower_self_id(ctx, node):
+    return Ref(ctx.add(node, "param", name="self_id").id)
+
+
+@lowering(N.ExternalInput)
+def _lower_external_input(ctx, node):
+    return Ref(ctx.add(node, "source_stream", port=("external", node.port, node.mode)).id)
+
+
+@lowering(N.CycleSource)
+def _lower_cycle_source(ctx, node):
+    if node.cycle == "forward":
+        op = ctx.add(node, "identity")
+        ctx.forward_targets[node.ident] = (node.meta.location.root, op.id)
+        return Ref(op.id)
+    kind = node.meta.kind.kind
+    mode = "plain"
+    if node.initial is not None:
+        mode = "stream" if kind is Kind.STREAM else "singleton"
+    op = ctx.add(node, "cycle_source", mode=mode)
+    ctx.tick_targets[node.ident] = (node.meta.location.root, op.id)
+    if node.initial is not None:
+        ctx.connect(node, ctx.refs[node.initial], op, 1)
+    return Ref(op.id)
+
+
+# -- element-wise ----------------------------------------------------------------------------------
+
+@lowering(N.Map, N.Filter, N.FilterMap, N.FlatMap, N.Inspect)
+def _lower_elementwise(ctx, node):
+    op = {N.Map: "map", N.Filter: "filter", N.FilterMap: "filter_map", N.FlatMap: "flat_map",
+          N.Inspect: "inspect"}[type(node)]
+    return ctx.feed(node, op, f=user_fn(node.f), on=node.on)
+
+
+@lowering(N.Enumerate)
+def _lower_enumerate(ctx, node):
+    return ctx.feed(node, "enumerate", persistence=_life(ctx, node, node.input))
+
+
+@lowering(N.Scan)
+def _lower_scan(ctx, node):
+    return ctx.feed(node, "scan", persistence=_life(ctx, node, node.input),
+                    init=user_fn(node.init), f=user_fn(node.f), keyed=node.keyed)
+
+
+@lowering(N.Unique)
+def _lower_unique(ctx, node):
+    return ctx.feed(node, "unique", persistence=_life(ctx, node, node.input))
+
+
+@lowering(N.Sort)
+def _lower_sort(ctx, node):
+    return ctx.feed(node, "sort")
+
+
+@lowering(N.Persist)
+def _lower_persist(ctx, node):
+    return ctx.feed(node, "persist", persistence="static")
+
+
+@lowering(N.Cast)
+def _lower_cast(ctx, node):
+    """Free, except where a value re-emitted every tick becomes a stream at the top level: a
+    keyed singleton's entries are passed once each (``unique``), a constant once (``once``)."""
+    src_kind = ctx.kind_of(node.input).kind
+    dst_kind = node.meta.kind.kind
+    if top_level(node) and replayed(ctx.kind_of(node.input)) and dst_kind.is_stream:
+        if src_kind is Kind.KEYED_SINGLETON:
+            return ctx.feed(node, "unique", persistence="static")
+        return ctx.feed(node, "once", persistence="static")
+    return ctx.input(node)
+
+
+@lowering(N.ObserveNonDet, N.Batch, N.YieldConcat, N.BeginAtomic, N.EndAtomic)
+def _lower_free(ctx, node):
+    """No run-time work: a DFIR tick is the tick of every Hydro tick at a location, and an
+    atomic region's outputs leave when its tick does."""
+    return ctx.input(node)
+
+
+@lowering(N.DeferTick)
+def _lower_defer_tick(ctx, node):
+    ref = ctx.input(node)
+    if ref.delay:  # deferring twice: the first deferral needs an operator of its own
+        mid = ctx.add(node, "identity", label="defer_tick()")
+        ctx.connect(node, ref, mid)
+        ref = Ref(mid.id)
+    return Ref(ref.op, delay=True)
+
+
+@lowering(N.Tee)
+def _lower_tee(ctx, node):
+    return ctx.feed(node, "tee", label="tee()")
+
+
+# -- combining -------------------------------------------------------------------------------------
+
+@lowering(N.Chain)
+def _lower_chain(ctx, node):
+    op = "union" if node.meta.kind.order.value == "NoOrder" else "chain"
+    return ctx.feed(node, op, inputs=("first", "second"))
+
+
+@lowering(N.ChainFirst)
+def _lower_chain_first(ctx, node):
+    return ctx.feed(node, "chain_first", inputs=("first", "second"))
+
+
+def _sides(ctx, node, left: int, right: int) -> tuple[str, str]:
+    return _life(ctx, node, left), _life(ctx, node, right)
+
+
+@lowering(N.CrossProduct)
+def _lower_cross_product(ctx, node):
+    return ctx.feed(node, "cross_join", inputs=("left", "right"),
+                    lifetimes=_sides(ctx, node, node.left, node.right))
+
+
+@lowering(N.Join)
+def _lower_join(ctx, node):
+    return ctx.feed(node, "join", inputs=("left", "right"),
+                    lifetimes=_sides(ctx, node, node.left, node.right))
+
+
+@lowering(N.CrossSingleton)
+def _lower_cross_singleton(ctx, node):
+    keyed = ctx.kind_of(node.input).kind is Kind.KEYED_STREAM
+    return ctx.feed(node, "cross_singleton", inputs=("input", "singleton"), keyed=keyed)
+
+
+@lowering(N.Difference, N.AntiJoin)
+def _lower_difference(ctx, node):
+    op = "difference" if isinstance(node, N.Difference) else "anti_join"
+    return ctx.feed(node, op, inputs=("input", "neg"),
+                    lifetimes=_sides(ctx, node, node.input, node.neg))
+
+
+@lowering(N.FilterIf)
+def _lower_filter_if(ctx, node):
+    return ctx.feed(node, "filter_if", inputs=("input", "signal"), when_some=node.when_some)
+
+
+# -- aggregations ----------------------------------------------------------------------------------
+
+_ACC = {N.Fold: "fold", N.Reduce: "reduce", N.FoldKeyed: "fold_keyed",
+        N.ReduceKeyed: "reduce_keyed", N.ReduceKeyedWatermark: "reduce_keyed",
+        N.FoldKeyedEarlyStop: "fold_keyed_early_stop"}
+
+
+@lowering(*_ACC)
+def _lower_aggregation(ctx, node):
+    """An accumulating sink fused into the producer, and an emitting source reading it."""
+    life = _life(ctx, node, node.input)
+    args = {"f": user_fn(node.f)}
+    if hasattr(node, "init"):
+        args["init"] = user_fn(node.init)
+    acc = ctx.add(node, _ACC[type(node)], persistence=life, **args)
+    ctx.connect(node, ctx.input(node), acc)
+    graph = ctx.graph(node)
+    if isinstance(node, N.ReduceKeyedWatermark):
+        emit = ctx.add(node, "emit_watermark", acc=acc.id, label=f"emit #{acc.id}")
+        ctx.connect(node, ctx.input(node, "watermark"), emit)
+    else:
+        emit = ctx.add(node, "emit", acc=acc.id, label=f"emit #{acc.id}")
+    graph.reference(acc.id, emit.id)
+    return Ref(emit.id)
+
+
+# -- time ------------------------------------------------------------------------------------------
+
+@lowering(N.SampleEvery)
+def _lower_sample_every(ctx, node):
+    return ctx.feed(node, "sample_every", seconds=node.seconds)
+
+
+@lowering(N.Timeout)
+def _lower_timeout(ctx, node):
+    return ctx.feed(node, "timeout", seconds=node.seconds)
+
+
+# -- network and sinks -----------------------------------------------------------------------------
+
+@lowering(N.Network)
+def _lower_network(ctx, node):
+    src = ctx.program.nodes[node.input]
+    src_root, dst_root = src.meta.location.root, node.meta.location.root
+    spec = ChannelSpec(node.channel, src_root, dst_root, node.mode, node.codec,
+                       ctx.origin(node), tagged=isinstance(src_root, ClusterId))
+    ctx.channels.append(spec)
+    send = ctx.graphs[src_root].add("dest_port", port=spec.port,
+                                    label=f"send {node.channel}", origin=ctx.origin(node))
+    ref = ctx.refs[node.input]
+    ctx.graphs[src_root].connect(ref.op, send.id, 0, "tick" if ref.delay else None)
+    recv = ctx.add(node, "source_stream", port=spec.port, label=f"recv {node.channel}")
+    return Ref(recv.id)
+
+
+@lowering(N.ForEach)
+def _lower_for_each(ctx, node):
+    ctx.feed(node, "for_each", f=user_fn(node.f))
+
+
+@lowering(N.DestSink)
+def _lower_dest_sink(ctx, node):
+    ctx.feed(node, "dest_sink", sink=node.sink)
+
+
+@lowering(N.SendExternal)
+def _lower_send_external(ctx, node):
+    ctx.feed(node, "dest_port", port=("external", node.port, "out"))
+
+
+@lowering(N.CycleSink)
+def _lower_cycle_sink(ctx, node):
+    """Linked to its CycleSource once every node is lowered (``emit._link_cycles``)."""
+    return None

@@ -1,0 +1,1 @@
+"""Collecting what runs: per-tick records per location instance (no plotting here)."""

@@ -1,0 +1,52 @@
+"""Per-tick metrics of every location instance, in bounded memory, as a pandas DataFrame.
+
+A record is ``(location, member, tick, time, metric, key, value)``: the tick's duration, elements
+out of (and into) each operator, handoff sizes, state sizes, and messages and bytes per channel.
+Recording appends tuples to a ring buffer per instance; pandas is imported only to build a frame.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
+
+COLUMNS = ["location", "member", "tick", "time", "metric", "key", "value"]
+
+Record = tuple[str, Any, int, float, str, str, float]
+
+
+class MetricsRecorder:
+    """Keeps the last ``max_records`` records of each instance."""
+
+    def __init__(self, max_records: int = 200_000):
+        self.max_records = max_records
+        self._rows: dict[str, deque[Record]] = {}
+        self._lock = threading.Lock()
+        self.subscribers: list = []
+
+    def extend(self, instance: str, rows: Iterable[Record]) -> None:
+        rows = list(rows)
+        with self._lock:
+            buf = self._rows.get(instance)
+            if buf is None:
+                buf = self._rows[instance] = deque(maxlen=self.max_records)
+            buf.extend(rows)
+        for callback in list(self.subscribers):
+            callback(instance, rows)
+
+    def rows(self) -> list[Record]:
+        with self._lock:
+            return [r for buf in self._rows.values() for r in buf]
+
+    def frame(self, wide: bool = False):
+        import pandas as pd
+
+        df = pd.DataFrame(self.rows(), columns=COLUMNS)
+        if not wide or df.empty:
+            return df
+        df["column"] = df["metric"] + df["key"].map(lambda k: f"[{k}]" if k else "")
+        return (df.pivot_table(index=["location", "member", "tick", "time"], columns="column",
+                               values="value", aggfunc="sum")
+                  .reset_index())
