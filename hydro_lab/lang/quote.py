@@ -112,6 +112,8 @@ def describe_callable(fn: Callable[..., Any]) -> tuple[str, str]:
         return shorten(f"partial({inner}, …)"), f"functools.partial({inner!s}, {fn.args!r})"
     code = getattr(fn, "__code__", None)
     name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None)
+    if name and "<locals>" in name:
+        name = getattr(fn, "__name__", name)
     if code is not None and getattr(fn, "__name__", "") == "<lambda>":
         text = _lambda_text(fn)
         if text:

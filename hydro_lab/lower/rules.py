@@ -237,10 +237,10 @@ def _lower_aggregation(ctx, node):
     ctx.connect(node, ctx.input(node), acc)
     graph = ctx.graph(node)
     if isinstance(node, N.ReduceKeyedWatermark):
-        emit = ctx.add(node, "emit_watermark", acc=acc.id, label=f"emit #{acc.id}")
+        emit = ctx.add(node, "emit_watermark", acc=acc.id)
         ctx.connect(node, ctx.input(node, "watermark"), emit)
     else:
-        emit = ctx.add(node, "emit", acc=acc.id, label=f"emit #{acc.id}")
+        emit = ctx.add(node, "emit", acc=acc.id)
     graph.reference(acc.id, emit.id)
     return Ref(emit.id)
 

@@ -47,6 +47,10 @@ class MetricsRecorder:
         if not wide or df.empty:
             return df
         df["column"] = df["metric"] + df["key"].map(lambda k: f"[{k}]" if k else "")
-        return (df.pivot_table(index=["location", "member", "tick", "time"], columns="column",
-                               values="value", aggfunc="sum")
-                  .reset_index())
+        index = ["location", "member", "tick"]
+        wide_df = (df.groupby(index + ["column"], dropna=False)["value"].sum()
+                     .unstack("column"))
+        wide_df.insert(0, "time", df.groupby(index, dropna=False)["time"].min())
+        wide_df = wide_df.reset_index()
+        wide_df.columns.name = None
+        return wide_df

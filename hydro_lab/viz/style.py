@@ -27,7 +27,7 @@ BOX_STYLE = {
     "external": {"color": "#718096", "style": "rounded,dashed", "bgcolor": "#fafafa"},
     "tick": {"color": "#b7791f", "style": "rounded", "bgcolor": "#fffdf5"},
     "atomic": {"color": "#9b2c2c", "style": "rounded,dashed", "bgcolor": "#fff8f8"},
-    "subgraph": {"color": "#888888", "style": "filled", "bgcolor": "#eeeeee"},
+    "subgraph": {"color": "#888888", "style": "rounded,filled", "fillcolor": "#eeeeee"},
 }
 DELAY_COLOR = "#cc0000"
 DELAY_ARROWHEAD = {"tick": "odot", "stratum": "tee", "reference": "vee"}
