@@ -7,6 +7,7 @@ clock at a process or cluster (ticks do not nest). Cluster sizes are chosen at d
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import replace
 from typing import Any, NamedTuple
 
@@ -104,13 +105,13 @@ class Location(_Handle):
                 "it: source_iter(lambda: my_generator())",
             )
         return self._source(N.SourceIter, K.stream(Bound.BOUNDED), iterable=iterable,
-                            detail=quote.shorten(repr(iterable), 32))
+                            detail=quote.shorten(reprlib.repr(iterable), 32))
 
     @operator()
     def singleton(self, value: Any) -> LiveCollection:
         """A constant: a Bounded Singleton holding ``value``."""
         return self._source(N.SourceSingleton, K.singleton(Bound.BOUNDED), value=value,
-                            detail=quote.shorten(repr(value), 32))
+                            detail=quote.shorten(reprlib.repr(value), 32))
 
     @operator()
     def spin(self) -> LiveCollection:
@@ -280,7 +281,7 @@ class Tick(_Handle):
     def singleton(self, value: Any) -> LiveCollection:
         """The constant ``value`` in every tick."""
         return self._source(N.SourceSingleton, K.singleton(Bound.BOUNDED), value=value,
-                            detail=quote.shorten(repr(value), 32))
+                            detail=quote.shorten(reprlib.repr(value), 32))
 
     @operator()
     def none(self) -> LiveCollection:
@@ -291,7 +292,7 @@ class Tick(_Handle):
     def optional_first_tick(self, value: Any) -> LiveCollection:
         """An Optional holding ``value`` in the first tick only."""
         return self._source(N.SourceSingleton, K.optional(Bound.BOUNDED), value=value,
-                            first_tick_only=True, detail=quote.shorten(repr(value), 32))
+                            first_tick_only=True, detail=quote.shorten(reprlib.repr(value), 32))
 
     @operator()
     def cycle(self, kind: Any = "Stream", *, order: Order = Order.TOTAL_ORDER,

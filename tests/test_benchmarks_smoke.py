@@ -1,0 +1,54 @@
+"""Smoke test of the benchmark runner: ``python -m benchmarks --quick --only p1`` runs, prints the
+P1 table, and hydro_lab computes what the hand loop computes (the harness asserts it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run_quick_p1(tmp_path: Path, env: dict[str, str] | None = None) -> tuple[str, dict]:
+    out_json = tmp_path / "quick.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--only", "p1", "--json", str(out_json)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+    return proc.stdout, json.loads(out_json.read_text())
+
+
+def test_quick_p1_prints_the_table_and_hydro_lab_agrees_with_the_hand_loop(tmp_path):
+    stdout, doc = _run_quick_p1(tmp_path)
+    assert "P1  map(x*2) -> filter(x%3==0) -> fold(sum)" in stdout
+    assert "results equal across all contenders that ran" in stdout
+    assert "GOAL P1: hand_loop / hydro_lab" in stdout
+    p1 = doc["benchmarks"]["p1"]
+    assert list(doc["benchmarks"]) == ["p1"]
+    contenders = p1["contenders"]
+    assert contenders["hand_loop"]["status"] == "ok"
+    assert contenders["hydro_lab"]["status"] == "ok"
+    assert len(contenders["hydro_lab"]["times_s"]) == 3
+    n = p1["n"]
+    assert p1["answer"] == sum(2 * x for x in range(n) if (2 * x) % 3 == 0)
+    for name in ("streamz", "bytewax"):  # third-party engines may be missing or fail here
+        assert contenders[name]["status"] in ("ok", "skipped", "error")
+
+
+def test_quick_p1_reports_missing_engines_as_skipped(tmp_path):
+    # packages named streamz and bytewax that fail to import shadow any installed ones
+    fakes = tmp_path / "fakes"
+    for name in ("streamz", "bytewax"):
+        (fakes / name).mkdir(parents=True)
+        (fakes / name / "__init__.py").write_text(f"raise ImportError('{name} hidden by test')\n")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(fakes), env.get("PYTHONPATH")]))
+    stdout, doc = _run_quick_p1(tmp_path, env)
+    contenders = doc["benchmarks"]["p1"]["contenders"]
+    assert contenders["streamz"]["status"] == "skipped"
+    assert contenders["bytewax"]["status"] == "skipped"
+    assert contenders["hydro_lab"]["status"] == "ok"
+    assert "SKIPPED" in stdout
