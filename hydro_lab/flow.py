@@ -148,7 +148,7 @@ class BuiltFlow:
         return self.as_text()
 
 
-BACKENDS = ("local",)
+BACKENDS = ("local", "ray")
 
 
 class CompiledFlow:
@@ -212,6 +212,10 @@ class CompiledFlow:
     def deploy(self, backend: str = "local", cluster_sizes: Any = None, **options: Any):
         if backend == "local":
             return LocalDeployment(self, cluster_sizes, **options)
+        if backend == "ray":
+            from hydro_lab.deploy.ray import RayDeployment  # Ray is imported only when used
+
+            return RayDeployment(self, cluster_sizes, **options)
         raise HydroDeployError(f"unknown backend {backend!r}; use one of {list(BACKENDS)}")
 
     def __repr__(self) -> str:

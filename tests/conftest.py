@@ -66,3 +66,22 @@ def world():
     w.ksing_t = w.ks_t.fold(lambda: 0, lambda a, v: a + v)  # KeyedSingleton in tick
     w.c_s = c.spin().map(lambda _: 1)                # Stream at the cluster
     return w
+
+
+@pytest.fixture(scope="session")
+def ray_session():
+    """One Ray session for every test that needs Ray (2 CPUs, no dashboard)."""
+    ray = pytest.importorskip("ray")
+    from hydro_lab.deploy.ray import ensure_ray
+
+    ensure_ray(num_cpus=2)
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture(params=["local", pytest.param("ray", marks=pytest.mark.ray)])
+def backend(request):
+    """Run a test once per backend: the same programs must behave the same on each."""
+    if request.param == "ray":
+        request.getfixturevalue("ray_session")
+    return request.param

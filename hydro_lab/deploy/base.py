@@ -10,6 +10,7 @@ stops the deployment and is raised in the caller as ``HydroRuntimeError``.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
@@ -223,17 +224,12 @@ class Deployment:
         self._check_not_stopped("step")
         if isinstance(ticks, bool) or not isinstance(ticks, int) or ticks < 0:
             raise HydroDeployError(f"step(ticks=...) takes a non-negative int, got {ticks!r}")
-        was_paused = self._paused
-        self.pause()
-        try:
+        with self._held():
             with self._lock:
                 for _ in range(ticks):
                     self._round(force=True)
                     if self._error is not None:
                         break
-        finally:
-            if not was_paused:
-                self.resume()
         self._raise_error()
 
     def run(self, ticks: int | None = None, seconds: float | None = None) -> None:
@@ -303,6 +299,17 @@ class Deployment:
         if self._stopped:
             raise HydroDeployError(f"{what}(): this deployment was stopped; deploy the flow "
                                    "again to run it anew")
+
+    @contextlib.contextmanager
+    def _held(self):
+        """Hold background running (if any) while the caller drives rounds itself."""
+        was_paused = self._paused
+        self.pause()
+        try:
+            yield
+        finally:
+            if not was_paused:
+                self.resume()
 
     # -- background loop ------------------------------------------------------------------------
 
@@ -398,9 +405,10 @@ class Deployment:
                 f"port {info.key} (codec {codec_name(info.codec)}) could not carry {values!r:.80}:"
                 f" {type(err).__name__}: {err}") from err
 
-    def _to_clients(self, port_key: int, values: list) -> None:
+    def _to_clients(self, port_key: int, values: list, through_codec: bool = True) -> None:
         info = self.ports[port_key]
-        values = self._through_codec(info, values)
+        if through_codec:
+            values = self._through_codec(info, values)
         clients = self._clients.get(port_key, [])
         if info.many_clients:
             by_id = {c.client_id: c for c in clients if not c.closed}
@@ -410,6 +418,13 @@ class Deployment:
         else:
             for c in clients:
                 c._push(values)
+
+    def _to_sink(self, port: Any, values: list) -> None:
+        sink = self.compiled.lowered.sinks[port]
+        push = next(getattr(sink, m) for m in ("append", "put", "send")
+                    if callable(getattr(sink, m, None)))
+        for v in values:
+            push(v)
 
     # -- metrics -----------------------------------------------------------------------------------
 

@@ -71,16 +71,18 @@ class LocalDeployment(Deployment):
             if port[0] == "net":
                 for d in self.router.route(inst, port, values):
                     target = self.engines[d.dst]
-                    target.deliver(port, d.items)
-                    sent[d.channel][0] += len(d.items)
+                    target.deliver(port, self.router.receive(port, d.data, d.tag))
+                    sent[d.channel][0] += d.count
                     sent[d.channel][1] += d.nbytes
                     self.recorder.extend(d.dst.name, [
                         (d.dst.location.name, d.dst.member, target.tick, now, "messages_in",
-                         d.channel, len(d.items)),
+                         d.channel, d.count),
                         (d.dst.location.name, d.dst.member, target.tick, now, "bytes_in",
                          d.channel, d.nbytes)])
             elif port[0] == "external":
                 self._to_clients(port[1], values)
+            elif port[0] == "sink":
+                self._to_sink(port, values)
         loc, member = inst.location.name, inst.member
         for channel, (n, nbytes) in sent.items():
             rows.append((loc, member, report.tick, now, "messages_out", channel, n))

@@ -37,11 +37,19 @@ class InstanceId:
 
 @dataclass
 class Delivery:
+    """One encoded batch for one destination; ``tag`` is the sender's MemberId when the
+    receiver sees messages keyed by sender."""
+
     dst: InstanceId
     port: Any
-    items: list
+    data: bytes
+    count: int
     channel: str
-    nbytes: int
+    tag: MemberId | None = None
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.data)
 
 
 @dataclass
@@ -109,15 +117,14 @@ class Router:
                 self.rr[key] = start + len(values)
         else:
             raise HydroRuntimeError(f"channel {spec.name!r} has an unknown mode {spec.mode!r}")
-        out = []
         tag = src.member_id if spec.tagged else None
-        for dst, batch in per_dst.items():
-            data = encode_batch(spec, list(batch))
-            received = decode_batch(spec, data)
-            if tag is not None:
-                received = [(tag, v) for v in received]
-            out.append(Delivery(dst, port, received, spec.name, len(data)))
-        return out
+        return [Delivery(dst, port, encode_batch(spec, list(batch)), len(batch), spec.name, tag)
+                for dst, batch in per_dst.items()]
+
+    def receive(self, port: Any, data: bytes, tag: MemberId | None) -> list:
+        """Decode a delivered batch (and key it by sender when the channel says so)."""
+        items = decode_batch(self.channels[port], data)
+        return items if tag is None else [(tag, v) for v in items]
 
     def _member(self, spec: ChannelSpec, pair: Any) -> InstanceId | None:
         cluster = spec.dst.name

@@ -58,6 +58,7 @@ class LoweredFlow:
     channels: list[ChannelSpec]
     ports: list[PortInfo]
     locations: list[LocationId]
+    sinks: dict[Any, Any] = field(default_factory=dict)  # ("sink", node id) -> sink object
 
 
 @dataclass
@@ -67,6 +68,7 @@ class LowerContext:
     refs: dict[int, Ref] = field(default_factory=dict)
     channels: list[ChannelSpec] = field(default_factory=list)
     forward_targets: dict[str, tuple[LocationId, int]] = field(default_factory=dict)
+    sinks: dict[Any, Any] = field(default_factory=dict)
     tick_targets: dict[str, tuple[LocationId, int]] = field(default_factory=dict)
 
     def graph(self, node: N.Node) -> DfirGraph:

@@ -27,7 +27,7 @@ def lower_program(program: Program) -> LoweredFlow:
         if ref is not None:
             ctx.refs[node.id] = ref
     _link_cycles(ctx)
-    return LoweredFlow(ctx.graphs, ctx.channels, list(program.ports), roots)
+    return LoweredFlow(ctx.graphs, ctx.channels, list(program.ports), roots, ctx.sinks)
 
 
 def _link_cycles(ctx: LowerContext) -> None:

@@ -281,7 +281,11 @@ def _lower_for_each(ctx, node):
 
 @lowering(N.DestSink)
 def _lower_dest_sink(ctx, node):
-    ctx.feed(node, "dest_sink", sink=node.sink)
+    """The sink object stays with the deployment's driver (a list in a notebook keeps filling
+    when instances run elsewhere): the program sends to a port the driver empties into it."""
+    port = ("sink", node.id)
+    ctx.sinks[port] = node.sink
+    ctx.feed(node, "dest_port", port=port)
 
 
 @lowering(N.SendExternal)

@@ -1,0 +1,284 @@
+"""One location instance running in its own process (a Ray actor hosts one): the tick engine, the
+routing of what it sends, the sockets it talks on, and a tick loop of its own.
+
+Two ways to drive it, both used by ``RayDeployment``:
+
+* **free running** (``start``): a thread ticks whenever there is work (inputs arrived, a spin, a
+  timer due), on this process's clock — what a deployed Hydro location does;
+* **rounds** (``tick_once``): the driver asks for exactly one tick, passing the clock value and how
+  many messages each peer has sent here so far; the tick waits until those have arrived, which
+  makes a round on several processes behave exactly like a round of ``LocalDeployment``.
+"""
+
+from __future__ import annotations
+
+import pickle
+import threading
+import time
+from collections import Counter, deque
+from typing import Any
+
+import cloudpickle
+
+from hydro_lab.deploy.base import runtime_error, tick_records
+from hydro_lab.deploy.routing import InstanceId, Router
+from hydro_lab.deploy.transport import Endpoint, Sender
+from hydro_lab.dfir.codegen import generate
+from hydro_lab.dfir.runtime import Engine, UserCodeError
+from hydro_lab.errors import HydroRuntimeError
+from hydro_lab.member_id import MemberId, MembershipEvent, reset_self_id, set_self_id
+
+DRIVER = "driver"
+METRICS_FLUSH_S = 0.2
+METRICS_FLUSH_ROWS = 5000
+
+
+class InstanceRuntime:
+    def __init__(self, inst: InstanceId, program_blob: bytes, name: str, channels: dict,
+                 members: dict[str, list[int]], ports: dict, host: str = "127.0.0.1"):
+        self.inst = inst
+        partitioned = cloudpickle.loads(program_blob)
+        self.engine = Engine(generate(partitioned, name),
+                             {"self_id": inst.member_id} if inst.member is not None else {})
+        alive = {InstanceId(loc, m) for loc in _locations(channels, inst)
+                 for m in _members_of(loc, members)}
+        self.router = Router(channels, members, alive)
+        self.ports = ports
+        self.sender = Sender()
+        self.peers: dict[InstanceId, str] = {}
+        self.driver: str | None = None
+        self._incoming: deque = deque()
+        self._received: Counter = Counter()
+        self._expect_seq: Counter = Counter()
+        self._sent_seq: Counter = Counter()
+        self._cond = threading.Condition()
+        self._tick_lock = threading.Lock()
+        self._loop_thread: threading.Thread | None = None
+        self._running = False
+        self._paused = True
+        self._metrics: list = []
+        self._last_flush = time.monotonic()
+        self.failed: str | None = None
+        self.endpoint = Endpoint(self._on_message, host, inst.name)
+        for op in self.engine.program.graph.operators.values():
+            port = op.args.get("port") if op.op == "source_stream" else None
+            if port and port[0] == "members":
+                self.engine.deliver(port, [(MemberId(port[1], m), MembershipEvent.JOINED)
+                                           for m in members[port[1]]])
+
+    # -- wiring -------------------------------------------------------------------------------
+
+    def connect(self, peers: dict[InstanceId, str], driver: str) -> None:
+        self.peers = dict(peers)
+        self.driver = driver
+        self.router.alive = set(peers)
+
+    def set_alive(self, inst: InstanceId, alive: bool, address: str | None = None) -> None:
+        """A member was killed (fail-stop: what is sent to it from now on is dropped) or
+        restarted (with fresh state, at a new address)."""
+        with self._tick_lock:
+            if alive:
+                self.router.alive.add(inst)
+                if address is not None:
+                    old = self.peers.get(inst)
+                    if old and old != address:
+                        self.sender.forget(old)
+                    self.peers[inst] = address
+                self._sent_seq[inst] = 0
+            else:
+                self.router.alive.discard(inst)
+            if inst.member is not None:
+                port = ("members", inst.location.name)
+                if any(op.op == "source_stream" and op.args.get("port") == port
+                       for op in self.engine.program.graph.operators.values()):
+                    event = MembershipEvent.JOINED if alive else MembershipEvent.LEFT
+                    with self._cond:
+                        self._incoming.append((port, [(inst.member_id, event)]))
+                        self._cond.notify_all()
+
+    def reset_sender(self, peer: InstanceId | str) -> None:
+        """Forget the sequence numbers received from a peer that was restarted."""
+        with self._cond:
+            self._received[peer] = 0
+            self._expect_seq[peer] = 0
+
+    # -- receiving --------------------------------------------------------------------------------
+
+    def _on_message(self, kind: bytes, header: Any, payload: bytes) -> None:
+        if kind == b"data":
+            sender, port, tag, seq = header
+            items = self.router.receive(port, payload, tag)
+            self._accept(sender, seq, port, items)
+        elif kind == b"ext":
+            port, seq = header
+            self._accept(DRIVER, seq, port, pickle.loads(payload))
+
+    def _accept(self, sender, seq: int, port: Any, items: list) -> None:
+        with self._cond:
+            expected = self._expect_seq[sender] + 1
+            if seq != expected:
+                self.failed = (f"{self.inst.name}: message {seq} from {sender} arrived when "
+                               f"{expected} was expected (the channel lost its FIFO order)")
+            self._expect_seq[sender] = seq
+            self._incoming.append((port, items))
+            self._received[sender] += 1
+            self._cond.notify_all()
+
+    # -- ticking --------------------------------------------------------------------------------
+
+    def has_work(self, now: float) -> bool:
+        return bool(self._incoming) or self.engine.has_work(now)
+
+    def tick_once(self, now: float, expect: dict | None = None,
+                  timeout: float = 60.0) -> dict:
+        """One tick after the expected messages arrived; returns what was sent, per receiver."""
+        if expect:
+            deadline = time.monotonic() + timeout
+            with self._cond:
+                while any(self._received[s] < n for s, n in expect.items()):
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        missing = {str(s): n - self._received[s] for s, n in expect.items()
+                                   if self._received[s] < n}
+                        raise HydroRuntimeError(f"{self.inst.name}: messages {missing} did not "
+                                                f"arrive within {timeout} s")
+                    self._cond.wait(left)
+        sent = self._tick(now)
+        self.flush_metrics(force=True)
+        return sent
+
+    def _tick(self, now: float) -> dict:
+        with self._tick_lock:
+            if self.failed:
+                raise HydroRuntimeError(self.failed)
+            with self._cond:
+                batches, self._incoming = list(self._incoming), deque()
+            for port, items in batches:
+                self.engine.deliver(port, items)
+            token = set_self_id(self.inst.member_id)
+            try:
+                report = self.engine.run_tick(now)
+            except UserCodeError as err:
+                self.failed = str(runtime_error(err, self.inst))
+                raise HydroRuntimeError(self.failed) from None
+            finally:
+                reset_self_id(token)
+            return self._emit(report, now)
+
+    def _emit(self, report, now: float) -> dict:
+        sent: Counter = Counter()
+        rows = tick_records(self.inst, report, self.engine.program.graph)
+        loc, member = self.inst.location.name, self.inst.member
+        per_channel: dict[str, list[int]] = {}
+        for port, values in report.outputs.items():
+            kind = port[0]
+            if kind == "net":
+                for d in self.router.route(self.inst, port, values):
+                    address = self.peers.get(d.dst)
+                    if address is None:
+                        continue
+                    self._sent_seq[d.dst] += 1
+                    self.sender.send(address, b"data",
+                                     (self.inst, port, d.tag, self._sent_seq[d.dst]), d.data)
+                    sent[d.dst] += 1
+                    totals = per_channel.setdefault(d.channel, [0, 0])
+                    totals[0] += d.count
+                    totals[1] += d.nbytes
+            elif kind in ("external", "sink"):
+                self._to_driver(b"out" if kind == "external" else b"sink", port, values)
+                sent[DRIVER] += 1
+        for channel, (n, nbytes) in per_channel.items():
+            rows.append((loc, member, report.tick, now, "messages_out", channel, n))
+            rows.append((loc, member, report.tick, now, "bytes_out", channel, nbytes))
+        self._metrics.extend(rows)
+        return dict(sent)
+
+    def _to_driver(self, kind: bytes, port: Any, values: list) -> None:
+        if kind == b"out":
+            info = self.ports[port[1]]
+            payload = info.codec.encode(values)
+        else:
+            payload = cloudpickle.dumps(values)
+        self._sent_seq[DRIVER] += 1
+        self.sender.send(self.driver, kind, (self.inst, port, self._sent_seq[DRIVER]), payload)
+
+    def flush_metrics(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not self._metrics or self.driver is None:
+            return
+        if force or len(self._metrics) >= METRICS_FLUSH_ROWS or \
+                now - self._last_flush >= METRICS_FLUSH_S:
+            rows, self._metrics = self._metrics, []
+            self._last_flush = now
+            self.sender.send(self.driver, b"metrics", self.inst, pickle.dumps(rows))
+
+    # -- free running ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        with self._cond:
+            self._paused = False
+            self._running = True
+            if self._loop_thread is None:
+                self._loop_thread = threading.Thread(target=self._loop, daemon=True,
+                                                     name=f"hydro-tick-{self.inst.name}")
+                self._loop_thread.start()
+            self._cond.notify_all()
+
+    def pause(self) -> None:
+        with self._cond:
+            self._paused = True
+        with self._tick_lock:  # returns once a tick in progress has finished
+            pass
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                if not self._running:
+                    return
+                if self._paused:
+                    self._cond.wait(0.1)
+                    continue
+                now = time.monotonic()
+                if not self.has_work(now):
+                    deadline = self.engine.next_deadline()
+                    wait = 0.1 if deadline is None else max(0.0, min(0.1, deadline - now))
+                    self._cond.wait(wait)
+                    continue
+            try:
+                self._tick(time.monotonic())
+            except HydroRuntimeError as err:
+                self._report_error(str(err))
+                return
+            self.flush_metrics()
+
+    def _report_error(self, message: str) -> None:
+        with self._cond:
+            self._running = False
+        self.flush_metrics(force=True)
+        if self.driver is not None:
+            self.sender.send(self.driver, b"error", self.inst, message.encode())
+
+    def stop(self) -> None:
+        with self._cond:
+            self._running = False
+            self._cond.notify_all()
+        thread = self._loop_thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=10)
+        self.flush_metrics(force=True)
+        self.endpoint.close()
+        self.sender.close()
+
+
+def _locations(channels: dict, inst: InstanceId):
+    locs = {inst.location}
+    for spec in channels.values():
+        locs.add(spec.src)
+        locs.add(spec.dst)
+    return locs
+
+
+def _members_of(loc, members: dict[str, list[int]]):
+    if loc.__class__.__name__ == "ClusterId":
+        return members.get(loc.name, [])
+    return [None]

@@ -1,0 +1,386 @@
+"""``RayDeployment``: one Ray actor per process and per cluster member.
+
+Ray is in charge of placement and lifecycle (``address=`` joins an existing cluster,
+``resources=`` and ``placement=`` shape where actors go); batches travel peer to peer on ZeroMQ
+sockets (``deploy.transport``: one message per destination per tick, FIFO per sender, checked by
+sequence numbers). After ``start()`` every actor ticks on its own clock; ``step``/``run(ticks=)``
+drive exact rounds from the driver instead, with the same results as ``LocalDeployment``. The
+driver holds external ports, sinks, metrics and control; actors are owned by the driver, so none
+outlives ``stop()``, a failure, or the driver's exit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import pickle
+import sys
+import threading
+import time
+from collections import Counter, defaultdict
+from typing import Any
+
+import cloudpickle
+
+from hydro_lab.deploy.base import Deployment
+from hydro_lab.deploy.instance import DRIVER, InstanceRuntime
+from hydro_lab.deploy.routing import InstanceId
+from hydro_lab.deploy.transport import Endpoint, Sender
+from hydro_lab.errors import HydroDeployError, HydroRuntimeError
+from hydro_lab.ir.locations import ClusterId
+
+SHIMS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ray_shims")
+if "rfc3987_syntax" not in sys.modules and SHIMS not in sys.path:
+    sys.path.insert(0, SHIMS)  # `import ray` imports jsonschema: keep its slow import lazy here too
+
+import ray  # noqa: E402  (after the shim path: see ray_shims)
+
+NAMESPACE = "hydro_lab"
+_deploy_ids = itertools.count(1)
+
+
+def ensure_ray(address: str | None = None, **init_kwargs: Any) -> None:
+    """Start Ray here (or join ``address``) unless this process is already connected.
+
+    Ray's processes inherit this process's environment: the shims directory goes first on their
+    PYTHONPATH (fast start-up next to JupyterLab, see ``ray_shims``), then the current directory
+    and this process's ``sys.path`` (so workers can import the modules user closures refer to).
+    """
+    if ray.is_initialized():
+        return
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    os.environ.setdefault("RAY_TQDM_PATCH_PRINT", "0")  # keep the user's print() as it is
+    paths = [SHIMS, os.getcwd()] + [p for p in sys.path if p and os.path.isdir(p)]
+    existing = os.environ.get("PYTHONPATH", "")
+    os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths + [existing] if existing
+                                                             else paths))
+    options = {"include_dashboard": False, "log_to_driver": True, "namespace": NAMESPACE}
+    options.update(init_kwargs)
+    ray.init(address=address, **options)
+
+
+@ray.remote
+class InstanceActor:
+    """Hosts one location instance (see ``InstanceRuntime``)."""
+
+    def __init__(self, inst, blob, name, channels, members, ports):
+        host = ray.util.get_node_ip_address()
+        self.rt = InstanceRuntime(inst, blob, name, channels, members, ports, host)
+
+    def address(self) -> str:
+        return self.rt.endpoint.address
+
+    def node_id(self) -> str:
+        return ray.get_runtime_context().get_node_id()
+
+    def connect(self, peers, driver) -> None:
+        self.rt.connect(peers, driver)
+
+    def tick_once(self, now, expect):
+        return self.rt.tick_once(now, expect)
+
+    def start(self) -> None:
+        self.rt.start()
+
+    def pause(self) -> dict:
+        self.rt.pause()
+        self.rt.flush_metrics(force=True)
+        return dict(self.rt._sent_seq)
+
+    def set_alive(self, inst, alive, address=None) -> None:
+        self.rt.set_alive(inst, alive, address)
+
+    def reset_sender(self, peer) -> None:
+        self.rt.reset_sender(peer)
+
+    def stop(self) -> None:
+        self.rt.stop()
+
+
+class RayDeployment(Deployment):
+    backend = "ray"
+
+    def __init__(self, compiled, cluster_sizes=None, *, address: str | None = None,
+                 resources: dict | None = None, placement: str | None = None, **options):
+        super().__init__(compiled, cluster_sizes, **options)
+        if placement not in (None, "spread", "pack"):
+            raise HydroDeployError(f"placement must be None, 'spread' or 'pack', got "
+                                   f"{placement!r}")
+        self.placement = placement
+        self.resources = self._check_resources(resources or {})
+        ensure_ray(address)
+        self.deploy_id = next(_deploy_ids)
+        self._msg_lock = threading.Condition()
+        self._received: Counter = Counter()
+        self._sent_to: dict[Any, Counter] = defaultdict(Counter)  # receiver -> sender -> count
+        self._driver_seq: Counter = Counter()
+        self._free_running = False
+        self._sender = Sender()
+        self._endpoint = Endpoint(self._on_message, ray.util.get_node_ip_address(), "driver")
+        self._channels = {spec.port: spec for spec in compiled.lowered.channels}
+        self._members = {name: list(range(n)) for name, n in self.cluster_sizes.items()}
+        self._blobs = {loc: ray.put(cloudpickle.dumps(p.partitioned))
+                       for loc, p in compiled.programs.items()}
+        self.alive: set[InstanceId] = set(self.instances)
+        self.actors: dict[InstanceId, Any] = {inst: self._spawn(inst) for inst in self.instances}
+        self.addresses = dict(zip(self.instances, ray.get(
+            [self.actors[i].address.remote() for i in self.instances]), strict=True))
+        ray.get([a.connect.remote(self.addresses, self._endpoint.address)
+                 for a in self.actors.values()])
+
+    # -- placement ------------------------------------------------------------------------------
+
+    def _check_resources(self, resources: dict) -> dict[str, dict]:
+        names = {loc.name for loc in self.compiled.lowered.locations}
+        out = {}
+        for key, opts in resources.items():
+            name = getattr(key, "name", key)
+            if name not in names:
+                raise HydroDeployError(f"resources names {name!r}, which is not a process or "
+                                       f"cluster of this flow ({sorted(names)})")
+            if not isinstance(opts, dict):
+                raise HydroDeployError(f"resources[{name!r}] must be a dict of Ray actor options"
+                                       f" such as {{'num_cpus': 1}}, got {opts!r}")
+            out[name] = dict(opts)
+        return out
+
+    def _spawn(self, inst: InstanceId):
+        opts = {"num_cpus": 0, "name": f"hydro-{os.getpid()}-{self.deploy_id}-{inst.name}",
+                "namespace": NAMESPACE, "max_restarts": 0}
+        if self.placement == "spread":
+            opts["scheduling_strategy"] = "SPREAD"
+        opts.update(self.resources.get(inst.location.name, {}))
+        loc = inst.location
+        return InstanceActor.options(**opts).remote(
+            inst, self._blobs[loc], loc.describe(), self._channels, self._members, self.ports)
+
+    def node_of(self, inst_or_name) -> str:
+        """The Ray node id an instance runs on (``"workers[1]"`` or an InstanceId)."""
+        inst = self._find(inst_or_name)
+        return ray.get(self.actors[inst].node_id.remote())
+
+    def _find(self, inst_or_name) -> InstanceId:
+        if isinstance(inst_or_name, InstanceId):
+            return inst_or_name
+        for inst in self.instances:
+            if inst.name == inst_or_name:
+                return inst
+        raise HydroDeployError(f"no instance {inst_or_name!r}; this deployment has "
+                               f"{[i.name for i in self.instances]}")
+
+    # -- messages to the driver -------------------------------------------------------------------
+
+    def _on_message(self, kind: bytes, header: Any, payload: bytes) -> None:
+        if kind == b"metrics":
+            self.recorder.extend(header.name, pickle.loads(payload))
+            return
+        if kind == b"error":
+            self._fail(HydroRuntimeError(payload.decode()))
+            return
+        inst, port, _seq = header
+        if kind == b"out":
+            info = self.ports[port[1]]
+            self._to_clients(port[1], info.codec.decode(payload), through_codec=False)
+        elif kind == b"sink":
+            self._to_sink(port, cloudpickle.loads(payload))
+        with self._msg_lock:
+            self._received[inst] += 1
+            self._msg_lock.notify_all()
+
+    def _fail(self, err: HydroRuntimeError) -> None:
+        if self._error is None:
+            self._error = err
+            threading.Thread(target=self._pause_all, daemon=True).start()
+
+    # -- rounds (step, run(ticks=), clients waiting without start()) ---------------------------
+
+    def _round(self, force: bool) -> bool:
+        if self._free_running:
+            return False
+        now = self.clock()
+        for inst in self.instances:
+            if inst not in self.alive:
+                continue
+            expect = dict(self._sent_to[inst])
+            try:
+                sent = ray.get(self.actors[inst].tick_once.remote(now, expect))
+            except ray.exceptions.RayTaskError as err:
+                self._fail(HydroRuntimeError(_task_message(err)))
+                return True
+            for dst, n in sent.items():
+                self._sent_to[dst][inst] += n
+        self._await_driver_messages()
+        return True
+
+    def _await_driver_messages(self, timeout: float = 60.0) -> None:
+        expected = self._sent_to[DRIVER]
+        deadline = time.monotonic() + timeout
+        with self._msg_lock:
+            while any(self._received[s] < n for s, n in expected.items()):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise HydroRuntimeError("outputs of the last round did not reach the driver "
+                                            f"within {timeout} s")
+                self._msg_lock.wait(left)
+
+    # -- free running ---------------------------------------------------------------------------
+
+    def start(self) -> RayDeployment:
+        self._raise_error()
+        self._check_not_stopped("start")
+        ray.get([self.actors[i].start.remote() for i in self.instances if i in self.alive])
+        self._free_running = True
+        self._paused = False
+        return self
+
+    def pause(self) -> None:
+        if self._free_running:
+            self._pause_all()
+        self._paused = True
+
+    def _pause_all(self) -> None:
+        live = [i for i in self.instances if i in self.alive]
+        try:
+            totals = ray.get([self.actors[i].pause.remote() for i in live])
+        except ray.exceptions.RayError:
+            totals = []
+        for src, sent in zip(live, totals, strict=False):
+            for dst, n in sent.items():
+                self._sent_to[dst][src] = n
+        self._free_running = False
+
+    def resume(self) -> None:
+        self._paused = False
+        if not self._stopped and self._error is None and not self._free_running:
+            self.start()
+
+    @property
+    def state(self) -> str:
+        if self._error is not None:
+            return "failed"
+        if self._stopped:
+            return "stopped"
+        return "running" if self._free_running else ("paused" if self._paused else "created")
+
+    @contextlib.contextmanager
+    def _held(self):
+        was_running = self._free_running
+        if was_running:
+            self._pause_all()
+        try:
+            yield
+        finally:
+            if was_running and self._error is None and not self._stopped:
+                self.start()
+
+    def run(self, ticks: int | None = None, seconds: float | None = None) -> None:
+        if seconds is None or ticks is not None:
+            return super().run(ticks=ticks, seconds=seconds)
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+            raise HydroDeployError(f"run(seconds=...) takes a non-negative number, got "
+                                   f"{seconds!r}")
+        self._raise_error()
+        was_running = self._free_running
+        if not was_running:
+            self.start()
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and self._error is None:
+            time.sleep(min(0.05, max(0.0, end - time.monotonic())))
+        if not was_running and self._error is None:
+            self.pause()
+        self._raise_error()
+
+    def _drive_for(self, client, remaining) -> bool:
+        if self._free_running or self._stopped:
+            return False
+        return super()._drive_for(client, remaining)
+
+    # -- faults ---------------------------------------------------------------------------------
+
+    def kill(self, cluster, member: int) -> None:
+        """Kill one member's actor (fail-stop): the others keep ticking; what is sent to it is
+        dropped; its cluster's membership streams see it leave."""
+        inst = self._member(cluster, member)
+        if inst not in self.alive:
+            raise HydroDeployError(f"{inst.name} is not running")
+        ray.kill(self.actors[inst], no_restart=True)
+        self.alive.discard(inst)
+        ray.get([self.actors[i].set_alive.remote(inst, False) for i in self.instances
+                 if i in self.alive])
+        self._record_event(inst, "killed")
+
+    def restart(self, cluster, member: int) -> None:
+        """Start a killed member again, with fresh state."""
+        inst = self._member(cluster, member)
+        if inst in self.alive:
+            raise HydroDeployError(f"{inst.name} is running; kill it first")
+        actor = self._spawn(inst)
+        self.actors[inst] = actor
+        self.addresses[inst] = ray.get(actor.address.remote())
+        self.alive.add(inst)
+        live = [i for i in self.instances if i in self.alive]
+        ray.get(actor.connect.remote({i: self.addresses[i] for i in live},
+                                     self._endpoint.address))
+        ray.get([self.actors[i].reset_sender.remote(inst) for i in live if i != inst])
+        ray.get([self.actors[i].set_alive.remote(inst, True, self.addresses[inst])
+                 for i in live if i != inst])
+        self._sent_to[inst] = Counter()
+        for dst in self._sent_to:
+            self._sent_to[dst].pop(inst, None)
+        with self._msg_lock:
+            self._received.pop(inst, None)
+        self._driver_seq[inst] = 0
+        if self._free_running:
+            ray.get(actor.start.remote())
+        self._record_event(inst, "restarted")
+
+    def _member(self, cluster, member: int) -> InstanceId:
+        name = getattr(cluster, "name", cluster)
+        for inst in self.instances:
+            if isinstance(inst.location, ClusterId) and inst.location.name == name \
+                    and inst.member == member:
+                return inst
+        raise HydroDeployError(f"no member {member} of cluster {name!r} in this deployment")
+
+    def _record_event(self, inst: InstanceId, what: str) -> None:
+        self.recorder.extend(inst.name, [(inst.location.name, inst.member, -1, time.monotonic(),
+                                          "event", what, 1)])
+
+    # -- clients --------------------------------------------------------------------------------
+
+    def _deliver_external(self, info, mode: str, items: list) -> None:
+        inst = InstanceId(info.location)
+        self._driver_seq[inst] += 1
+        self._sender.send(self.addresses[inst], b"ext",
+                          (("external", info.key, mode), self._driver_seq[inst]),
+                          pickle.dumps(items))
+        self._sent_to[inst][DRIVER] += 1
+
+    # -- shutdown -------------------------------------------------------------------------------
+
+    def _shutdown(self) -> None:
+        actors = list(self.actors.values())
+        live = [self.actors[i] for i in self.instances if i in self.alive]
+        try:
+            ray.get([a.stop.remote() for a in live], timeout=30)
+        except (ray.exceptions.RayError, Exception):
+            pass
+        for a in actors:
+            try:
+                ray.kill(a, no_restart=True)
+            except Exception:
+                pass
+        self.alive.clear()
+        self._free_running = False
+        self._endpoint.close()
+        self._sender.close()
+
+
+def _task_message(err: Exception) -> str:
+    cause = getattr(err, "cause", None)
+    if isinstance(cause, HydroRuntimeError):
+        return str(cause)
+    text = str(err)
+    marker = "HydroRuntimeError: "
+    return text.split(marker, 1)[1].strip() if marker in text else text
