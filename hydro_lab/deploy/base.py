@@ -426,6 +426,49 @@ class Deployment:
         for v in values:
             push(v)
 
+    # -- faults ---------------------------------------------------------------------------------
+
+    def kill(self, cluster, member: int) -> None:
+        """Kill one cluster member (fail-stop): the others keep ticking, messages sent to it are
+        dropped, membership streams of its cluster see it leave, metrics record the event."""
+        inst = self._member(cluster, member)
+        with self._lock:
+            if inst not in self._alive_set():
+                raise HydroDeployError(f"kill(): {inst.name} is not running")
+            self._kill(inst)
+        self._record_event(inst, "killed")
+
+    def restart(self, cluster, member: int) -> None:
+        """Start a killed member again, with fresh state; its cluster sees it join."""
+        inst = self._member(cluster, member)
+        with self._lock:
+            if inst in self._alive_set():
+                raise HydroDeployError(f"restart(): {inst.name} is running; kill() it first")
+            self._restart(inst)
+        self._record_event(inst, "restarted")
+
+    def _member(self, cluster, member: int) -> InstanceId:
+        name = getattr(cluster, "name", cluster)
+        for inst in self.instances:
+            if isinstance(inst.location, ClusterId) and inst.location.name == name \
+                    and inst.member == member:
+                return inst
+        raise HydroDeployError(f"no member {member!r} of cluster {name!r} in this deployment "
+                               f"(sizes: {self.cluster_sizes})")
+
+    def _record_event(self, inst: InstanceId, what: str) -> None:
+        self.recorder.extend(inst.name, [(inst.location.name, inst.member, -1, self.clock(),
+                                          "event", what, 1)])
+
+    def _alive_set(self) -> set[InstanceId]:
+        return set(self.instances)
+
+    def _kill(self, inst: InstanceId) -> None:
+        raise HydroDeployError(f"the {self.backend} backend cannot kill members")
+
+    def _restart(self, inst: InstanceId) -> None:
+        raise HydroDeployError(f"the {self.backend} backend cannot restart members")
+
     # -- metrics -----------------------------------------------------------------------------------
 
     def metrics(self, wide: bool = False):

@@ -26,7 +26,7 @@ from hydro_lab.deploy.transport import Endpoint, Sender
 from hydro_lab.dfir.codegen import generate
 from hydro_lab.dfir.runtime import Engine, UserCodeError
 from hydro_lab.errors import HydroRuntimeError
-from hydro_lab.member_id import MemberId, MembershipEvent, reset_self_id, set_self_id
+from hydro_lab.member_id import MembershipEvent, reset_self_id, set_self_id
 
 DRIVER = "driver"
 METRICS_FLUSH_S = 0.2
@@ -40,9 +40,7 @@ class InstanceRuntime:
         partitioned = cloudpickle.loads(program_blob)
         self.engine = Engine(generate(partitioned, name),
                              {"self_id": inst.member_id} if inst.member is not None else {})
-        alive = {InstanceId(loc, m) for loc in _locations(channels, inst)
-                 for m in _members_of(loc, members)}
-        self.router = Router(channels, members, alive)
+        self.router = Router(channels, members, set())
         self.ports = ports
         self.sender = Sender()
         self.peers: dict[InstanceId, str] = {}
@@ -60,18 +58,20 @@ class InstanceRuntime:
         self._last_flush = time.monotonic()
         self.failed: str | None = None
         self.endpoint = Endpoint(self._on_message, host, inst.name)
-        for op in self.engine.program.graph.operators.values():
-            port = op.args.get("port") if op.op == "source_stream" else None
-            if port and port[0] == "members":
-                self.engine.deliver(port, [(MemberId(port[1], m), MembershipEvent.JOINED)
-                                           for m in members[port[1]]])
 
     # -- wiring -------------------------------------------------------------------------------
 
     def connect(self, peers: dict[InstanceId, str], driver: str) -> None:
+        """Learn where the (live) peers and the driver listen; they are the members present."""
         self.peers = dict(peers)
         self.driver = driver
         self.router.alive = set(peers)
+        for op in self.engine.program.graph.operators.values():
+            port = op.args.get("port") if op.op == "source_stream" else None
+            if port and port[0] == "members":
+                self.engine.deliver(port, [(p.member_id, MembershipEvent.JOINED) for p in peers
+                                           if p.member is not None
+                                           and p.location.name == port[1]])
 
     def set_alive(self, inst: InstanceId, alive: bool, address: str | None = None) -> None:
         """A member was killed (fail-stop: what is sent to it from now on is dropped) or
@@ -269,16 +269,3 @@ class InstanceRuntime:
         self.endpoint.close()
         self.sender.close()
 
-
-def _locations(channels: dict, inst: InstanceId):
-    locs = {inst.location}
-    for spec in channels.values():
-        locs.add(spec.src)
-        locs.add(spec.dst)
-    return locs
-
-
-def _members_of(loc, members: dict[str, list[int]]):
-    if loc.__class__.__name__ == "ClusterId":
-        return members.get(loc.name, [])
-    return [None]

@@ -32,12 +32,32 @@ class LocalDeployment(Deployment):
             alive=set(self.instances),
         )
         for engine in self.engines.values():
-            for op in engine.program.graph.operators.values():
-                port = op.args.get("port") if op.op == "source_stream" else None
-                if port and port[0] == "members":
-                    cluster = port[1]
-                    engine.deliver(port, [(MemberId(cluster, m), MembershipEvent.JOINED)
-                                          for m in range(self.cluster_sizes[cluster])])
+            self._membership(engine, [(i, MembershipEvent.JOINED) for i in self.instances])
+
+    def _membership(self, engine: Engine, events) -> None:
+        """Deliver cluster membership events to the engine's ``members`` inputs."""
+        for op in engine.program.graph.operators.values():
+            port = op.args.get("port") if op.op == "source_stream" else None
+            if port and port[0] == "members":
+                engine.deliver(port, [(MemberId(port[1], i.member), event) for i, event in events
+                                      if i.member is not None and i.location.name == port[1]])
+
+    def _alive_set(self):
+        return self.router.alive
+
+    def _kill(self, inst: InstanceId) -> None:
+        self.router.alive.discard(inst)
+        for other in self.router.alive:
+            self._membership(self.engines[other], [(inst, MembershipEvent.LEFT)])
+
+    def _restart(self, inst: InstanceId) -> None:
+        self.engines[inst] = Engine(self.compiled.programs[inst.location],
+                                    {"self_id": inst.member_id})
+        self.router.alive.add(inst)
+        self._membership(self.engines[inst], [(i, MembershipEvent.JOINED)
+                                              for i in self.instances if i in self.router.alive])
+        for other in self.router.alive - {inst}:
+            self._membership(self.engines[other], [(inst, MembershipEvent.JOINED)])
 
     def _round(self, force: bool) -> bool:
         now = self.clock()

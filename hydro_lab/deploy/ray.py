@@ -28,7 +28,6 @@ from hydro_lab.deploy.instance import DRIVER, InstanceRuntime
 from hydro_lab.deploy.routing import InstanceId
 from hydro_lab.deploy.transport import Endpoint, Sender
 from hydro_lab.errors import HydroDeployError, HydroRuntimeError
-from hydro_lab.ir.locations import ClusterId
 
 SHIMS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ray_shims")
 if "rfc3987_syntax" not in sys.modules and SHIMS not in sys.path:
@@ -298,33 +297,27 @@ class RayDeployment(Deployment):
 
     # -- faults ---------------------------------------------------------------------------------
 
-    def kill(self, cluster, member: int) -> None:
-        """Kill one member's actor (fail-stop): the others keep ticking; what is sent to it is
-        dropped; its cluster's membership streams see it leave."""
-        inst = self._member(cluster, member)
-        if inst not in self.alive:
-            raise HydroDeployError(f"{inst.name} is not running")
+    def _alive_set(self):
+        return self.alive
+
+    def _kill(self, inst: InstanceId) -> None:
         ray.kill(self.actors[inst], no_restart=True)
         self.alive.discard(inst)
         ray.get([self.actors[i].set_alive.remote(inst, False) for i in self.instances
                  if i in self.alive])
-        self._record_event(inst, "killed")
 
-    def restart(self, cluster, member: int) -> None:
-        """Start a killed member again, with fresh state."""
-        inst = self._member(cluster, member)
-        if inst in self.alive:
-            raise HydroDeployError(f"{inst.name} is running; kill it first")
+    def _restart(self, inst: InstanceId) -> None:
         actor = self._spawn(inst)
         self.actors[inst] = actor
         self.addresses[inst] = ray.get(actor.address.remote())
         self.alive.add(inst)
         live = [i for i in self.instances if i in self.alive]
+        others = [i for i in live if i != inst]
+        ray.get([self.actors[i].reset_sender.remote(inst) for i in others])
+        ray.get([self.actors[i].set_alive.remote(inst, True, self.addresses[inst])
+                 for i in others])
         ray.get(actor.connect.remote({i: self.addresses[i] for i in live},
                                      self._endpoint.address))
-        ray.get([self.actors[i].reset_sender.remote(inst) for i in live if i != inst])
-        ray.get([self.actors[i].set_alive.remote(inst, True, self.addresses[inst])
-                 for i in live if i != inst])
         self._sent_to[inst] = Counter()
         for dst in self._sent_to:
             self._sent_to[dst].pop(inst, None)
@@ -333,19 +326,6 @@ class RayDeployment(Deployment):
         self._driver_seq[inst] = 0
         if self._free_running:
             ray.get(actor.start.remote())
-        self._record_event(inst, "restarted")
-
-    def _member(self, cluster, member: int) -> InstanceId:
-        name = getattr(cluster, "name", cluster)
-        for inst in self.instances:
-            if isinstance(inst.location, ClusterId) and inst.location.name == name \
-                    and inst.member == member:
-                return inst
-        raise HydroDeployError(f"no member {member} of cluster {name!r} in this deployment")
-
-    def _record_event(self, inst: InstanceId, what: str) -> None:
-        self.recorder.extend(inst.name, [(inst.location.name, inst.member, -1, time.monotonic(),
-                                          "event", what, 1)])
 
     # -- clients --------------------------------------------------------------------------------
 
