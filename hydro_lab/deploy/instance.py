@@ -31,6 +31,7 @@ from hydro_lab.member_id import MembershipEvent, reset_self_id, set_self_id
 DRIVER = "driver"
 METRICS_FLUSH_S = 0.2
 METRICS_FLUSH_ROWS = 5000
+METRICS_MAX_ROWS = 100_000  # if the driver cannot keep up, the oldest unsent rows go
 
 
 class InstanceRuntime:
@@ -191,6 +192,8 @@ class InstanceRuntime:
             rows.append((loc, member, report.tick, now, "messages_out", channel, n))
             rows.append((loc, member, report.tick, now, "bytes_out", channel, nbytes))
         self._metrics.extend(rows)
+        if len(self._metrics) > METRICS_MAX_ROWS:
+            del self._metrics[: len(self._metrics) - METRICS_MAX_ROWS]
         return dict(sent)
 
     def _to_driver(self, kind: bytes, port: Any, values: list) -> None:

@@ -1,9 +1,15 @@
-"""Every example RUNS on the local deployment and its results are checked.
+"""Every example RUNS, on each backend (the ``backend`` fixture: local and Ray), and its results
+are checked.
 
-Deterministic and fast: flows are driven with ``d.step()`` in the caller (no background thread),
-time-based operators read a fake clock the test advances itself, and randomness is seeded. Where a
-result depends on timing by design (which proposer leads, which mapper gets a line), only the
-contract is asserted.
+Deterministic and fast: flows are driven with ``d.step()`` in the caller (exact rounds on both
+backends, no background thread), time-based operators read a fake clock the test advances itself
+(the driver passes its value to every tick), and randomness is seeded where it runs in this
+process. Where a result depends on timing by design (which proposer leads), only the contract is
+asserted.
+
+On Ray user closures run in the actors' processes, so results are observed only through what comes
+back to the driver: ``dest_sink(list)``, external ports, and ``metrics()``, read once the
+deployment has stopped (see ``finished_metrics``).
 """
 
 from __future__ import annotations
@@ -35,8 +41,30 @@ from hydro_lab.examples.two_pc import two_phase_commit
 TEST_ORDER = nondet("test: collected for assertions that do not depend on the order")
 
 
+class MetricNotRecorded(LookupError):
+    """The deployment recorded no row at all of a metric (not an assertion failure: the metric is
+    missing, see ``RAY_NO_MESSAGES_IN``)."""
+
+
+# The Ray backend records no ``messages_in`` rows (hydro_lab/deploy/instance.py records only
+# ``messages_out``; LocalDeployment._tick records both). The tests that check ``messages_in`` do so
+# last, after the same facts were checked through ``elements_out`` of the receiving operator, so
+# on Ray everything else is still checked and only that final metric lookup is expected to fail.
+RAY_NO_MESSAGES_IN = pytest.mark.xfail(
+    strict=True, raises=MetricNotRecorded,
+    reason="hydro_lab bug: the Ray backend never records the messages_in metric")
+
+
+def backends(*ray_marks):
+    """The ``backend`` fixture's parameters, with extra marks on the Ray case."""
+    return pytest.mark.parametrize(
+        "backend", ["local", pytest.param("ray", marks=[pytest.mark.ray, *ray_marks])],
+        indirect=True)
+
+
 class FakeClock:
-    """A clock for ``deploy(clock=...)``: seconds that pass only when the test says so."""
+    """A clock for ``deploy(clock=...)``: seconds that pass only when the test says so. It lives
+    in the driver (this process) on every backend: the driver reads it once per round."""
 
     def __init__(self, start: float = 0.0):
         self.now = start
@@ -49,24 +77,28 @@ class FakeClock:
 
 
 @contextmanager
-def deployed(flow: FlowBuilder, cluster_sizes=None, clock=None):
-    """A local deployment driven only by the test's ``step()`` calls (never started in the
-    background), stopped at the end."""
-    d = flow.deploy("local", cluster_sizes=cluster_sizes, clock=clock or FakeClock())
+def deployed(flow: FlowBuilder, backend: str, cluster_sizes=None, clock=None):
+    """A deployment driven only by the test's ``step()`` calls (never started in the background),
+    stopped at the end."""
+    d = flow.deploy(backend, cluster_sizes=cluster_sizes, clock=clock or FakeClock())
     try:
         yield d
     finally:
         d.stop()
 
 
-def messages(d, metric: str, location: str, channel: str, max_tick: int | None = None) -> dict:
-    """``{member: total}`` of a ``messages_in``/``messages_out`` metric at ``location``, summed
-    over the channels whose name contains ``channel`` (e.g. ``"workers->leader"``) and, with
-    ``max_tick``, over the ticks up to it (``messages_in`` is recorded at the tick that consumes
-    the messages); a process's member is ``None``."""
-    df = d.metrics()
+def finished_metrics(d):
+    """``d.metrics()`` of a stopped deployment. On Ray an actor sends its metrics rows to the
+    driver after its tick, and ``step()`` does not wait for them (only for sink and port outputs),
+    so the last round's rows may be missing right after ``step()``; ``stop()`` waits for the
+    actors, so read them after it."""
+    assert d.state == "stopped"
+    return d.metrics()
+
+
+def _totals(df, metric: str, location: str, key_pattern: str, max_tick: int | None) -> dict:
     rows = df[(df.metric == metric) & (df.location == location)
-              & df.key.str.contains(re.escape(channel), regex=True)]
+              & df.key.str.contains(key_pattern, regex=True)]
     if max_tick is not None:
         rows = rows[rows.tick <= max_tick]
     totals: dict = defaultdict(int)
@@ -75,13 +107,31 @@ def messages(d, metric: str, location: str, channel: str, max_tick: int | None =
     return dict(totals)
 
 
+def messages(df, metric: str, location: str, channel: str, max_tick: int | None = None) -> dict:
+    """``{member: total}`` of a ``messages_in``/``messages_out`` metric at ``location`` in the
+    metrics frame ``df``, summed over the channels whose name contains ``channel`` (e.g.
+    ``"workers->leader"``) and, with ``max_tick``, over the ticks up to it (``messages_in`` is
+    recorded at the tick that consumes the messages); a process's member is ``None``. Raises
+    ``MetricNotRecorded`` when ``df`` has no row of ``metric`` at all."""
+    if not (df.metric == metric).any():
+        raise MetricNotRecorded(f"no {metric!r} rows in metrics() (metrics recorded: "
+                                f"{sorted(set(df.metric))})")
+    return _totals(df, metric, location, re.escape(channel), max_tick)
+
+
+def received(df, location: str, channel: str, max_tick: int | None = None) -> dict:
+    """``{member: total}`` of the elements the receiving operators (``recv <channel>``) at
+    ``location`` produced: the messages each instance consumed, from ``elements_out``."""
+    return _totals(df, "elements_out", location, r"^recv [^ ]*" + re.escape(channel), max_tick)
+
+
 # -- echo ----------------------------------------------------------------------------------------
 
-def test_echo_capitalizes_in_order_and_takes_one_client():
+def test_echo_capitalizes_in_order_and_takes_one_client(backend):
     flow = FlowBuilder("echo")
     server, client = flow.process("server"), flow.external("client")
     in_port, out_port = echo_capitalize(server, client)
-    with deployed(flow) as d:
+    with deployed(flow, backend) as d:
         sender, receiver = d.connect(in_port), d.connect(out_port)
         sender.send_many(["hello", "world"])
         # recv drives the flow itself when nothing runs in the background
@@ -95,12 +145,12 @@ def test_echo_capitalizes_in_order_and_takes_one_client():
         assert receiver.recv_all() == []  # nothing echoed twice
 
 
-def test_echo_in_the_background():
+def test_echo_in_the_background(backend):
     """The documented pattern: a started deployment (context manager) and blocking ``recv``."""
     flow = FlowBuilder("echo_bg")
     server, client = flow.process("server"), flow.external("client")
     in_port, out_port = echo_capitalize(server, client)
-    with flow.deploy("local") as d:
+    with flow.deploy(backend) as d:
         sender, receiver = d.connect(in_port), d.connect(out_port)
         words = ["hello", "world", "from", "a", "thread"]
         for w in words:
@@ -111,7 +161,7 @@ def test_echo_in_the_background():
 
 # -- estimate_pi -------------------------------------------------------------------------------
 
-def test_estimate_pi_sums_both_workers_and_converges():
+def test_estimate_pi_sums_both_workers_and_converges(backend):
     random.seed(1234)  # the workers draw from the global generator, in this process
     batch_size, rounds = 500, 50
     flow = FlowBuilder("estimate_pi")
@@ -120,7 +170,7 @@ def test_estimate_pi_sums_both_workers_and_converges():
     samples: list[tuple[int, int]] = []
     total.sample_every(1.0, nondet("test: sampled when the fake clock says")).dest_sink(samples)
     clock = FakeClock()
-    with deployed(flow, {workers: 2}, clock) as d:
+    with deployed(flow, backend, {workers: 2}, clock) as d:
         d.step(rounds)             # the sampler fired in tick 0 (nothing yet), then not again
         assert samples == []
         clock.advance(1.0)
@@ -142,7 +192,7 @@ def test_estimate_pi_sums_both_workers_and_converges():
     assert abs(4 * inside / count - math.pi) < 0.2
 
 
-def test_estimate_pi_leader_total_is_the_sum_of_the_ticks_it_received():
+def test_estimate_pi_leader_total_is_the_sum_of_the_ticks_it_received(backend):
     """Per tick (snapshot + all_ticks): the leader's running total grows by exactly the batches
     that arrived, ``2 * batch_size`` per tick once both workers' batches flow in."""
     random.seed(99)
@@ -154,7 +204,7 @@ def test_estimate_pi_leader_total_is_the_sum_of_the_ticks_it_received():
     (total.snapshot(leader.tick(), nondet("test: every tick's running total"))
           .all_ticks()
           .dest_sink(per_tick))
-    with deployed(flow, {workers: 2}) as d:
+    with deployed(flow, backend, {workers: 2}) as d:
         d.step(20)
     totals = [t for _, t in per_tick]
     assert totals == [2 * batch_size * k for k in range(1, 20)]  # tick 0 had nothing yet
@@ -176,12 +226,12 @@ def connect_counter(d, ports):
     return [d.connect(p) for p in ports]
 
 
-def test_single_counter_atomic_get_sees_acked_increments():
+def test_single_counter_atomic_get_sees_acked_increments(backend):
     flow, server, client, inc_port, get_port, increments, gets = counter_flow("atomic")
     acks, counts = single_counter_atomic(server, increments, gets)
     ack_port = acks.entries().send_external(client)
     count_port = counts.entries().send_external(client)
-    with deployed(flow) as d:
+    with deployed(flow, backend) as d:
         inc, get, ack, cnt = connect_counter(d, [inc_port, get_port, ack_port, count_port])
         get.send(("c1", None))
         d.step(1)
@@ -204,12 +254,12 @@ def test_single_counter_atomic_get_sees_acked_increments():
         assert ack.recv_all() == [] and cnt.recv_all() == []  # each answered once
 
 
-def test_keyed_counter_counts_per_key_and_zero_for_unknown_keys():
+def test_keyed_counter_counts_per_key_and_zero_for_unknown_keys(backend):
     flow, server, client, inc_port, get_port, increments, gets = counter_flow("keyed")
     acks, counts = keyed_counter(server, increments, gets)
     ack_port = acks.entries().send_external(client)
     count_port = counts.entries().send_external(client)
-    with deployed(flow) as d:
+    with deployed(flow, backend) as d:
         inc, get, ack, cnt = connect_counter(d, [inc_port, get_port, ack_port, count_port])
         incs = [("c1", "a"), ("c2", "a"), ("c1", "b"), ("c3", "a")]
         inc.send_many(incs)
@@ -227,7 +277,7 @@ def test_keyed_counter_counts_per_key_and_zero_for_unknown_keys():
                                           ("c1", ("never", 1))]
 
 
-def test_partitioned_counter_routes_each_key_to_one_shard(monkeypatch):
+def test_partitioned_counter_routes_each_key_to_one_shard(backend, monkeypatch):
     num_shards = 3
     # Record, at the shards, which member each routed request reaches: wrap the keyed counter
     # that partitioned_counter runs on every shard (it looks the name up when called).
@@ -251,7 +301,7 @@ def test_partitioned_counter_routes_each_key_to_one_shard(monkeypatch):
     owner = {k: shard_of(k, "shards", num_shards) for k in keys}
     assert {m.get_raw_id() for m in owner.values()} == set(range(num_shards))  # all shards used
     incs = [("c1", k) for k in keys] + [("c2", "apple"), ("c2", "fig"), ("c3", "apple")]
-    with deployed(flow, {shards: num_shards}) as d:
+    with deployed(flow, backend, {shards: num_shards}) as d:
         inc, get, ack, cnt = connect_counter(d, [inc_port, get_port, ack_port, count_port])
         inc.send_many(incs)
         d.step(3)  # leader -> shard -> leader -> client
@@ -277,7 +327,7 @@ def test_partitioned_counter_routes_each_key_to_one_shard(monkeypatch):
 
 # -- two-phase commit ---------------------------------------------------------------------------
 
-def test_two_phase_commit_commits_all_yes_and_aborts_on_a_no():
+def test_two_phase_commit_commits_all_yes_and_aborts_on_a_no(backend):
     num = 3
     flow = FlowBuilder("two_pc")
     coordinator, participants = flow.process("coordinator"), flow.cluster("participants")
@@ -293,7 +343,7 @@ def test_two_phase_commit_commits_all_yes_and_aborts_on_a_no():
     got_acks: list = []
     decisions.assume_ordering(TEST_ORDER).dest_sink(got_decisions)
     acks.assume_ordering(TEST_ORDER).dest_sink(got_acks)
-    with deployed(flow, {participants: num}) as d:
+    with deployed(flow, backend, {participants: num}) as d:
         d.step(10)
         acks_out = messages(d, "messages_out", "participants", "participants->coordinator")
 
@@ -328,13 +378,13 @@ def word_count_results(counts, reducer) -> list:
     return tables
 
 
-def test_word_count_totals_and_round_robin_over_two_mappers():
+def test_word_count_totals_and_round_robin_over_two_mappers(backend):
     flow = FlowBuilder("map_reduce")
     leader, mappers, reducer = (flow.process("leader"), flow.cluster("mappers"),
                                 flow.process("reducer"))
     counts = word_count(leader, mappers, reducer, leader.source_iter(LINES))
     tables = word_count_results(counts, reducer)
-    with deployed(flow, {mappers: 2}) as d:
+    with deployed(flow, backend, {mappers: 2}) as d:
         d.step(6)
         lines_in = messages(d, "messages_in", "mappers", "leader->mappers")
 
@@ -346,7 +396,7 @@ def test_word_count_totals_and_round_robin_over_two_mappers():
     assert set(lines_in) == {0, 1}
 
 
-def test_word_count_keeps_adding_lines_from_later_ticks():
+def test_word_count_keeps_adding_lines_from_later_ticks(backend):
     flow = FlowBuilder("map_reduce_live")
     leader, mappers, reducer = (flow.process("leader"), flow.cluster("mappers"),
                                 flow.process("reducer"))
@@ -354,7 +404,7 @@ def test_word_count_keeps_adding_lines_from_later_ticks():
     port, lines = leader.source_external(ext)
     counts = word_count(leader, mappers, reducer, lines)
     tables = word_count_results(counts, reducer)
-    with deployed(flow, {mappers: 2}) as d:
+    with deployed(flow, backend, {mappers: 2}) as d:
         client = d.connect(port)
         sent: list[str] = []
         for batch in (LINES[:2], LINES[2:3], LINES[3:]):
@@ -368,13 +418,13 @@ def test_word_count_keeps_adding_lines_from_later_ticks():
 
 # -- chat ---------------------------------------------------------------------------------------
 
-def test_chat_delivers_to_every_connected_client_and_not_after_close():
+def test_chat_delivers_to_every_connected_client_and_not_after_close(backend):
     flow = FlowBuilder("chat")
     server, clients = flow.process("server"), flow.external("clients")
     port, deliveries = chat_server(server, clients)
     delivered: list = []
     deliveries.entries().assume_ordering(TEST_ORDER).dest_sink(delivered)
-    with deployed(flow) as d:
+    with deployed(flow, backend) as d:
         a, b, c = d.connect(port), d.connect(port), d.connect(port)
         ids = [a.client_id, b.client_id, c.client_id]
         assert len(set(ids)) == 3
@@ -409,11 +459,11 @@ def test_chat_delivers_to_every_connected_client_and_not_after_close():
             c.send("too late")
 
 
-def test_chat_two_clients_and_a_late_joiner():
+def test_chat_two_clients_and_a_late_joiner(backend):
     flow = FlowBuilder("chat2")
     server, clients = flow.process("server"), flow.external("clients")
     port, _ = chat_server(server, clients)
-    with deployed(flow) as d:
+    with deployed(flow, backend) as d:
         a, b = d.connect(port), d.connect(port)
         d.step(1)
         a.send("one")
@@ -457,12 +507,12 @@ def assert_paxos_log(reports: list, submitted: list) -> None:
 CONFIG = PaxosConfig(f=1, i_am_leader_send_timeout=1.0, i_am_leader_check_timeout=2.0)
 
 
-def test_paxos_commits_every_payload_in_dense_distinct_slots():
+def test_paxos_commits_every_payload_in_dense_distinct_slots(backend):
     initial = [f"a{i}" for i in range(6)]
     later = [f"b{i}" for i in range(6)]
     flow, proposers, acceptors, port, reports = paxos_flow("paxos", initial, CONFIG)
     clock = FakeClock()
-    with deployed(flow, {proposers: 2, acceptors: 3}, clock) as d:
+    with deployed(flow, backend, {proposers: 2, acceptors: 3}, clock) as d:
         client = d.connect(port)
         for i in range(120):
             if i == 40:
@@ -475,7 +525,7 @@ def test_paxos_commits_every_payload_in_dense_distinct_slots():
     assert sorted(log[s] for s in range(len(initial))) == sorted(initial)
 
 
-def test_paxos_after_a_clock_jump_slots_keep_one_value():
+def test_paxos_after_a_clock_jump_slots_keep_one_value(backend):
     """The clock jumps 10 s (longer than the leader check timeout) once the first payloads are
     committed: heartbeats look late, so a proposer may start a new election and a new leader
     recommits (reports again) the slots its quorum had accepted. Whatever happens, each slot
@@ -484,7 +534,7 @@ def test_paxos_after_a_clock_jump_slots_keep_one_value():
     later = [f"b{i}" for i in range(5)]
     flow, proposers, acceptors, port, reports = paxos_flow("paxos_jump", initial, CONFIG)
     clock = FakeClock()
-    with deployed(flow, {proposers: 2, acceptors: 3}, clock) as d:
+    with deployed(flow, backend, {proposers: 2, acceptors: 3}, clock) as d:
         client = d.connect(port)
         for i in range(200):
             if i == 50:
