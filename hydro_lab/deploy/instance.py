@@ -94,7 +94,7 @@ class InstanceRuntime:
                        for op in self.engine.program.graph.operators.values()):
                     event = MembershipEvent.JOINED if alive else MembershipEvent.LEFT
                     with self._cond:
-                        self._incoming.append((port, [(inst.member_id, event)]))
+                        self._incoming.append((port, [(inst.member_id, event)], 0))
                         self._cond.notify_all()
 
     def reset_sender(self, peer: InstanceId | str) -> None:
@@ -109,19 +109,19 @@ class InstanceRuntime:
         if kind == b"data":
             sender, port, tag, seq = header
             items = self.router.receive(port, payload, tag)
-            self._accept(sender, seq, port, items)
+            self._accept(sender, seq, port, items, len(payload))
         elif kind == b"ext":
             port, seq = header
             self._accept(DRIVER, seq, port, pickle.loads(payload))
 
-    def _accept(self, sender, seq: int, port: Any, items: list) -> None:
+    def _accept(self, sender, seq: int, port: Any, items: list, nbytes: int = 0) -> None:
         with self._cond:
             expected = self._expect_seq[sender] + 1
             if seq != expected:
                 self.failed = (f"{self.inst.name}: message {seq} from {sender} arrived when "
                                f"{expected} was expected (the channel lost its FIFO order)")
             self._expect_seq[sender] = seq
-            self._incoming.append((port, items))
+            self._incoming.append((port, items, nbytes))
             self._received[sender] += 1
             self._cond.notify_all()
 
@@ -131,8 +131,9 @@ class InstanceRuntime:
         return bool(self._incoming) or self.engine.has_work(now)
 
     def tick_once(self, now: float, expect: dict | None = None,
-                  timeout: float = 60.0) -> dict:
-        """One tick after the expected messages arrived; returns what was sent, per receiver."""
+                  timeout: float = 60.0) -> tuple[dict, list]:
+        """One tick after the expected messages arrived; returns what was sent (per receiver)
+        and the metrics rows of this tick and any not yet flushed."""
         if expect:
             deadline = time.monotonic() + timeout
             with self._cond:
@@ -145,8 +146,8 @@ class InstanceRuntime:
                                                 f"arrive within {timeout} s")
                     self._cond.wait(left)
         sent = self._tick(now)
-        self.flush_metrics(force=True)
-        return sent
+        rows, self._metrics = self._metrics, []
+        return sent, rows
 
     def _tick(self, now: float) -> dict:
         with self._tick_lock:
@@ -154,8 +155,14 @@ class InstanceRuntime:
                 raise HydroRuntimeError(self.failed)
             with self._cond:
                 batches, self._incoming = list(self._incoming), deque()
-            for port, items in batches:
+            arrived: dict[str, list[int]] = {}
+            for port, items, nbytes in batches:
                 self.engine.deliver(port, items)
+                spec = self.router.channels.get(port)
+                if spec is not None:
+                    totals = arrived.setdefault(spec.name, [0, 0])
+                    totals[0] += len(items)
+                    totals[1] += nbytes
             token = set_self_id(self.inst.member_id)
             try:
                 report = self.engine.run_tick(now)
@@ -164,12 +171,15 @@ class InstanceRuntime:
                 raise HydroRuntimeError(self.failed) from None
             finally:
                 reset_self_id(token)
-            return self._emit(report, now)
+            return self._emit(report, now, arrived)
 
-    def _emit(self, report, now: float) -> dict:
+    def _emit(self, report, now: float, arrived: dict[str, list[int]]) -> dict:
         sent: Counter = Counter()
         rows = tick_records(self.inst, report, self.engine.program.graph)
         loc, member = self.inst.location.name, self.inst.member
+        for channel, (n, nbytes) in arrived.items():
+            rows.append((loc, member, report.tick, now, "messages_in", channel, n))
+            rows.append((loc, member, report.tick, now, "bytes_in", channel, nbytes))
         per_channel: dict[str, list[int]] = {}
         for port, values in report.outputs.items():
             kind = port[0]

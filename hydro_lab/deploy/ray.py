@@ -77,7 +77,7 @@ class InstanceActor:
         self.rt.connect(peers, driver)
 
     def tick_once(self, now, expect):
-        return self.rt.tick_once(now, expect)
+        return self.rt.tick_once(now, expect)  # (sent per receiver, metrics rows)
 
     def start(self) -> None:
         self.rt.start()
@@ -203,10 +203,11 @@ class RayDeployment(Deployment):
                 continue
             expect = dict(self._sent_to[inst])
             try:
-                sent = ray.get(self.actors[inst].tick_once.remote(now, expect))
+                sent, rows = ray.get(self.actors[inst].tick_once.remote(now, expect))
             except ray.exceptions.RayTaskError as err:
                 self._fail(HydroRuntimeError(_task_message(err)))
                 return True
+            self.recorder.extend(inst.name, rows)
             for dst, n in sent.items():
                 self._sent_to[dst][inst] += n
         self._await_driver_messages()

@@ -39,14 +39,18 @@ class Endpoint:
         poller = zmq.Poller()
         poller.register(self._sock, zmq.POLLIN)
         while self._running:
-            if not poller.poll(50):
-                continue
-            while True:
-                try:
-                    kind, header, payload = self._sock.recv_multipart(zmq.NOBLOCK, copy=True)
-                except zmq.Again:
-                    break
-                self._on_message(kind, pickle.loads(header), payload)
+            if poller.poll(50):
+                self._drain()
+        if poller.poll(50):  # what arrived just before close() still counts
+            self._drain()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                kind, header, payload = self._sock.recv_multipart(zmq.NOBLOCK, copy=True)
+            except zmq.Again:
+                return
+            self._on_message(kind, pickle.loads(header), payload)
 
     def close(self) -> None:
         self._running = False
