@@ -23,6 +23,7 @@ from hydro_lab.ir.program import Program
 from hydro_lab.lang.context import BuildContext, operator
 from hydro_lab.lang.locations import Cluster, External, Process
 from hydro_lab.lower import LoweredFlow, lower_program
+from hydro_lab.sim import Simulator
 from hydro_lab.viz import Graph, graph_of_dfir, graph_of_program
 
 _NAME_HINT = "names are identifiers such as 'leader' or 'workers'"
@@ -101,6 +102,10 @@ class FlowBuilder:
         ``cluster_sizes`` maps each cluster (or its name) to its number of members.
         """
         return self.compile().deploy(backend, cluster_sizes, **options)
+
+    def sim(self, cluster_sizes: Any = None, **options: Any) -> Simulator:
+        """A deterministic simulator of this flow (``exhaustive``, ``fuzz``, ``run``)."""
+        return Simulator(self.finalize(strict=True), cluster_sizes, **options)
 
     def graph(self, kind: str = "ir", *, long_labels: bool = False,
               location: Any = None) -> Graph:

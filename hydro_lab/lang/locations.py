@@ -185,6 +185,14 @@ class Location(_Handle):
         return BidiExternal(port, messages, events, ExternalReplies(self._ctx, port))
 
     @operator()
+    def sim_input(self, *, order: Order = Order.TOTAL_ORDER,
+                  retries: Retries = Retries.EXACTLY_ONCE) -> tuple[ExternalPort, Any]:
+        """An input port for simulator tests: ``(port, Stream)``; in a test body
+        ``inst.connect(port)`` gives ``send``/``send_many``/``send_many_unordered``. It is an
+        external port of an implicit client named ``sim``, so deployments can drive it too."""
+        return self.source_external(_sim_external(self), order=order, retries=retries)
+
+    @operator()
     def forward_ref(self, kind: Any = "Stream", *, bound: Bound = Bound.UNBOUNDED,
                     order: Order = Order.TOTAL_ORDER,
                     retries: Retries = Retries.EXACTLY_ONCE) -> tuple[Any, LiveCollection]:
@@ -421,6 +429,22 @@ def _enum(enum_cls: type, value: Any, name: str) -> Any:
         return value
     raise rule_error(current_op(), f"{name}= must be a {enum_cls.__name__}, got {value!r}",
                      f"use one of {', '.join(f'{enum_cls.__name__}.{m.name}' for m in enum_cls)}")
+
+
+def _sim_external(loc: Any) -> External:
+    """The implicit external client of ``sim_input``/``sim_output`` ports (one per flow)."""
+    ctx = loc._ctx
+    handle = ctx.names.get("sim")
+    if isinstance(handle, External):
+        return handle
+    if handle is not None:
+        raise rule_error(current_op(), "sim_input/sim_output use an external client named "
+                         "'sim', but this flow has a location of that name",
+                         "rename that location")
+    ext_id = ctx.graph.add_location(ExternalId(ctx.graph.new_key(), "sim"))
+    handle = External(ctx, ext_id)
+    ctx.names["sim"] = handle
+    return handle
 
 
 def _check_external(loc: Location, external: Any) -> ExternalId:

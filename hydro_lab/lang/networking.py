@@ -19,7 +19,19 @@ from hydro_lab.ir.locations import AtomicId, ClusterId, TickId
 from hydro_lab.ir.program import PortInfo
 from hydro_lab.lang.collection import LiveCollection
 from hydro_lab.lang.context import current_op, current_site
-from hydro_lab.lang.locations import Cluster, External, ExternalPort, Location, Process
+from hydro_lab.lang.locations import (
+    Cluster,
+    External,
+    ExternalPort,
+    Location,
+    Process,
+    _sim_external,
+)
+
+
+def sim_external(c: LiveCollection) -> External:
+    """The implicit ``sim`` client of the collection's flow."""
+    return _sim_external(c.location)
 
 _TO_CLUSTER = ("a send to a cluster must say which members get what: .broadcast(cluster, "
                "nondet(\"why\")) for all of them, .demux(cluster) on (member_id, x) pairs, or "

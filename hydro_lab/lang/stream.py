@@ -502,6 +502,12 @@ class Stream(LiveCollection, Generic[T]):
         """Send every element to an external client; returns the port it connects to."""
         return networking.send_external(self, external, codec)
 
+    @operator()
+    def sim_output(self):
+        """An output port for simulator tests (``inst.connect(port)`` gives ``collect``,
+        ``assert_yields``...); an external port of the implicit client ``sim``."""
+        return networking.send_external(self, networking.sim_external(self), "pickle")
+
     # -- seed-era aliases (documented as aliases of today's names) -----------------------------
 
     @operator()

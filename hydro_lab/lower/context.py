@@ -70,6 +70,7 @@ class LowerContext:
     forward_targets: dict[str, tuple[LocationId, int]] = field(default_factory=dict)
     sinks: dict[Any, Any] = field(default_factory=dict)
     tick_targets: dict[str, tuple[LocationId, int]] = field(default_factory=dict)
+    sim: bool = False  # lower non-deterministic points to simulator decision operators
 
     def graph(self, node: N.Node) -> DfirGraph:
         return self.graphs[node.meta.location.root]

@@ -17,10 +17,12 @@ from hydro_lab.lower.context import LowerContext, LoweredFlow, Ref
 from hydro_lab.lower.rules import LOWERINGS
 
 
-def lower_program(program: Program) -> LoweredFlow:
+def lower_program(program: Program, *, sim: bool = False) -> LoweredFlow:
+    """``sim=True`` lowers batches, snapshots and assumed orderings to operators that ask a
+    simulator's chooser (``dfir.ops.nondet``) instead of taking whatever arrived in the tick."""
     roots = [loc for loc in program.locations if loc.root is loc and
              isinstance(loc, (ProcessId, ClusterId))]
-    ctx = LowerContext(program, {loc: DfirGraph(loc.describe()) for loc in roots})
+    ctx = LowerContext(program, {loc: DfirGraph(loc.describe()) for loc in roots}, sim=sim)
     for node_id in toposort(program.nodes):
         node = program.nodes[node_id]
         ref = LOWERINGS[type(node)](ctx, node)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from hydro_lab.ir import nodes as N
 from hydro_lab.ir.kinds import Kind
-from hydro_lab.ir.locations import ClusterId
+from hydro_lab.ir.locations import AtomicId, ClusterId
 from hydro_lab.lower.context import (
     ChannelSpec,
     LowerContext,
@@ -150,10 +150,45 @@ def _lower_cast(ctx, node):
     return ctx.input(node)
 
 
-@lowering(N.ObserveNonDet, N.Batch, N.YieldConcat, N.BeginAtomic, N.EndAtomic)
+@lowering(N.YieldConcat, N.BeginAtomic, N.EndAtomic)
 def _lower_free(ctx, node):
     """No run-time work: a DFIR tick is the tick of every Hydro tick at a location, and an
     atomic region's outputs leave when its tick does."""
+    return ctx.input(node)
+
+
+@lowering(N.Batch)
+def _lower_batch(ctx, node):
+    """Free in a deployment (a tick's batch is what arrived in it). In a simulation a decision
+    point: which elements enter this tick (``sim_batch``), or which version of a value a snapshot
+    sees (``sim_snapshot``). Deterministic entries stay free: a snapshot of an atomic region (it
+    sees every update whose output left) and ``spin_batch``'s one spin per tick."""
+    src = ctx.program.nodes[node.input]
+    if not ctx.sim or node.meta.op == "spin_batch" or (
+            isinstance(src.meta.location, AtomicId) and replayed(src.meta.kind)):
+        return ctx.input(node)
+    kind = src.meta.kind
+    if kind.kind is Kind.KEYED_SINGLETON and node.meta.op == "batch":
+        new_entries = ctx.feed(node, "unique", persistence="static")
+        op = ctx.add(node, "sim_batch", mode="subset")
+        ctx.connect(node, new_entries, op)
+        return Ref(op.id)
+    if replayed(kind):
+        return ctx.feed(node, "sim_snapshot")
+    if kind.order.value == "NoOrder":
+        mode = "subset"
+    else:
+        mode = "keyed_prefix" if kind.kind is Kind.KEYED_STREAM else "prefix"
+    return ctx.feed(node, "sim_batch", mode=mode)
+
+
+@lowering(N.ObserveNonDet)
+def _lower_observe(ctx, node):
+    """Free in a deployment; in a simulation an assumed order is a decision (``sim_permute``)."""
+    src_kind = ctx.kind_of(node.input)
+    if ctx.sim and src_kind.order.value == "NoOrder" and \
+            node.meta.kind.order.value == "TotalOrder":
+        return ctx.feed(node, "sim_permute")
     return ctx.input(node)
 
 

@@ -1,0 +1,130 @@
+"""Operators that let a simulator decide what a non-deterministic point does.
+
+Each asks the ``chooser`` runtime parameter (the simulator's decision oracle) and knows nothing
+else about it. ``sim_batch`` holds a stream's elements and releases the ones the chooser picks
+into the tick (a prefix when the order matters, any subset otherwise); ``sim_snapshot`` remembers
+the versions of a value and releases one no older than the last it released; ``sim_permute``
+orders each tick's elements as the chooser says. Outside a simulation these never appear: a
+deployment's batch is simply what arrived in the tick.
+"""
+
+from __future__ import annotations
+
+from math import factorial
+from typing import Any
+
+from hydro_lab.dfir.graph import Operator
+from hydro_lab.dfir.ops.base import OpSpec, State, register
+
+_EMPTY = object()
+
+
+class SimBatchState(State):
+    def __init__(self, op: Operator, params: dict[str, Any]):
+        super().__init__(op, params)
+        self.chooser = params["chooser"]
+        self.mode = op.args.get("mode", "prefix")
+        self.pending: list = []
+
+    def take(self, new_items) -> list:
+        if new_items:
+            self.pending.extend(new_items)
+        if not self.pending:
+            return []
+        pending = self.pending
+        if self.mode == "prefix":
+            k = self.chooser.batch_prefix(self.op, pending)
+            released, self.pending = pending[:k], pending[k:]
+            return released
+        if self.mode == "keyed_prefix":  # per key a prefix: each key's order is kept
+            keys: dict = {}
+            for kv in pending:
+                keys[kv[0]] = keys.get(kv[0], 0) + 1
+            take = self.chooser.batch_keyed_prefix(self.op, pending, list(keys.values()))
+            quota = dict(zip(keys, take, strict=True))
+            released, rest = [], []
+            for kv in pending:
+                if quota[kv[0]] > 0:
+                    quota[kv[0]] -= 1
+                    released.append(kv)
+                else:
+                    rest.append(kv)
+            self.pending = rest
+            return released
+        mask = self.chooser.batch_subset(self.op, pending)
+        released = [x for i, x in enumerate(pending) if mask >> i & 1]
+        self.pending = [x for i, x in enumerate(pending) if not mask >> i & 1]
+        return released
+
+    def size(self) -> int:
+        return len(self.pending)
+
+    def snapshot(self):
+        return tuple(self.pending)
+
+
+class SimSnapshotState(State):
+    def __init__(self, op: Operator, params: dict[str, Any]):
+        super().__init__(op, params)
+        self.chooser = params["chooser"]
+        self.versions: list = []  # versions[0] is the one released last
+        self.released = False
+
+    def take(self, current) -> list:
+        value = tuple(current) if current else _EMPTY
+        if not self.versions or self.versions[-1] != value:
+            self.versions.append(value)
+        if not self.released:  # the first snapshot sees the value as it is now: no older exists
+            self.versions = self.versions[-1:]
+            self.released = True
+        elif len(self.versions) > 1:
+            i = self.chooser.snapshot_version(self.op, self.versions)
+            self.versions = self.versions[i:]
+        chosen = self.versions[0]
+        return [] if chosen is _EMPTY else list(chosen)
+
+    def newer_pending(self) -> bool:
+        return len(self.versions) > 1
+
+    def snapshot(self):
+        return tuple(self.versions)
+
+
+class SimPermuteState(State):
+    def __init__(self, op: Operator, params: dict[str, Any]):
+        super().__init__(op, params)
+        self.chooser = params["chooser"]
+
+    def take(self, items) -> list:
+        if len(items) < 2:
+            return items
+        index = self.chooser.permutation(self.op, items)
+        return nth_permutation(list(items), index)
+
+
+def nth_permutation(items: list, index: int) -> list:
+    """The ``index``-th permutation of ``items`` in lexicographic order of positions."""
+    out = []
+    pool = list(items)
+    for i in range(len(pool), 0, -1):
+        f = factorial(i - 1)
+        j, index = divmod(index, f)
+        out.append(pool.pop(j))
+    return out
+
+
+register(OpSpec(
+    "sim_batch", "head", ports=1, always=True, state=SimBatchState,
+    head=lambda gen, op, inputs: f"{gen.state(op)}.take({inputs[0]})",
+    doc="Simulation only: releases the elements the chooser picks into this tick.",
+))
+register(OpSpec(
+    "sim_snapshot", "head", ports=1, always=True, state=SimSnapshotState,
+    head=lambda gen, op, inputs: f"{gen.state(op)}.take({inputs[0]})",
+    doc="Simulation only: releases a version of the value no older than the last one.",
+))
+register(OpSpec(
+    "sim_permute", "head", ports=1, state=SimPermuteState,
+    head=lambda gen, op, inputs: f"{gen.state(op)}.take({inputs[0]})",
+    doc="Simulation only: orders each tick's elements as the chooser says.",
+))

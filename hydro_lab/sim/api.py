@@ -1,0 +1,356 @@
+"""``flow.sim(cluster_sizes=...)``: run a test body over every execution Hydro's rules allow.
+
+A test body is a plain function ``def body(inst): ...``: it connects ports (``inst.connect``),
+sends inputs and asserts on outputs; waiting for an output runs the simulated flow. The
+simulator runs the body once per execution:
+
+* ``exhaustive(body)`` — every distinct execution (depth first over the decisions), returns how
+  many there were;
+* ``fuzz(body, runs=, seed=)`` — random decisions; a failure is shrunk to a minimal schedule and
+  reported with the seed and schedule that replay it;
+* ``run(body, schedule=)`` — one execution, e.g. a failure's schedule.
+
+A failure raises ``SimFailure`` (an ``AssertionError``) carrying the readable trace (``.trace``,
+also as data: ``.trace.events``) and the schedule (``.schedule``).
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+from collections import Counter
+from typing import Any
+
+from hydro_lab.deploy.base import normalize_sizes
+from hydro_lab.deploy.routing import InstanceId
+from hydro_lab.dfir.codegen import generate
+from hydro_lab.dfir.scheduling import partition
+from hydro_lab.errors import HydroDeployError
+from hydro_lab.ir.kinds import Order, Retries
+from hydro_lab.ir.locations import ClusterId
+from hydro_lab.lower import lower_program
+from hydro_lab.sim.choosers import RandomChooser, ReplayChooser, next_schedule
+from hydro_lab.sim.faults import Faults
+from hydro_lab.sim.trace import Trace, short
+from hydro_lab.sim.world import ProgramInfo, World
+
+
+class SimFailure(AssertionError):
+    """A test body failed in some execution; ``trace`` and ``schedule`` say which."""
+
+    def __init__(self, message: str, trace: Trace, schedule: list[int], seed: int | None = None,
+                 execution: int | None = None):
+        self.trace = trace
+        self.schedule = schedule
+        self.seed = seed
+        self.execution = execution
+        head = message
+        if execution is not None:
+            head += f"\n  (in execution {execution}"
+            head += f", fuzz seed {seed})" if seed is not None else ")"
+        head += f"\n  replay: sim.run(body, schedule={schedule})"
+        super().__init__(f"{head}\n--- trace ---\n{trace.format()}")
+
+
+class Simulator:
+    def __init__(self, built, cluster_sizes: Any = None, *, faults: Any = None,
+                 max_steps: int = 20_000, max_time: float = 600.0):
+        self.program_ir = built.program
+        lowered = lower_program(built.program, sim=True)
+        self.lowered = lowered
+        self.programs = {loc: generate(partition(g), f"{loc.describe()} (sim)")
+                         for loc, g in lowered.graphs.items()}
+        self.infos = {loc: ProgramInfo(p) for loc, p in self.programs.items()}
+        clusters = [loc for loc in lowered.locations if isinstance(loc, ClusterId)]
+        self.cluster_sizes = normalize_sizes(clusters, cluster_sizes)
+        self.instances: list[InstanceId] = []
+        for loc in lowered.locations:
+            if isinstance(loc, ClusterId):
+                self.instances += [InstanceId(loc, m)
+                                   for m in range(self.cluster_sizes[loc.name])]
+            else:
+                self.instances.append(InstanceId(loc))
+        self.channels = {spec.port: spec for spec in lowered.channels}
+        self.members = {name: list(range(n)) for name, n in self.cluster_sizes.items()}
+        self.ports = {p.key: p for p in lowered.ports}
+        self.faults = Faults.of(faults)
+        self.max_steps = max_steps
+        self.max_time = max_time
+        self.last_trace: Trace | None = None
+
+    # -- one execution ---------------------------------------------------------------------------
+
+    def _execute(self, body, chooser, trace: Trace | None) -> BaseException | None:
+        world = World(self, chooser, trace)
+        inst = SimInstance(self, world)
+        try:
+            body(inst)
+        except Exception as err:  # the body failed in this execution
+            if trace is not None:
+                trace.add("error", message=f"{type(err).__name__}: {err}")
+            return err
+        return None
+
+    def _fail(self, body, schedule: list[int], err: BaseException, *, seed=None,
+              execution=None) -> SimFailure:
+        trace = Trace()
+        replayed = self._execute(body, ReplayChooser(schedule), trace)
+        self.last_trace = trace
+        cause = replayed or err
+        failure = SimFailure(f"{type(cause).__name__}: {cause}", trace, schedule, seed, execution)
+        failure.__cause__ = cause
+        return failure
+
+    def run(self, body, schedule: list[int] | None = None) -> Trace:
+        """One execution following ``schedule`` (default: the first choice everywhere); returns
+        its trace, or raises ``SimFailure``."""
+        chooser = ReplayChooser(schedule)
+        trace = Trace()
+        err = self._execute(body, chooser, trace)
+        self.last_trace = trace
+        if err is not None:
+            failure = SimFailure(f"{type(err).__name__}: {err}", trace, chooser.schedule)
+            failure.__cause__ = err
+            raise failure
+        return trace
+
+    # -- modes ---------------------------------------------------------------------------------
+
+    def exhaustive(self, body, *, max_executions: int = 1_000_000, progress: bool = True) -> int:
+        """Run ``body`` once per distinct execution; returns the number of executions."""
+        count = 0
+        schedule: list[int] | None = []
+        started = last_report = time.monotonic()
+        while schedule is not None:
+            chooser = ReplayChooser(schedule)
+            err = self._execute(body, chooser, None)
+            count += 1
+            if err is not None:
+                raise self._fail(body, chooser.schedule, err, execution=count) from None
+            if count >= max_executions:
+                raise HydroDeployError(f"exhaustive(): more than {max_executions} executions; "
+                                       "use fuzz() or raise max_executions")
+            schedule = next_schedule(chooser.record)
+            now = time.monotonic()
+            if progress and now - last_report >= 2.0:
+                last_report = now
+                rate = count / (now - started)
+                print(f"[hydro_lab sim] {count} executions ({rate:,.0f}/s), depth "
+                      f"{len(chooser.record)}", file=sys.stderr, flush=True)
+        return count
+
+    def fuzz(self, body, *, runs: int = 100, seed: int = 0, shrink: bool = True) -> int:
+        """Run ``body`` ``runs`` times with random decisions; on a failure, shrink the schedule
+        and raise ``SimFailure`` with it and the seed."""
+        for run in range(runs):
+            run_seed = seed * 1_000_003 + run
+            chooser = RandomChooser(random.Random(run_seed))
+            err = self._execute(body, chooser, None)
+            if err is not None:
+                schedule = chooser.schedule
+                if shrink:
+                    schedule = self.shrink(body, schedule)
+                raise self._fail(body, schedule, err, seed=run_seed, execution=run + 1) from None
+        return runs
+
+    def shrink(self, body, schedule: list[int], budget: int = 2000) -> list[int]:
+        """A shorter, smaller schedule that still fails (choices past the end count as 0)."""
+        tries = 0
+
+        def fails(candidate: list[int]) -> bool:
+            nonlocal tries
+            tries += 1
+            return self._execute(body, ReplayChooser(candidate), None) is not None
+
+        best = list(schedule)
+        while best and best[-1] == 0:
+            best.pop()
+        improved = True
+        while improved and tries < budget:
+            improved = False
+            chunk = max(1, len(best) // 2)
+            while chunk >= 1 and tries < budget:  # drop chunks from the end, then anywhere
+                i = len(best) - chunk
+                while i >= 0 and tries < budget:
+                    candidate = best[:i] + best[i + chunk:]
+                    if candidate != best and fails(candidate):
+                        best, improved = candidate, True
+                    i -= chunk
+                chunk //= 2
+            for i in range(len(best)):  # smaller choices, the first option first
+                if tries >= budget:
+                    break
+                for value in sorted({0, best[i] // 2, best[i] - 1}):
+                    if 0 <= value < best[i]:
+                        candidate = best[:i] + [value] + best[i + 1:]
+                        if fails(candidate):
+                            best, improved = candidate, True
+                            break
+            while best and best[-1] == 0:
+                best.pop()
+        return best
+
+
+class SimInstance:
+    """What a test body gets: ports to connect, and control over the simulated world."""
+
+    def __init__(self, sim: Simulator, world: World):
+        self._sim = sim
+        self._world = world
+
+    def connect(self, port):
+        key = getattr(port, "key", port)
+        info = self._sim.ports.get(key)
+        if info is None:
+            raise HydroDeployError(f"connect(): {port!r} is not a port of this flow")
+        if info.direction == "out":
+            return SimOutput(self, info)
+        return SimInput(self, info)
+
+    @property
+    def time(self) -> float:
+        """The virtual clock, in seconds."""
+        return self._world.time
+
+    def run(self) -> None:
+        """Run until nothing can happen without time passing."""
+        self._settle(allow_time=False)
+
+    def advance(self, seconds: float) -> None:
+        """Let ``seconds`` of virtual time pass (timers fire), then settle."""
+        end = self._world.time + seconds
+        while self._world.advance_time(end):
+            self._settle(allow_time=False)
+        self._world.time = end
+        self._settle(allow_time=False)
+
+    def crash(self, cluster, member: int) -> None:
+        """Crash one cluster member now (fail-stop)."""
+        name = getattr(cluster, "name", cluster)
+        for inst in self._world.instances:
+            if inst.location.name == name and inst.member == member:
+                self._world.crash(inst, reason="crash (by the test)")
+                return
+        raise HydroDeployError(f"crash(): no member {member} of cluster {name!r}")
+
+    def _settle(self, allow_time: bool, done=lambda: False) -> bool:
+        return self._world.run_until(done, allow_time=allow_time,
+                                     max_steps=self._sim.max_steps, max_time=self._sim.max_time)
+
+
+class SimInput:
+    def __init__(self, inst: SimInstance, info):
+        self._inst = inst
+        self.info = info
+        self.ordered = _port_order(inst._sim, info) is Order.TOTAL_ORDER
+        self.retried = _port_retries(inst._sim, info) is Retries.AT_LEAST_ONCE
+
+    def send(self, value: Any) -> None:
+        self.send_many([value])
+
+    def send_many(self, values) -> None:
+        """Send values in this order (one message each)."""
+        world = self._inst._world
+        for v in values:
+            copies = 2 if self.retried and world.chooser.choose(2) else 1
+            for _ in range(copies):
+                world.send(self.info, [v])
+
+    def send_many_unordered(self, values) -> None:
+        """Send values whose order the flow may not rely on (a NoOrder port only)."""
+        if self.ordered:
+            raise HydroDeployError(
+                f"send_many_unordered(): port {self.info.key} was declared TotalOrder, so the "
+                "flow may rely on the order of what it receives; declare "
+                "sim_input(order=Order.NO_ORDER) or use send_many")
+        self.send_many(values)
+
+
+class SimOutput:
+    def __init__(self, inst: SimInstance, info):
+        self._inst = inst
+        self.info = info
+        self._read = 0
+
+    @property
+    def _buffer(self) -> list:
+        return self._inst._world.outputs[self.info.key]
+
+    def _unread(self) -> list:
+        return self._buffer[self._read:]
+
+    def _wait_for(self, n: int, allow_time: bool = True) -> list:
+        self._inst._settle(allow_time=allow_time, done=lambda: len(self._unread()) >= n)
+        return self._unread()
+
+    def collect(self) -> list:
+        """Everything not yet read, after running until nothing can happen without time."""
+        self._inst._settle(allow_time=False)
+        out = self._unread()
+        self._read = len(self._buffer)
+        return out
+
+    def next(self) -> Any:
+        got = self._wait_for(1)
+        if not got:
+            raise AssertionError(f"port {self.info.key}: the flow settled without yielding")
+        self._read += 1
+        return got[0]
+
+    def assert_yields(self, expected) -> None:
+        """The next values are exactly ``expected``, in order."""
+        expected = list(expected)
+        got = self._wait_for(len(expected))[: len(expected)]
+        if got != expected:
+            raise AssertionError(_mismatch(self.info.key, expected, got))
+        self._read += len(expected)
+
+    def assert_yields_unordered(self, expected) -> None:
+        """The next ``len(expected)`` values are ``expected`` in some order."""
+        expected = list(expected)
+        got = self._wait_for(len(expected))[: len(expected)]
+        if _multiset(got) != _multiset(expected):
+            raise AssertionError(_mismatch(self.info.key, expected, got, unordered=True))
+        self._read += len(expected)
+
+    def assert_no_more(self) -> None:
+        """Nothing else is yielded (after settling, without letting time pass)."""
+        rest = self.collect()
+        if rest:
+            raise AssertionError(f"port {self.info.key} yielded unexpected values "
+                                 f"{short(rest)}")
+
+    def assert_yields_only(self, expected) -> None:
+        self.assert_yields(expected)
+        self.assert_no_more()
+
+    def assert_yields_only_unordered(self, expected) -> None:
+        self.assert_yields_unordered(expected)
+        self.assert_no_more()
+
+
+def _multiset(values) -> Counter:
+    return Counter(repr(v) for v in values)
+
+
+def _mismatch(port, expected, got, unordered: bool = False) -> str:
+    how = "in any order " if unordered else ""
+    if len(got) < len(expected):
+        return (f"port {port}: expected {short(expected)} {how}but the flow settled after "
+                f"yielding only {short(got)}")
+    return f"port {port}: expected {short(expected)} {how}but it yielded {short(got)}"
+
+
+def _port_order(sim: Simulator, info) -> Order:
+    node = _port_node(sim, info)
+    return node.meta.kind.order if node is not None else Order.TOTAL_ORDER
+
+
+def _port_retries(sim: Simulator, info) -> Retries:
+    node = _port_node(sim, info)
+    return node.meta.kind.retries if node is not None else Retries.EXACTLY_ONCE
+
+
+def _port_node(sim: Simulator, info):
+    return sim.program_ir.nodes.get(info.input_node) if info.input_node is not None else None

@@ -1,0 +1,138 @@
+"""Where every decision of a simulated execution comes from.
+
+A decision is one integer in ``range(n)``. ``ReplayChooser`` follows a recorded schedule (and
+picks 0 past its end), which is how exhaustive search enumerates executions (replay a prefix, then
+count the options met on the way) and how a failure is replayed. ``RandomChooser`` draws them,
+for fuzzing. Every decision is recorded as ``(choice, n)`` so the schedule of any run can be kept,
+shrunk and replayed.
+
+The operator-level questions (which elements a batch releases, which version a snapshot sees, an
+assumed order) are asked by ``dfir.ops.nondet`` and turned into one integer each here.
+"""
+
+from __future__ import annotations
+
+import random
+from math import factorial
+
+
+class Chooser:
+    def __init__(self) -> None:
+        self.record: list[tuple[int, int]] = []
+        self.trace = None
+        self.forced_last: int | None = None  # the batch operator that must release this tick
+        self.released_this_tick = False
+
+    # -- the one primitive ------------------------------------------------------------------
+    def choose(self, n: int) -> int:
+        if n <= 1:
+            return 0
+        c = self._pick(n)
+        self.record.append((c, n))
+        return c
+
+    def _pick(self, n: int) -> int:
+        return 0
+
+    @property
+    def schedule(self) -> list[int]:
+        return [c for c, _ in self.record]
+
+    # -- tick context (set by the world) ----------------------------------------------------
+    def begin_tick(self, forced_last: int | None) -> None:
+        self.forced_last = forced_last
+        self.released_this_tick = False
+
+    def _must_release(self, op) -> bool:
+        return self.forced_last == op.id and not self.released_this_tick
+
+    def _note(self, kind: str, op, **data) -> None:
+        if self.trace is not None:
+            from_op = {"where": _where(op), "op": op.id}
+            self.trace.add(kind, **from_op, **data)
+
+    # -- operator questions -----------------------------------------------------------------
+    def batch_prefix(self, op, pending: list) -> int:
+        n = len(pending)
+        low = 1 if self._must_release(op) else 0
+        k = low + self.choose(n + 1 - low)
+        self._released(op, pending[:k], n)
+        return k
+
+    def batch_subset(self, op, pending: list) -> int:
+        n = len(pending)
+        low = 1 if self._must_release(op) else 0
+        mask = low + self.choose((1 << n) - low)
+        self._released(op, [x for i, x in enumerate(pending) if mask >> i & 1], n)
+        return mask
+
+    def batch_keyed_prefix(self, op, pending: list, counts: list[int]) -> list[int]:
+        total = 1
+        for c in counts:
+            total *= c + 1
+        low = 1 if self._must_release(op) else 0
+        index = low + self.choose(total - low)
+        take = []
+        for c in counts:
+            index, t = divmod(index, c + 1)
+            take.append(t)
+        if self.trace is not None or not self.released_this_tick:
+            quota = dict(zip(dict.fromkeys(kv[0] for kv in pending), take, strict=True))
+            released = []
+            for kv in pending:
+                if quota[kv[0]] > 0:
+                    quota[kv[0]] -= 1
+                    released.append(kv)
+            self._released(op, released, len(pending))
+        return take
+
+    def _released(self, op, released: list, pending: int) -> None:
+        if released:
+            self.released_this_tick = True
+        self._note("batch", op, released=list(released), pending=pending)
+
+    def snapshot_version(self, op, versions: list) -> int:
+        i = self.choose(len(versions))
+        self._note("snapshot", op, chosen=i, versions=len(versions))
+        return i
+
+    def permutation(self, op, items: list) -> int:
+        index = self.choose(factorial(len(items)))
+        self._note("permute", op, order=index)
+        return index
+
+
+class ReplayChooser(Chooser):
+    """Follows ``schedule`` (clamped to the options available), then picks 0."""
+
+    def __init__(self, schedule: list[int] | None = None):
+        super().__init__()
+        self.prefix = list(schedule or [])
+
+    def _pick(self, n: int) -> int:
+        i = len(self.record)
+        return min(self.prefix[i], n - 1) if i < len(self.prefix) else 0
+
+
+class RandomChooser(Chooser):
+    def __init__(self, rng: random.Random):
+        super().__init__()
+        self.rng = rng
+
+    def _pick(self, n: int) -> int:
+        return self.rng.randrange(n)
+
+
+def next_schedule(record: list[tuple[int, int]]) -> list[int] | None:
+    """The next schedule in depth-first order after a run that made these decisions."""
+    for i in range(len(record) - 1, -1, -1):
+        c, n = record[i]
+        if c + 1 < n:
+            return [c for c, _ in record[:i]] + [c + 1]
+    return None
+
+
+def _where(op) -> str:
+    origin = getattr(op, "origin", None)
+    describe = getattr(origin, "describe", None)
+    return describe() if callable(describe) else op.label

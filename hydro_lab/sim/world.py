@@ -1,0 +1,328 @@
+"""One simulated execution: every instance of the flow in this thread, on a virtual clock.
+
+Every instance first runs its tick 0 (the state before any input: a snapshot taken later may
+still see that initial value). Then each step, one instance that has work ticks; which one is a
+decision when several could. Inside a
+tick the non-deterministic operators ask the chooser (``dfir.ops.nondet``). Messages sent in a
+tick are in flight until the receiver's next tick, when they are delivered (or, where faults are
+enabled, dropped, held back, duplicated or reordered: decisions too). Time advances only when
+nothing else can happen, to the next timer of any instance.
+
+A tick whose only reason to run is elements waiting in batch buffers must release at least one
+of them (otherwise it would change nothing): the last batch operator that will hold elements is
+"forced", which keeps, e.g., 4 unordered inputs batched into one process at 75 executions.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from hydro_lab.deploy.routing import InstanceId, Router
+from hydro_lab.dfir.runtime import Engine, UserCodeError
+from hydro_lab.errors import HydroRuntimeError
+from hydro_lab.ir.locations import ClusterId
+from hydro_lab.member_id import MembershipEvent, reset_self_id, set_self_id
+from hydro_lab.sim.faults import Faults
+from hydro_lab.sim.trace import short
+
+_PASS_THROUGH = {"map", "filter", "filter_map", "flat_map", "identity", "tee", "inspect"}
+
+
+class ProgramInfo:
+    """What the world needs to know about one compiled location program, computed once."""
+
+    def __init__(self, program):
+        graph = program.graph
+        part = program.partitioned
+        self.program = program
+        order = {}
+        for i, unit in enumerate(part.order):
+            for sg_id in unit:
+                order[part.subgraphs[sg_id].head] = i
+        self.batch_ops = sorted((op.id for op in graph.operators.values()
+                                 if op.op == "sim_batch"), key=lambda o: order.get(o, 0))
+        # sources that still have something to do at the start (a tick must run for them)
+        self.starters = [op.id for op in graph.operators.values()
+                         if op.op in ("source_iter", "source_interval", "sample_every")
+                         or (op.op == "singleton" and op.args.get("first_tick_only"))]
+        self.batch_order = {op: i for i, op in enumerate(self.batch_ops)}
+        self.port_batches: dict[Any, tuple[bool, set[int]]] = {}
+        succ = defaultdict(list)
+        for e in graph.edges:
+            succ[e.src].append(e.dst)
+        for op in graph.operators.values():
+            if op.op == "source_stream":
+                self.port_batches[op.args["port"]] = self._reach(graph, succ, op.id)
+
+    @staticmethod
+    def _reach(graph, succ, start: int) -> tuple[bool, set[int]]:
+        """(only batch buffers are reached, the batch operators reached)."""
+        batches, only, stack, seen = set(), True, [start], set()
+        while stack:
+            op_id = stack.pop()
+            for nxt in succ[op_id]:
+                if nxt in seen:
+                    continue
+                seen.add(nxt)
+                kind = graph.operators[nxt].op
+                if kind == "sim_batch":
+                    batches.add(nxt)
+                elif kind in _PASS_THROUGH:
+                    stack.append(nxt)
+                else:
+                    only = False
+        return only, batches
+
+
+class World:
+    def __init__(self, sim, chooser, trace=None):
+        self.sim = sim
+        self.chooser = chooser
+        self.trace = trace
+        chooser.trace = trace
+        self.faults: Faults = sim.faults
+        self.faults_used = 0
+        self.time = 0.0
+        self.instances: list[InstanceId] = list(sim.instances)
+        self.engines: dict[InstanceId, Engine] = {}
+        for inst in self.instances:
+            params = {"chooser": chooser}
+            if inst.member is not None:
+                params["self_id"] = inst.member_id
+            self.engines[inst] = Engine(sim.programs[inst.location], params)
+        self.router = Router(sim.channels, sim.members, set(self.instances))
+        self.isolated: set[InstanceId] = set()
+        self.in_flight: dict[InstanceId, list] = defaultdict(list)
+        self.outputs: dict[int, list] = defaultdict(list)
+        self.sinks: dict[Any, list] = defaultdict(list)
+        for inst in self.instances:
+            self._membership(inst, [(i, MembershipEvent.JOINED) for i in self.instances])
+        for inst in self.instances:  # every instance starts: tick 0 sees the initial state
+            if self.trace is not None:
+                self.trace.step += 1
+            self._tick(inst, observable=True)
+
+    # -- membership and faults ------------------------------------------------------------------
+
+    def _membership(self, inst: InstanceId, events) -> None:
+        info = self.sim.infos[inst.location]
+        for port in info.port_batches:
+            if port[0] == "members":
+                items = [(i.member_id, e) for i, e in events
+                         if i.member is not None and i.location.name == port[1]]
+                if items:
+                    self.in_flight[inst].append((port, items, None))
+
+    def crash(self, inst: InstanceId, reason: str = "crash") -> None:
+        self.router.alive.discard(inst)
+        self.in_flight.pop(inst, None)
+        if self.trace is not None:
+            self.trace.add("fault", what=f"{reason}: {inst.name} stops (fail-stop)")
+        for other in self.router.alive:
+            self._membership(other, [(inst, MembershipEvent.LEFT)])
+
+    def _step_faults(self) -> None:
+        f = self.faults
+        if self.faults_used >= f.max_faults:
+            return
+        if f.crash:
+            eligible = [i for i in self.instances if i in self.router.alive and i.member is not None
+                        and i.location.name in f.crash]
+            c = self.chooser.choose(len(eligible) + 1) if eligible else 0
+            if c:
+                self.faults_used += 1
+                self.crash(eligible[c - 1])
+        if f.partition and self.faults_used < f.max_faults:
+            options = [i for i in self.instances if i.location.name in f.partition]
+            c = self.chooser.choose(len(options) + 1) if options else 0
+            if c:
+                self.faults_used += 1
+                inst = options[c - 1]
+                if inst in self.isolated:
+                    self.isolated.discard(inst)
+                    what = "heals"
+                else:
+                    self.isolated.add(inst)
+                    what = "is partitioned from the rest (its messages are lost)"
+                if self.trace is not None:
+                    self.trace.add("fault", what=f"{inst.name} {what}")
+
+    # -- scheduling -----------------------------------------------------------------------------
+
+    def _work(self, inst: InstanceId) -> tuple[bool, bool]:
+        """(has work, the work is observable: more than elements waiting in batch buffers)."""
+        engine = self.engines[inst]
+        info = self.sim.infos[inst.location]
+        if engine.spins or engine.I:
+            return True, True
+        for op_id in info.starters:
+            state = engine.S[op_id]
+            if not getattr(state, "done", True) or getattr(state, "next_fire", 0) is None:
+                return True, True
+        deadline = engine.next_deadline()
+        if deadline is not None and deadline <= self.time:
+            return True, True
+        arrivals = self.in_flight.get(inst)
+        if arrivals:
+            if any(not info.port_batches.get(port, (False, ()))[0] for port, _, _ in arrivals):
+                return True, True
+            return True, False
+        for op_id in info.batch_ops:
+            if engine.S[op_id].pending:
+                return True, False
+        return False, False
+
+    def candidates(self) -> list[tuple[InstanceId, bool]]:
+        out = []
+        for inst in self.instances:
+            if inst in self.router.alive:
+                work, observable = self._work(inst)
+                if work:
+                    out.append((inst, observable))
+        return out
+
+    def step(self) -> bool:
+        """Tick one instance that has work; False when none has (quiescent)."""
+        if self.faults.any:
+            self._step_faults()
+        cands = self.candidates()
+        if not cands:
+            return False
+        inst, observable = cands[self.chooser.choose(len(cands))]
+        if self.trace is not None:
+            self.trace.step += 1
+        self._tick(inst, observable)
+        return True
+
+    def advance_time(self, limit: float) -> bool:
+        deadlines = [d for i, e in self.engines.items() if i in self.router.alive
+                     and (d := e.next_deadline()) is not None and d > self.time]
+        if not deadlines or min(deadlines) > limit:
+            return False
+        self.time = min(deadlines)
+        if self.trace is not None:
+            self.trace.add("time", time=self.time)
+        return True
+
+    # -- one tick ----------------------------------------------------------------------------------
+
+    def _tick(self, inst: InstanceId, observable: bool) -> None:
+        engine = self.engines[inst]
+        info = self.sim.infos[inst.location]
+        arrived_ports = self._deliver(inst, engine)
+        forced = None
+        if not observable:
+            holding = {op for op in info.batch_ops if engine.S[op].pending}
+            for port in arrived_ports:
+                holding |= info.port_batches.get(port, (False, set()))[1]
+            if holding:
+                forced = max(holding, key=info.batch_order.__getitem__)
+        self.chooser.begin_tick(forced)
+        if self.trace is not None:
+            self.trace.add("tick", instance=inst.name, tick=engine.tick, time=self.time)
+        token = set_self_id(inst.member_id)
+        try:
+            report = engine.run_tick(self.time)
+        except UserCodeError as err:
+            origin = err.op.origin
+            where = origin.describe() if hasattr(origin, "describe") else err.op.label
+            raise HydroRuntimeError(f"{where} raised {type(err.error).__name__}: {err.error}\n"
+                                    f"  in {inst.name}, tick {err.tick}") from err.error
+        finally:
+            reset_self_id(token)
+        for port, values in report.outputs.items():
+            kind = port[0]
+            if kind == "net":
+                if inst in self.isolated:
+                    continue
+                for d in self.router.route(inst, port, values):
+                    if d.dst in self.isolated:
+                        continue
+                    items = self.router.receive(port, d.data, d.tag)
+                    self.in_flight[d.dst].append((port, items, inst))
+            elif kind == "external":
+                info_port = self.sim.ports[port[1]]
+                values = info_port.codec.decode(info_port.codec.encode(values))
+                self.outputs[port[1]].extend(values)
+                if self.trace is not None:
+                    self.trace.add("output", port=port[1], items=values)
+            elif kind == "sink":
+                self.sinks[port].extend(values)
+
+    def _deliver(self, inst: InstanceId, engine: Engine) -> set:
+        arrivals = self.in_flight.pop(inst, [])
+        if not arrivals:
+            return set()
+        if len(arrivals) > 1 and self.faults.reorder and self.faults_used < self.faults.max_faults:
+            reorderable = any(self.faults.reorders(self.sim.channels[p]) for p, _, _ in arrivals
+                              if p in self.sim.channels)
+            if reorderable and self.chooser.choose(2):
+                self.faults_used += 1
+                arrivals = arrivals[1:] + arrivals[:1]
+                if self.trace is not None:
+                    self.trace.add("fault", what=f"messages to {inst.name} arrive reordered")
+        ports = set()
+        held = []
+        for port, items, sender in arrivals:
+            spec = self.sim.channels.get(port)
+            kinds = self.faults.for_channel(spec) if spec is not None else []
+            if kinds:
+                items = self._message_faults(spec, kinds, items, sender, inst, port, held)
+            if items:
+                engine.deliver(port, items)
+                ports.add(port)
+        if held:
+            self.in_flight[inst].extend(held)
+        return ports
+
+    def _message_faults(self, spec, kinds, items, sender, inst, port, held) -> list:
+        """Per message: deliver, or (within the fault budget) drop it, deliver it twice, or hold
+        it back with everything after it (a delay keeps the sender's order)."""
+        out = []
+        for i, item in enumerate(items):
+            if self.faults_used >= self.faults.max_faults:
+                out.extend(items[i:])
+                break
+            c = self.chooser.choose(len(kinds) + 1)
+            if not c:
+                out.append(item)
+                continue
+            self.faults_used += 1
+            kind = kinds[c - 1]
+            if self.trace is not None:
+                self.trace.add("fault", what=f"{kind} {short(item)} on {spec.name} from "
+                               f"{getattr(sender, 'name', sender)} to {inst.name}")
+            if kind == "duplicate":
+                out += [item, item]
+            elif kind == "delay":
+                held.append((port, items[i:], sender))
+                break
+        return out
+
+    # -- the body's side -------------------------------------------------------------------------
+
+    def send(self, port_info, items: list) -> None:
+        inst = InstanceId(port_info.location)
+        items = port_info.codec.decode(port_info.codec.encode(items))
+        mode = "many" if port_info.many_clients else "single"
+        self.in_flight[inst].append((("external", port_info.key, mode), items, None))
+        if self.trace is not None:
+            self.trace.add("send", port=port_info.key, items=items)
+
+    def run_until(self, done, *, allow_time: bool, max_steps: int, max_time: float) -> bool:
+        steps = 0
+        while not done():
+            if steps >= max_steps:
+                raise HydroRuntimeError(
+                    f"the simulation did not settle within {max_steps} steps (a spin() or a "
+                    "timer keeps it busy); raise max_steps, or stop waiting for quiescence")
+            if self.step():
+                steps += 1
+                continue
+            if not (allow_time and self.advance_time(self.time + max_time)):
+                return done()
+        return True
+
+    def is_cluster_member(self, inst: InstanceId) -> bool:
+        return isinstance(inst.location, ClusterId)

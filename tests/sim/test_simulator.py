@@ -1,0 +1,224 @@
+"""The simulator: exploring executions, catching bugs with readable traces, replaying them."""
+
+from __future__ import annotations
+
+import pytest
+
+from hydro_lab import FlowBuilder, Order, Retries, nondet
+from hydro_lab.errors import HydroDeployError
+from hydro_lab.examples.counter import single_counter, single_counter_atomic
+from hydro_lab.sim import SimFailure
+
+ND = nondet("test")
+
+
+def batched(order, retries=Retries.EXACTLY_ONCE):
+    flow = FlowBuilder()
+    p = flow.process("p")
+    port, s = p.sim_input(order=order, retries=retries)
+    out = s.batch(p.tick(), ND).all_ticks().sim_output()
+    return flow, port, out
+
+
+@pytest.mark.parametrize("n,expected", [(1, 1), (2, 3), (3, 13), (4, 75)])
+def test_unordered_batches_are_ordered_set_partitions(n, expected):
+    flow, port, out = batched(Order.NO_ORDER)
+    seen = set()
+
+    def body(inst):
+        i, o = inst.connect(port), inst.connect(out)
+        i.send_many_unordered(list(range(n)))
+        got = o.collect()
+        assert sorted(got) == list(range(n))
+        seen.add(tuple(got))
+
+    assert flow.sim().exhaustive(body) == expected  # Fubini numbers: which subset per tick
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5])
+def test_ordered_batches_are_compositions(n):
+    flow, port, out = batched(Order.TOTAL_ORDER)
+
+    def body(inst):
+        i, o = inst.connect(port), inst.connect(out)
+        i.send_many(list(range(n)))
+        o.assert_yields_only(list(range(n)))  # a prefix per tick: the order always holds
+
+    assert flow.sim().exhaustive(body) == 2 ** (n - 1)
+
+
+def test_a_program_without_nondet_has_one_execution():
+    flow = FlowBuilder()
+    p = flow.process("p")
+    port, s = p.sim_input()
+    out = s.map(lambda x: x * 10).filter(lambda x: x > 10).sim_output()
+
+    def body(inst):
+        i, o = inst.connect(port), inst.connect(out)
+        i.send_many([1, 2, 3])
+        o.assert_yields_only([20, 30])
+
+    assert flow.sim().exhaustive(body) == 1
+
+
+def counter_flow(counter):
+    flow = FlowBuilder("counter")
+    server = flow.process("server")
+    inc_port, incs = server.sim_input()
+    get_port, gets = server.sim_input()
+    acks, counts = counter(server, incs.into_keyed(), gets.into_keyed())
+    ack_out = acks.entries().assume_ordering(nondet("one client")).sim_output()
+    count_out = counts.entries().assume_ordering(nondet("one client")).sim_output()
+
+    def body(inst):
+        inc, get = inst.connect(inc_port), inst.connect(get_port)
+        ack, count = inst.connect(ack_out), inst.connect(count_out)
+        inc.send(("c1", None))
+        ack.assert_yields([("c1", None)])   # the increment was acknowledged...
+        get.send(("c1", None))
+        count.assert_yields([("c1", 1)])    # ...so a later read must see it
+
+    return flow, body
+
+
+def test_the_quickstart_read_after_write_race_is_found_with_a_trace():
+    flow, body = counter_flow(single_counter)
+    with pytest.raises(SimFailure) as info:
+        flow.sim().exhaustive(body)
+    failure = info.value
+    text = str(failure)
+    assert "expected [('c1', 1)] but it yielded [('c1', 0)]" in text
+    assert "snapshot() at counter.py, line" in text and "an older one" in text
+    assert "step 1: tick 0 at server" in text
+    kinds = [e["kind"] for e in failure.trace.events]
+    assert "snapshot" in kinds and kinds[-1] == "error"
+    # the printed schedule replays the same failure
+    with pytest.raises(SimFailure, match=r"yielded \[\('c1', 0\)\]"):
+        flow.sim().run(body, schedule=failure.schedule)
+
+
+def test_the_atomic_counter_passes_every_execution():
+    flow, body = counter_flow(single_counter_atomic)
+    assert flow.sim().exhaustive(body) >= 1
+
+
+def test_fuzz_finds_a_wrong_commutativity_claim_and_shrinks_it():
+    flow = FlowBuilder()
+    p = flow.process("p")
+    port, s = p.sim_input(order=Order.NO_ORDER)
+    t = p.tick()
+    # subtraction does not commute: the simulator does not trust the claim
+    total = s.batch(t, ND).fold(lambda: 0, lambda a, x: x - a, commutative="WRONG on purpose")
+    out = total.all_ticks().sim_output()
+
+    def body(inst):
+        i, o = inst.connect(port), inst.connect(out)
+        i.send_many_unordered([1, 2, 3])
+        got = o.collect()
+        assert got[-1] in (2,), f"got {got}"
+
+    sim = flow.sim()
+    with pytest.raises(SimFailure) as info:
+        sim.fuzz(body, runs=200, seed=7)
+    failure = info.value
+    assert failure.seed is not None and "fuzz seed" in str(failure)
+    assert len(failure.schedule) <= 3  # shrunk
+    with pytest.raises(SimFailure):
+        sim.run(body, schedule=failure.schedule)
+
+
+def test_at_least_once_inputs_may_be_delivered_twice():
+    flow, port, out = batched(Order.TOTAL_ORDER, Retries.AT_LEAST_ONCE)
+    counts = set()
+
+    def body(inst):
+        i, o = inst.connect(port), inst.connect(out)
+        i.send("x")
+        counts.add(len(o.collect()))
+
+    flow.sim().exhaustive(body)
+    assert counts == {1, 2}
+
+
+def test_send_many_unordered_needs_a_no_order_port():
+    flow, port, out = batched(Order.TOTAL_ORDER)
+
+    def body(inst):
+        inst.connect(port).send_many_unordered([1, 2])
+
+    with pytest.raises(SimFailure, match="declared TotalOrder"):
+        flow.sim().run(body)
+
+
+def test_bad_fault_kinds_are_refused():
+    flow, _port, _out = batched(Order.TOTAL_ORDER)
+    with pytest.raises(HydroDeployError, match="unknown fault kinds"):
+        flow.sim(faults={"explode": ["p"]})
+
+
+# -- faults ----------------------------------------------------------------------------------------
+
+def relay():
+    """a sends three numbers to b, which outputs them."""
+    flow = FlowBuilder()
+    a, b = flow.process("a"), flow.process("b")
+    port, s = a.sim_input()
+    out = s.send(b, name="link").sim_output()
+    return flow, port, out
+
+
+def outcomes(faults):
+    flow, port, out = relay()
+    seen = set()
+
+    def body(inst):
+        inst.connect(port).send_many([1, 2, 3])
+        seen.add(tuple(inst.connect(out).collect()))
+
+    flow.sim(faults=dict(faults, max_faults=1)).exhaustive(body)
+    return seen
+
+
+def test_without_faults_the_link_is_reliable():
+    assert outcomes({}) == {(1, 2, 3)}
+
+
+def test_drop_loses_one_message():
+    assert outcomes({"drop": ["link"]}) == {(1, 2, 3), (2, 3), (1, 3), (1, 2)}
+
+
+def test_duplicate_delivers_one_message_twice():
+    assert outcomes({"duplicate": ["link"]}) == {(1, 2, 3), (1, 1, 2, 3), (1, 2, 2, 3),
+                                                  (1, 2, 3, 3)}
+
+
+def test_delay_holds_messages_back_but_keeps_the_senders_order():
+    assert outcomes({"delay": ["link"]}) == {(1, 2, 3)}
+    flow, port, out = relay()
+    got = []
+
+    def body(inst):
+        inst.connect(port).send_many([1, 2, 3])
+        got.extend(inst.connect(out).collect())
+
+    trace = flow.sim(faults={"delay": ["link"]}).run(body, schedule=[1])
+    faults = [e["what"] for e in trace.events if e["kind"] == "fault"]
+    assert faults == ["delay 1 on link from a to b"]
+    ticks_at_b = [e for e in trace.events if e["kind"] == "tick" and e["instance"] == "b"]
+    assert len(ticks_at_b) == 3 and got == [1, 2, 3]  # boot, the held delivery, the release
+
+
+def test_crash_stops_a_member_for_good():
+    flow = FlowBuilder()
+    leader, workers = flow.process("leader"), flow.cluster("workers")
+    port, s = leader.sim_input()
+    out = (s.broadcast(workers, ND).map(lambda x: x).send(leader).keys()
+            .assume_ordering(ND).sim_output())
+    answered = set()
+
+    def body(inst):
+        inst.connect(port).send("ping")
+        answered.add(frozenset(m.raw_id for m in inst.connect(out).collect()))
+
+    flow.sim({workers: 2}, faults={"crash": [workers], "max_faults": 1}).exhaustive(body)
+    assert answered == {frozenset({0, 1}), frozenset({0}), frozenset({1})}
