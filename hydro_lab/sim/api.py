@@ -144,14 +144,13 @@ class Simulator:
         """Run ``body`` ``runs`` times with random decisions; on a failure, shrink the schedule
         and raise ``SimFailure`` with it and the seed."""
         for run in range(runs):
-            run_seed = seed * 1_000_003 + run
-            chooser = RandomChooser(random.Random(run_seed))
+            chooser = RandomChooser(random.Random(f"{seed}:{run}"))
             err = self._execute(body, chooser, None)
             if err is not None:
                 schedule = chooser.schedule
                 if shrink:
                     schedule = self.shrink(body, schedule)
-                raise self._fail(body, schedule, err, seed=run_seed, execution=run + 1) from None
+                raise self._fail(body, schedule, err, seed=seed, execution=run + 1) from None
         return runs
 
     def shrink(self, body, schedule: list[int], budget: int = 2000) -> list[int]:

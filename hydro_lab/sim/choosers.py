@@ -1,6 +1,9 @@
 """Where every decision of a simulated execution comes from.
 
-A decision is one integer in ``range(n)``. ``ReplayChooser`` follows a recorded schedule (and
+A decision is one integer in ``range(n)``, and 0 always means what a deployment does (release
+everything that arrived, see the latest version, keep the order, no fault, the first instance in
+line); so the all-zero schedule is the ordinary run, and a shrunk failure keeps only the
+deviations it needs. ``ReplayChooser`` follows a recorded schedule (and
 picks 0 past its end), which is how exhaustive search enumerates executions (replay a prefix, then
 count the options met on the way) and how a failure is replayed. ``RandomChooser`` draws them,
 for fuzzing. Every decision is recorded as ``(choice, n)`` so the schedule of any run can be kept,
@@ -55,14 +58,14 @@ class Chooser:
     def batch_prefix(self, op, pending: list) -> int:
         n = len(pending)
         low = 1 if self._must_release(op) else 0
-        k = low + self.choose(n + 1 - low)
+        k = n - self.choose(n + 1 - low)
         self._released(op, pending[:k], n)
         return k
 
     def batch_subset(self, op, pending: list) -> int:
         n = len(pending)
         low = 1 if self._must_release(op) else 0
-        mask = low + self.choose((1 << n) - low)
+        mask = (1 << n) - 1 - self.choose((1 << n) - low)
         self._released(op, [x for i, x in enumerate(pending) if mask >> i & 1], n)
         return mask
 
@@ -71,7 +74,7 @@ class Chooser:
         for c in counts:
             total *= c + 1
         low = 1 if self._must_release(op) else 0
-        index = low + self.choose(total - low)
+        index = total - 1 - self.choose(total - low)  # 0: every key releases everything
         take = []
         for c in counts:
             index, t = divmod(index, c + 1)
@@ -92,7 +95,7 @@ class Chooser:
         self._note("batch", op, released=list(released), pending=pending)
 
     def snapshot_version(self, op, versions: list) -> int:
-        i = self.choose(len(versions))
+        i = len(versions) - 1 - self.choose(len(versions))
         self._note("snapshot", op, chosen=i, versions=len(versions))
         return i
 

@@ -245,3 +245,18 @@ def test_has_work_and_deadlines():
     engine.run_tick(0.0)
     assert not engine.has_work(1.0) and engine.next_deadline() == 2.0
     assert engine.has_work(2.0)
+
+
+def test_an_expired_timeout_needs_no_more_ticks():
+    g = DfirGraph()
+    src = g.add("source_stream", port="in")
+    to = g.add("timeout", seconds=1.0)
+    sink = g.add("for_each", f=fn(lambda _: None))
+    g.connect(src.id, to.id)
+    g.connect(to.id, sink.id)
+    engine = Engine(generate(partition(g)))
+    engine.deliver("in", [1])
+    engine.run_tick(0.0)
+    assert engine.next_deadline() == 1.0
+    engine.run_tick(1.5)  # quiet for longer than a second: the timeout fires...
+    assert engine.next_deadline() is None and not engine.has_work(100.0)  # ...and rests

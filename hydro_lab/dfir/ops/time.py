@@ -24,17 +24,22 @@ class TimeoutState(State):
         super().__init__(op, params)
         self.seconds = float(op.args["seconds"])
         self.last: float | None = None
+        self.expired = False  # once seen expired, no tick is needed until input comes again
 
     def take(self, items, now: float):
         if items:
             self.last = now
+            self.expired = False
             return ()
         if self.last is None or now - self.last >= self.seconds:
+            self.expired = True
             return _FIRED
         return ()
 
     def deadline(self) -> float | None:
-        return None if self.last is None else self.last + self.seconds
+        if self.expired or self.last is None:
+            return None
+        return self.last + self.seconds
 
     def snapshot(self):
         return self.last
