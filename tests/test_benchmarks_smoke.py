@@ -1,5 +1,6 @@
 """Smoke test of the benchmark runner: ``python -m benchmarks --quick --only p1`` runs, prints the
-P1 table, and hydro_lab computes what the hand loop computes (the harness asserts it)."""
+P1 table, and hydro_lab computes what the hand loop computes (the harness asserts it); one Ray
+benchmark (P4, echo round trips, one run) runs end to end when Ray is importable."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,3 +55,25 @@ def test_quick_p1_reports_missing_engines_as_skipped(tmp_path):
     assert contenders["bytewax"]["status"] == "skipped"
     assert contenders["hydro_lab"]["status"] == "ok"
     assert "SKIPPED" in stdout
+
+
+@pytest.mark.ray
+def test_quick_p4_echo_on_ray_runs_and_reports_latencies(tmp_path):
+    # one Ray benchmark end to end (its own Ray session, in the child): about 15 s
+    pytest.importorskip("ray")
+    out_json = tmp_path / "quick.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--only", "p4", "--runs", "1",
+         "--json", str(out_json)],
+        cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+    assert "P4  echo round trip" in proc.stdout
+    assert "GOAL P4: hydro_lab median" in proc.stdout
+    p4 = json.loads(out_json.read_text())["benchmarks"]["p4"]
+    for name in ("hydro_lab", "ray_call"):
+        entry = p4["contenders"][name]
+        assert entry["status"] == "ok"
+        assert len(entry["values"]) == 1
+        assert 0 < entry["median"] < 1.0  # seconds per round trip
+        assert entry["extras_median"]["p99"] >= entry["median"]
+    assert p4["goals"][0]["contender"] == "hydro_lab"
