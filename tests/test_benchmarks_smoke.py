@@ -57,6 +57,22 @@ def test_quick_p1_reports_missing_engines_as_skipped(tmp_path):
     assert "SKIPPED" in stdout
 
 
+
+def test_quick_p8_explores_every_execution_and_fuzzes_paxos(tmp_path):
+    out_json = tmp_path / "p8.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--only", "p8", "--runs", "1",
+         "--json", str(out_json)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+    assert "GOAL P8 [4 unordered messages, exhaustive]: exhaustive_4 median" in proc.stdout
+    p8 = json.loads(out_json.read_text())["benchmarks"]["p8"]
+    contenders = p8["contenders"]
+    assert {c["status"] for c in contenders.values()} == {"ok"}
+    assert contenders["exhaustive_4"]["extras_median"]["explorations"] >= 1
+    assert contenders["exhaustive_6"]["extras_median"]["progress_reports"] >= 1
+    assert p8["paxos_executions"] == 40 and sum(p8["paxos_committed_slots"].values()) == 40
+
+
 @pytest.mark.ray
 def test_quick_p4_echo_on_ray_runs_and_reports_latencies(tmp_path):
     # one Ray benchmark end to end (its own Ray session, in the child): about 15 s

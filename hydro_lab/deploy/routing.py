@@ -23,6 +23,15 @@ class InstanceId:
     location: LocationId
     member: int | None = None
 
+    def __post_init__(self) -> None:  # a dict key on every tick and message: hash once
+        object.__setattr__(self, "_hash", hash((self.location, self.member)))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __reduce__(self):  # the cached hash is per process (string hashing is salted)
+        return (InstanceId, (self.location, self.member))
+
     @property
     def name(self) -> str:
         base = self.location.name

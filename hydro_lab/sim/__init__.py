@@ -1,8 +1,16 @@
 """The deterministic simulator: every execution Hydro's rules allow, single threaded, on a virtual
 clock, over the same compiled per-location programs the deployments run."""
 
-from hydro_lab.sim.api import SimFailure, SimInput, SimInstance, SimOutput, Simulator
+from hydro_lab.sim.api import (
+    SimFailure,
+    SimInput,
+    SimInstance,
+    SimOutput,
+    SimProgress,
+    Simulator,
+)
 from hydro_lab.sim.faults import Faults
 from hydro_lab.sim.trace import Trace
 
-__all__ = ["Faults", "SimFailure", "SimInput", "SimInstance", "SimOutput", "Simulator", "Trace"]
+__all__ = ["Faults", "SimFailure", "SimInput", "SimInstance", "SimOutput", "SimProgress", "Simulator",
+           "Trace"]

@@ -20,13 +20,14 @@ import random
 import sys
 import time
 from collections import Counter
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from hydro_lab.deploy.base import normalize_sizes
 from hydro_lab.deploy.routing import InstanceId
 from hydro_lab.dfir.codegen import generate
 from hydro_lab.dfir.scheduling import partition
-from hydro_lab.errors import HydroDeployError
+from hydro_lab.errors import HydroDeployError, HydroTypeError
 from hydro_lab.ir.kinds import Order, Retries
 from hydro_lab.ir.locations import ClusterId
 from hydro_lab.lower import lower_program
@@ -53,6 +54,57 @@ class SimFailure(AssertionError):
         super().__init__(f"{head}\n--- trace ---\n{trace.format()}")
 
 
+@dataclass(frozen=True)
+class SimProgress:
+    """Where a long exploration is: executions so far, their rate, the last one's depth."""
+
+    mode: str
+    executions: int
+    elapsed: float
+    depth: int
+    done: bool
+
+    @property
+    def rate(self) -> float:
+        return self.executions / self.elapsed if self.elapsed > 0 else 0.0
+
+    def __str__(self) -> str:
+        state = "done" if self.done else "running"
+        return (f"[hydro_lab sim] {self.mode}: {self.executions:,} "
+                f"execution{'' if self.executions == 1 else 's'} in "
+                f"{self.elapsed:.1f} s ({self.rate:,.0f}/s), last depth {self.depth} decisions"
+                f" ({state})")
+
+
+class _Reporter:
+    """Calls the progress sink at most every ``every`` seconds, and once at the end of a run
+    that reported at least once."""
+
+    def __init__(self, progress, every: float, mode: str):
+        if progress is True:
+            self.sink = lambda p: print(p, file=sys.stderr, flush=True)
+        elif progress is False or progress is None:
+            self.sink = None
+        elif callable(progress):
+            self.sink = progress
+        else:
+            raise HydroTypeError(f"progress= takes True, False or a function of SimProgress; "
+                                 f"got {type(progress).__name__}")
+        self.every = every
+        self.mode = mode
+        self.started = self.last = time.monotonic()
+        self.reported = False
+
+    def __call__(self, executions: int, depth: int, done: bool) -> None:
+        if self.sink is None:
+            return
+        now = time.monotonic()
+        if now - self.last >= self.every or (done and self.reported):
+            self.last = now
+            self.reported = True
+            self.sink(SimProgress(self.mode, executions, now - self.started, depth, done))
+
+
 class Simulator:
     def __init__(self, built, cluster_sizes: Any = None, *, faults: Any = None,
                  max_steps: int = 20_000, max_time: float = 600.0):
@@ -71,6 +123,7 @@ class Simulator:
                                    for m in range(self.cluster_sizes[loc.name])]
             else:
                 self.instances.append(InstanceId(loc))
+        self.instance_infos = {inst: self.infos[inst.location] for inst in self.instances}
         self.channels = {spec.port: spec for spec in lowered.channels}
         self.members = {name: list(range(n)) for name, n in self.cluster_sizes.items()}
         self.ports = {p.key: p for p in lowered.ports}
@@ -117,11 +170,17 @@ class Simulator:
 
     # -- modes ---------------------------------------------------------------------------------
 
-    def exhaustive(self, body, *, max_executions: int = 1_000_000, progress: bool = True) -> int:
-        """Run ``body`` once per distinct execution; returns the number of executions."""
+    def exhaustive(self, body, *, max_executions: int = 1_000_000,
+                   progress: bool | Callable[[SimProgress], None] = True,
+                   progress_every: float = 2.0) -> int:
+        """Run ``body`` once per distinct execution; returns the number of executions.
+
+        A long exploration reports progress every ``progress_every`` seconds: one line on stderr
+        (``progress=True``), nothing (``False``), or a call ``progress(SimProgress)``.
+        """
         count = 0
         schedule: list[int] | None = []
-        started = last_report = time.monotonic()
+        report = _Reporter(progress, progress_every, "exhaustive")
         while schedule is not None:
             chooser = ReplayChooser(schedule)
             err = self._execute(body, chooser, None)
@@ -132,17 +191,15 @@ class Simulator:
                 raise HydroDeployError(f"exhaustive(): more than {max_executions} executions; "
                                        "use fuzz() or raise max_executions")
             schedule = next_schedule(chooser.record)
-            now = time.monotonic()
-            if progress and now - last_report >= 2.0:
-                last_report = now
-                rate = count / (now - started)
-                print(f"[hydro_lab sim] {count} executions ({rate:,.0f}/s), depth "
-                      f"{len(chooser.record)}", file=sys.stderr, flush=True)
+            report(count, len(chooser.record), done=schedule is None)
         return count
 
-    def fuzz(self, body, *, runs: int = 100, seed: int = 0, shrink: bool = True) -> int:
+    def fuzz(self, body, *, runs: int = 100, seed: int = 0, shrink: bool = True,
+             progress: bool | Callable[[SimProgress], None] = True,
+             progress_every: float = 2.0) -> int:
         """Run ``body`` ``runs`` times with random decisions; on a failure, shrink the schedule
-        and raise ``SimFailure`` with it and the seed."""
+        and raise ``SimFailure`` with it and the seed. Progress is reported as in ``exhaustive``."""
+        report = _Reporter(progress, progress_every, "fuzz")
         for run in range(runs):
             chooser = RandomChooser(random.Random(f"{seed}:{run}"))
             err = self._execute(body, chooser, None)
@@ -151,6 +208,7 @@ class Simulator:
                 if shrink:
                     schedule = self.shrink(body, schedule)
                 raise self._fail(body, schedule, err, seed=seed, execution=run + 1) from None
+            report(run + 1, len(chooser.schedule), done=run + 1 == runs)
         return runs
 
     def shrink(self, body, schedule: list[int], budget: int = 2000) -> list[int]:

@@ -55,6 +55,7 @@ class Faults:
     def __post_init__(self) -> None:
         for kind in _KINDS:
             object.__setattr__(self, kind, _names(getattr(self, kind)))
+        object.__setattr__(self, "_any", any(getattr(self, k) for k in _KINDS))
 
     def for_channel(self, spec) -> list[str]:
         """The message faults enabled on a channel (named, or by its source/target)."""
@@ -66,4 +67,4 @@ class Faults:
 
     @property
     def any(self) -> bool:
-        return any(getattr(self, k) for k in _KINDS)
+        return self._any

@@ -30,9 +30,16 @@ class Trace:
     events: list[dict] = field(default_factory=list)
     step: int = 0
 
+    current: dict = field(default_factory=dict)  # the tick being run: instance, tick
+
     def add(self, kind: str, **data: Any) -> None:
         data["kind"] = kind
         data["step"] = self.step
+        if kind == "tick":
+            self.current = {"instance": data["instance"], "tick": data["tick"]}
+        elif kind in ("batch", "snapshot", "permute", "output"):
+            for key, value in self.current.items():
+                data.setdefault(key, value)
         self.events.append(data)
 
     def format(self, limit: int = 400) -> str:
@@ -68,3 +75,18 @@ class Trace:
 
     def __str__(self) -> str:
         return self.format()
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def frame(self):
+        """The events as a ``pandas.DataFrame``: one row per event, columns ``step``, ``kind``,
+        ``instance``, ``tick``, ``where`` and the event's own fields (missing ones are NA)."""
+        import pandas as pd
+
+        first = ["step", "kind", "instance", "tick", "where"]
+        df = pd.DataFrame.from_records(self.events)
+        for col in first:
+            if col not in df.columns:
+                df[col] = pd.NA
+        return df[first + [c for c in df.columns if c not in first]]

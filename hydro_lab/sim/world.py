@@ -90,7 +90,7 @@ class World:
             params = {"chooser": chooser}
             if inst.member is not None:
                 params["self_id"] = inst.member_id
-            self.engines[inst] = Engine(sim.programs[inst.location], params)
+            self.engines[inst] = Engine(sim.programs[inst.location], params, metrics=False)
         self.router = Router(sim.channels, sim.members, set(self.instances))
         self.isolated: set[InstanceId] = set()
         self.in_flight: dict[InstanceId, list] = defaultdict(list)
@@ -106,7 +106,7 @@ class World:
     # -- membership and faults ------------------------------------------------------------------
 
     def _membership(self, inst: InstanceId, events) -> None:
-        info = self.sim.infos[inst.location]
+        info = self.sim.instance_infos[inst]
         for port in info.port_batches:
             if port[0] == "members":
                 items = [(i.member_id, e) for i, e in events
@@ -153,7 +153,7 @@ class World:
     def _work(self, inst: InstanceId) -> tuple[bool, bool]:
         """(has work, the work is observable: more than elements waiting in batch buffers)."""
         engine = self.engines[inst]
-        info = self.sim.infos[inst.location]
+        info = self.sim.instance_infos[inst]
         if engine.spins or engine.I:
             return True, True
         for op_id in info.starters:
@@ -209,7 +209,7 @@ class World:
 
     def _tick(self, inst: InstanceId, observable: bool) -> None:
         engine = self.engines[inst]
-        info = self.sim.infos[inst.location]
+        info = self.sim.instance_infos[inst]
         arrived_ports = self._deliver(inst, engine)
         forced = None
         if not observable:

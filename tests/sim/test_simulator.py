@@ -222,3 +222,53 @@ def test_crash_stops_a_member_for_good():
 
     flow.sim({workers: 2}, faults={"crash": [workers], "max_faults": 1}).exhaustive(body)
     assert answered == {frozenset({0, 1}), frozenset({0}), frozenset({1})}
+
+
+def test_exhaustive_reports_progress_to_a_callback():
+    flow, port, out = batched(Order.NO_ORDER)
+
+    def body(inst):
+        i, o = inst.connect(port), inst.connect(out)
+        i.send_many_unordered([1, 2, 3, 4])
+        o.assert_yields_only_unordered([1, 2, 3, 4])
+
+    reports = []
+    count = flow.sim().exhaustive(body, progress=reports.append, progress_every=0)
+    assert count == 75
+    executions = [r.executions for r in reports]
+    assert executions == list(range(1, 76))           # every=0: one report per execution
+    assert [r.done for r in reports] == [False] * 74 + [True]
+    assert all(r.mode == "exhaustive" and r.depth >= 1 and r.rate > 0 for r in reports)
+    assert "75 executions" in str(reports[-1]) and "(done)" in str(reports[-1])
+
+
+def test_progress_lines_go_to_stderr_and_can_be_silenced(capsys):
+    flow, port, out = batched(Order.TOTAL_ORDER)
+
+    def body(inst):
+        i, o = inst.connect(port), inst.connect(out)
+        i.send_many([1, 2, 3])
+        o.assert_yields_only([1, 2, 3])
+
+    assert flow.sim().exhaustive(body, progress_every=0) == 4
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 4 and err[0].startswith("[hydro_lab sim] exhaustive: 1 execution in")
+    assert flow.sim().fuzz(body, runs=5, progress=False) == 5
+    assert capsys.readouterr().err == ""
+    with pytest.raises(TypeError, match="progress= takes True, False or a function"):
+        flow.sim().exhaustive(body, progress="yes")
+
+
+def test_the_trace_is_also_data_with_each_decision_at_its_instance_and_tick():
+    flow, body = counter_flow(single_counter)
+    with pytest.raises(SimFailure) as info:
+        flow.sim().exhaustive(body)
+    df = info.value.trace.frame()
+    assert list(df.columns[:5]) == ["step", "kind", "instance", "tick", "where"]
+    assert len(df) == len(info.value.trace.events)
+    snaps = df[df.kind == "snapshot"]
+    assert not snaps.empty and set(snaps.instance) == {"server"}
+    assert snaps.tick.notna().all() and snaps["where"].str.contains("counter.py, line").all()
+    older = snaps[snaps.chosen < snaps.versions - 1]
+    assert not older.empty  # the stale read that broke read-after-write is a row of the frame
+    assert df.kind.iloc[-1] == "error"

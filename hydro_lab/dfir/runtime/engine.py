@@ -77,38 +77,68 @@ class TickReport:
     state_sizes: dict[int, int] = field(default_factory=dict)
 
 
+@dataclass
+class _Layout:
+    """What every engine of one compiled program shares: computed once per program."""
+
+    states: list            # (operator, state factory)
+    n_counters: int
+    units: list             # ([(subgraph id, input handoff ids, always)], cyclic)
+    defer: list[int]
+    spins: bool
+
+
+def _layout(program: CompiledProgram) -> _Layout:
+    cached = program.__dict__.get("_engine_layout")
+    if cached is not None:
+        return cached
+    part = program.partitioned
+    graph = part.graph
+    states = []
+    for op in graph.operators.values():
+        spec = spec_of(op)
+        if spec.state is not None:
+            states.append((op, spec.state))
+    units = []
+    for unit in part.order:
+        members = []
+        for sg_id in unit:
+            sg = part.subgraphs[sg_id]
+            members.append((sg_id, [h.id for h in sg.inputs], sg.always))
+        self_loop = len(unit) == 1 and any(
+            part.subgraph_of[h.src] == unit[0] for h in part.subgraphs[unit[0]].inputs
+            if not h.delay)
+        units.append((members, len(unit) > 1 or self_loop))
+    layout = _Layout(states, max(graph.operators, default=0) + 1, units,
+                     [h.id for h in part.handoffs if h.delay],
+                     any(op.op == "spin" for op in graph.operators.values()))
+    program.__dict__["_engine_layout"] = layout
+    return layout
+
+
 class Engine:
-    def __init__(self, program: CompiledProgram, params: dict[str, Any] | None = None):
+    def __init__(self, program: CompiledProgram, params: dict[str, Any] | None = None, *,
+                 metrics: bool = True):
         self.program = program
+        self.metrics = metrics  # False: TickReport carries outputs only (the simulator)
         part = program.partitioned
         graph = part.graph
+        layout = _layout(program)
         self.params = dict(params or {})
         n_h = len(part.handoffs) + 1
         self.H: list[list] = [[] for _ in range(n_h)]
         self.D: list[list] = [[] for _ in range(n_h)]
-        self.S: dict[int, Any] = {}
-        for op in graph.operators.values():
-            spec = spec_of(op)
-            if spec.state is not None:
-                self.S[op.id] = spec.state(op, self.params)
+        self.S: dict[int, Any] = {op.id: make(op, self.params) for op, make in layout.states}
         self.I = Inbox()
         self.O = Outbox()
-        self.M = [0] * (max(graph.operators, default=0) + 1)
+        self.M = [0] * layout.n_counters
         functions = program.make(self.H, self.D, self.S, self.I, self.O, self.params, self.M)
-        self._units = []
-        for unit in part.order:
-            members = []
-            for sg_id in unit:
-                sg = part.subgraphs[sg_id]
-                members.append((functions[sg_id], [h.id for h in sg.inputs], sg.always))
-            self_loop = len(unit) == 1 and any(
-                part.subgraph_of[h.src] == unit[0] for h in part.subgraphs[unit[0]].inputs
-                if not h.delay)
-            self._units.append((members, len(unit) > 1 or self_loop))
-        self._defer = [h.id for h in part.handoffs if h.delay]
+        self._units = [([(functions[sg_id], inputs, always) for sg_id, inputs, always in members],
+                        cyclic) for members, cyclic in layout.units]
+        self._defer = layout.defer
         self._states_end = [s for s in self.S.values() if type(s).end_tick is not State.end_tick]
         self._timers = [s for s in self.S.values() if hasattr(s, "deadline")]
-        self.spins = any(op.op == "spin" for op in graph.operators.values())
+        self.spins = layout.spins
         self._ops = graph.operators
         self.tick = 0
         self.failed: UserCodeError | None = None
@@ -137,15 +167,17 @@ class Engine:
         now = time.monotonic() if now is None else now
         started = time.perf_counter()
         H, tick = self.H, self.tick
-        handoff_sizes = {}
+        handoff_sizes: dict[int, int] = {}
+        metrics = self.metrics
         try:
             for members, cyclic in self._units:
                 if not cyclic:
                     fn, inputs, always = members[0]
                     if always or any(H[h] for h in inputs):
-                        for h in inputs:
-                            if H[h]:
-                                handoff_sizes[h] = handoff_sizes.get(h, 0) + len(H[h])
+                        if metrics:
+                            for h in inputs:
+                                if H[h]:
+                                    handoff_sizes[h] = handoff_sizes.get(h, 0) + len(H[h])
                         fn(now, tick)
                     continue
                 busy = True
@@ -169,11 +201,14 @@ class Engine:
                     self.D[h] = []
                 else:
                     H[h], self.D[h] = self.D[h], []
-        report = TickReport(
-            tick=tick, started=now, duration=time.perf_counter() - started,
-            outputs=self.O.drain(), op_out=self._drain_counts(), handoffs=handoff_sizes,
-            state_sizes={op_id: s.size() for op_id, s in self.S.items() if s.size()},
-        )
+        if metrics:
+            report = TickReport(
+                tick=tick, started=now, duration=time.perf_counter() - started,
+                outputs=self.O.drain(), op_out=self._drain_counts(), handoffs=handoff_sizes,
+                state_sizes={op_id: s.size() for op_id, s in self.S.items() if s.size()},
+            )
+        else:
+            report = TickReport(tick=tick, started=now, duration=0.0, outputs=self.O.drain())
         self.tick += 1
         return report
 
