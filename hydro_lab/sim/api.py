@@ -139,6 +139,8 @@ class Simulator:
         inst = SimInstance(self, world)
         try:
             body(inst)
+        except (HydroDeployError, HydroTypeError):
+            raise  # the test misuses the simulator: not a failure of one execution
         except Exception as err:  # the body failed in this execution
             if trace is not None:
                 trace.add("error", message=f"{type(err).__name__}: {err}")
@@ -275,12 +277,22 @@ class SimInstance:
         self._settle(allow_time=False)
 
     def advance(self, seconds: float) -> None:
-        """Let ``seconds`` of virtual time pass (timers fire), then settle."""
-        end = self._world.time + seconds
-        while self._world.advance_time(end):
+        """Let ``seconds`` of virtual time pass, then settle. What is pending now is handled
+        first, except that within the window a timer may fire before messages still in flight
+        arrive (a decision: slow messages)."""
+        if not seconds >= 0:
+            raise HydroDeployError(f"advance(): seconds must be a number >= 0, got {seconds!r}")
+        world = self._world
+        end = world.time + seconds
+        world.horizon = end
+        try:
             self._settle(allow_time=False)
-        self._world.time = end
-        self._settle(allow_time=False)
+            while world.advance_time(end):
+                self._settle(allow_time=False)
+            world.time = end
+            self._settle(allow_time=False)
+        finally:
+            world.horizon = world.time
 
     def crash(self, cluster, member: int) -> None:
         """Crash one cluster member now (fail-stop)."""

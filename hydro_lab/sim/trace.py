@@ -68,7 +68,9 @@ class Trace:
             elif kind == "fault":
                 lines.append(f"  fault: {e['what']}")
             elif kind == "time":
-                lines.append(f"  time advances to {e['time']:g} s")
+                early = " (a timer fires before pending work: slow messages)" \
+                    if e.get("early") else ""
+                lines.append(f"  time advances to {e['time']:g} s{early}")
             elif kind == "error":
                 lines.append(f"  error: {e['message']}")
         return "\n".join(lines)

@@ -84,6 +84,7 @@ class World:
         self.faults: Faults = sim.faults
         self.faults_used = 0
         self.time = 0.0
+        self.horizon = 0.0  # timers may fire early up to here (inside inst.advance)
         self.instances: list[InstanceId] = list(sim.instances)
         self.engines: dict[InstanceId, Engine] = {}
         for inst in self.instances:
@@ -183,26 +184,51 @@ class World:
         return out
 
     def step(self) -> bool:
-        """Tick one instance that has work; False when none has (quiescent)."""
+        """Tick one instance that has work; False when none has (quiescent).
+
+        Inside a window the test lets time pass in (``horizon``), the next timer may also fire
+        first, while instances still have work: messages in flight are slow. That is one more
+        option after the instances, so the deployment's behavior (work first) stays option 0.
+        """
         if self.faults.any:
             self._step_faults()
         cands = self.candidates()
         if not cands:
             return False
-        inst, observable = cands[self.chooser.choose(len(cands))]
+        n = len(cands)
+        early = None
+        if self.horizon > self.time:
+            early = self._next_deadline()
+            if early is not None and early <= self.horizon:
+                n += 1
+            else:
+                early = None
+        choice = self.chooser.choose(n) if n > 1 else 0
+        if choice == len(cands):  # the timer fires before the pending work
+            self._set_time(early, early=True)
+            return True
+        inst, observable = cands[choice]
         if self.trace is not None:
             self.trace.step += 1
         self._tick(inst, observable)
         return True
 
-    def advance_time(self, limit: float) -> bool:
+    def _next_deadline(self) -> float | None:
         deadlines = [d for i, e in self.engines.items() if i in self.router.alive
                      and (d := e.next_deadline()) is not None and d > self.time]
-        if not deadlines or min(deadlines) > limit:
-            return False
-        self.time = min(deadlines)
+        return min(deadlines) if deadlines else None
+
+    def _set_time(self, when: float, early: bool = False) -> None:
+        self.time = when
         if self.trace is not None:
-            self.trace.add("time", time=self.time)
+            self.trace.add("time", time=when, early=early)
+
+    def advance_time(self, limit: float) -> bool:
+        """Move the clock to the next timer if it is due by ``limit``."""
+        deadline = self._next_deadline()
+        if deadline is None or deadline > limit:
+            return False
+        self._set_time(deadline)
         return True
 
     # -- one tick ----------------------------------------------------------------------------------

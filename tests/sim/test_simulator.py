@@ -146,7 +146,7 @@ def test_send_many_unordered_needs_a_no_order_port():
     def body(inst):
         inst.connect(port).send_many_unordered([1, 2])
 
-    with pytest.raises(SimFailure, match="declared TotalOrder"):
+    with pytest.raises(HydroDeployError, match="declared TotalOrder"):
         flow.sim().run(body)
 
 
@@ -272,3 +272,70 @@ def test_the_trace_is_also_data_with_each_decision_at_its_instance_and_tick():
     older = snaps[snaps.chosen < snaps.versions - 1]
     assert not older.empty  # the stale read that broke read-after-write is a row of the frame
     assert df.kind.iloc[-1] == "error"
+
+
+def timer_and_message_flow():
+    flow = FlowBuilder()
+    a, b = flow.process("a"), flow.process("b")
+    port, s = b.sim_input()
+    msgs = s.send(a, name="link")
+    timer = a.source_interval(1.0, nondet("a timer"))
+    out = (msgs.interleave(timer.map(lambda _: "timer"))
+               .assume_ordering(nondet("arrival order")).sim_output())
+    return flow, port, out
+
+
+def test_a_timer_may_fire_before_a_message_still_in_flight():
+    flow, port, out = timer_and_message_flow()
+    outcomes = []
+
+    def body(inst):
+        i, o = inst.connect(port), inst.connect(out)
+        inst.advance(0.5)
+        i.send("msg")            # sent at 0.5 s, the timer's next firing is at 1 s
+        inst.advance(1.0)
+        outcomes.append(tuple(o.collect()))
+
+    sim = flow.sim()
+    trace = sim.run(body)        # decision 0 is the deployment: the message arrives first
+    assert outcomes == [("timer", "msg", "timer")]
+    assert not any(e.get("early") for e in trace.events if e["kind"] == "time")
+    sim.exhaustive(body)         # ...but a slow message can arrive after the timer fired
+    assert set(outcomes) == {("timer", "msg", "timer"), ("timer", "timer", "msg")}
+    slow = next(i for i, o in enumerate(outcomes) if o == ("timer", "timer", "msg"))
+    assert slow > 0
+
+
+def test_the_slow_message_schedule_replays_with_a_readable_trace():
+    flow, port, out = timer_and_message_flow()
+
+    def body(inst):
+        i, o = inst.connect(port), inst.connect(out)
+        inst.advance(0.5)
+        i.send("msg")
+        inst.advance(1.0)
+        assert o.collect() == ["timer", "msg", "timer"], "the timer beat the message"
+
+    with pytest.raises(SimFailure) as info:
+        flow.sim().exhaustive(body)
+    text = str(info.value)
+    assert "the timer beat the message" in text
+    assert "time advances to 1 s (a timer fires before pending work: slow messages)" in text
+    with pytest.raises(SimFailure, match="the timer beat the message"):
+        flow.sim().run(body, schedule=info.value.schedule)
+
+
+def test_misusing_the_simulator_in_a_body_is_an_error_not_a_failed_execution():
+    flow, port, out = timer_and_message_flow()
+
+    def negative(inst):
+        inst.advance(-1)
+
+    with pytest.raises(HydroDeployError, match=r"advance\(\): seconds must be a number >= 0"):
+        flow.sim().exhaustive(negative)
+
+    def wrong_port(inst):
+        inst.connect("nope")
+
+    with pytest.raises(HydroDeployError, match="is not a port of this flow"):
+        flow.sim().fuzz(wrong_port, runs=3)
