@@ -110,20 +110,45 @@ def _at_most(pair: tuple[Any, Any]) -> bool:
     return pair[0] <= pair[1]
 
 
-def _no_count() -> tuple[int, int]:
-    return (0, 0)
+def _no_senders() -> tuple[frozenset, frozenset]:
+    return (frozenset(), frozenset())
 
 
-def _tally(acc: tuple[int, int], ok: bool) -> tuple[int, int]:
-    return (acc[0] + 1, acc[1]) if ok else (acc[0], acc[1] + 1)
+def _add_sender(acc: tuple[frozenset, frozenset], answer: tuple[Any, bool]):
+    """Who answered ok, who refused: a sender counts once, however often it answered."""
+    sender, ok = answer
+    return (acc[0] | {sender}, acc[1]) if ok else (acc[0], acc[1] | {sender})
 
 
-def _response_ok(response: tuple[Any, tuple[bool, Any]]) -> bool:
-    return response[1][0]
+def _sender_ok(response: tuple[Any, tuple[Any, bool, Any]]) -> tuple[Any, tuple[Any, bool]]:
+    key, (sender, ok, _value) = response
+    return (key, (sender, ok))
 
 
-def _response_value(response: tuple[Any, tuple[bool, Any]]) -> tuple[Any, Any]:
-    key, (_ok, value) = response
+def _reached(min_count: int) -> Callable[[tuple[frozenset, frozenset]], bool]:
+    def reached(acc: tuple[frozenset, frozenset]) -> bool:
+        return len(acc[0]) >= min_count
+    return reached
+
+
+def _short_of(min_count: int) -> Callable[[tuple[frozenset, frozenset]], bool]:
+    def short_of(acc: tuple[frozenset, frozenset]) -> bool:
+        return len(acc[0]) < min_count
+    return short_of
+
+
+def _heard_from_all(max_count: int) -> Callable[[tuple[frozenset, frozenset]], bool]:
+    def heard(acc: tuple[frozenset, frozenset]) -> bool:
+        return len(acc[0] | acc[1]) >= max_count
+    return heard
+
+
+def _response_ok(response: tuple[Any, tuple[Any, bool, Any]]) -> bool:
+    return response[1][1]
+
+
+def _response_value(response: tuple[Any, tuple[Any, bool, Any]]) -> tuple[Any, Any]:
+    key, (_sender, _ok, value) = response
     return (key, value)
 
 
@@ -213,16 +238,19 @@ def _p1b_failed(p1b: P1b) -> bool:
     return not p1b.ok
 
 
-def _p1b_response(p1b: P1b) -> tuple[Ballot, tuple[bool, dict]]:
-    return (p1b.ballot, (p1b.ok, p1b.log))
+def _p1b_response(entry: tuple[MemberId, P1b]) -> tuple[Ballot, tuple[MemberId, bool, dict]]:
+    acceptor, p1b = entry
+    return (p1b.ballot, (acceptor, p1b.ok, p1b.log))
 
 
 def _p2b_failed(p2b: P2b) -> bool:
     return not p2b.ok
 
 
-def _p2b_response(p2b: P2b) -> tuple[tuple[int, Ballot], tuple[bool, None]]:
-    return ((p2b.slot, p2b.ballot), (p2b.ok, None))
+def _p2b_response(entry: tuple[MemberId, P2b]) -> tuple[tuple[int, Ballot],
+                                                       tuple[MemberId, bool, None]]:
+    acceptor, p2b = entry
+    return ((p2b.slot, p2b.ballot), (acceptor, p2b.ok, None))
 
 
 def _max_ballot(msg: P1b | P2b) -> Ballot:
@@ -290,24 +318,28 @@ def _still_current(pair: tuple[tuple[tuple[int, Ballot], Any], Ballot]) -> bool:
 
 # -- quorums (hydro_std::quorum) ---------------------------------------------------------------
 
-def _quorum_tick(responses: Stream, min_count: int, max_count: int):
+def _quorum_tick(responses: Stream, min_count: int, max_count: int, tick=None):
     """The tick-level core of the two quorum collectors below: ``(just_reached_keys,
-    just_reached_responses)`` in a new tick of the responses' location."""
-    tick = responses.location.tick()
+    just_reached_responses)`` in ``tick`` (default: a new tick of the responses' location).
+    All the responses of a key that reaches its quorum come out in the same tick."""
+    tick = tick if tick is not None else responses.location.tick()
     pending_handle, pending = tick.cycle("Stream", order=Order.NO_ORDER)
     current = pending.chain(responses.batch(tick, nondet(
         "responses of a key that has not reached its quorum are kept for the next tick, so "
         "batch boundaries do not change which keys reach it")))
-    counts = (current.map(lambda r: (r[0], r[1][0]))
-                     .into_keyed()
-                     .fold(_no_count, _tally, commutative="counting responses commutes"))
-    reached = counts.filter(lambda c: c[0] >= min_count).keys()
-    not_reached = counts.filter(lambda c: c[0] < min_count).keys()
+    answered = (current.map(_sender_ok)
+                       .into_keyed()
+                       .fold(_no_senders, _add_sender,
+                             commutative="adding senders to sets commutes",
+                             idempotent="a sender that answers twice (a re-sent request) is "
+                                        "still one sender"))
+    reached = answered.filter(_reached(min_count)).keys()
+    not_reached = answered.filter(_short_of(min_count)).keys()
     if min_count == max_count:
         pending_handle.complete_next_tick(current.anti_join(reached))
         return reached, current.anti_join(not_reached)
     reported_handle, reported = tick.cycle("Stream", order=Order.NO_ORDER)
-    heard_from_all = counts.filter(lambda c: c[0] + c[1] >= max_count).keys()
+    heard_from_all = answered.filter(_heard_from_all(max_count)).keys()
     reported_handle.complete_next_tick(reached.filter_not_in(heard_from_all))
     pending_handle.complete_next_tick(current.anti_join(heard_from_all))
     return (reached.filter_not_in(reported),
@@ -315,8 +347,13 @@ def _quorum_tick(responses: Stream, min_count: int, max_count: int):
 
 
 def collect_quorum(responses: Stream, min_count: int, max_count: int) -> Stream:
-    """``responses``: a top-level Stream of ``(key, (ok, value))``. Returns each key once, when
-    ``min_count`` of its responses (out of at most ``max_count``) are ok: a NoOrder Stream."""
+    """``responses``: a top-level Stream of ``(key, (sender, ok, value))``. Returns each key
+    once, when ``min_count`` distinct senders answered it ok (out of at most ``max_count``):
+    a NoOrder Stream. A sender counts once per key however often it answered: a request
+    re-sent after a timeout is answered again by the same acceptor, which must not make a
+    quorum on its own. (hydro_std counts responses; the simulator found that a timer firing
+    while p1b messages are slow lets two answers of one acceptor elect a leader whose log
+    misses a committed slot.)"""
     keys, _ = _quorum_tick(responses, min_count, max_count)
     return keys.all_ticks()
 
@@ -434,22 +471,28 @@ def paxos_core(proposers: Cluster, acceptors: Cluster,
     a_log = prev_log.zip(new_entries).map(_merge_logs)
     log_handle.complete_next_tick(a_log)
 
-    p1b = (p1a_batch.cross_singleton(promised)
-                    .cross_singleton(a_log)
-                    .map(_p1b)
-                    .all_ticks()
-                    .demux(proposers)
-                    .values())
-    p2b = (checked_p2a.map(_p2b)
-                      .all_ticks()
-                      .demux(proposers)
-                      .values())
+    p1b_from = (p1a_batch.cross_singleton(promised)    # (acceptor, P1b) at the proposer
+                         .cross_singleton(a_log)
+                         .map(_p1b)
+                         .all_ticks()
+                         .demux(proposers)
+                         .entries())
+    p2b_from = (checked_p2a.map(_p2b)
+                           .all_ticks()
+                           .demux(proposers)
+                           .entries())
+    p1b, p2b = p1b_from.map(_value), p2b_from.map(_value)
 
     # -- phase 1 at the proposers: who leads -----------------------------------------------------
     p1b_fail_handle.complete(p1b.filter(_p1b_failed).map(_max_ballot))
-    p1b_quorums = collect_quorum_with_response(p1b.map(_p1b_response), quorum, participants)
-    quorum_batch = p1b_quorums.batch(proposer_tick, nondet(
-        "a quorum seen a tick late only delays becoming the leader"))
+    # The quorum is counted in the proposer's own tick, so that every log of the quorum is
+    # seen in the tick the proposer becomes leader. (Re-batching collect_quorum_with_response's
+    # output into the proposer's tick, as an earlier version did, may split the quorum's logs
+    # over two ticks: the simulator found a leader that recovered from one acceptor's log only
+    # and filled a committed slot with a hole. Hydro keeps them together with atomic().)
+    _, p1b_reached = _quorum_tick(p1b_from.map(_p1b_response), quorum, participants,
+                                  tick=proposer_tick)
+    quorum_batch = p1b_reached.filter(_response_ok).map(_response_value)
     quorum_ballot_handle, prev_quorum_ballot = proposer_tick.cycle("Optional")
     quorum_ballot = (quorum_batch.map(_key)
                                  .chain(prev_quorum_ballot.into_stream())
@@ -498,7 +541,7 @@ def paxos_core(proposers: Cluster, acceptors: Cluster,
 
     # -- commits: f+1 acceptors accepted (slot, ballot) ----------------------------------------
     p2b_fail_handle.complete(p2b.filter(_p2b_failed).map(_max_ballot))
-    committed_keys = (collect_quorum(p2b.map(_p2b_response), quorum, participants)
+    committed_keys = (collect_quorum(p2b_from.map(_p2b_response), quorum, participants)
                       .batch(proposer_tick, nondet(
                           "a commit seen a tick later is reported a tick later"))
                       .map(_unit))

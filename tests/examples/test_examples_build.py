@@ -211,7 +211,8 @@ def test_ballots_order_by_number_then_proposer():
 def test_quorums(min_count, max_count):
     flow = FlowBuilder("quorum")
     p = flow.process("p")
-    responses = p.source_iter([("a", (True, 1)), ("a", (False, 2)), ("a", (True, 3))]) \
+    responses = p.source_iter([("a", ("x", True, 1)), ("a", ("y", False, 2)),
+                               ("a", ("z", True, 3))]) \
         .weaken_ordering()
     keys = collect_quorum(responses, min_count, max_count)
     with_values = collect_quorum_with_response(responses, min_count, max_count)
