@@ -1,0 +1,106 @@
+"""The one thread that applies live updates to widgets, at a bounded rate.
+
+Bokeh documents have no lock outside a bokeh server, and output written from a background thread
+lands in whichever cell ran last (ipykernel >= 7.1), so every live view subscribes a callback
+here and the pump calls them in turn, ``rate_hz`` times a second at most. A callback updates
+widgets or display handles only; it returns ``False`` to unsubscribe itself. A callback that
+raises is unsubscribed and its error kept on its subscription (nothing is printed from the
+thread). The thread starts with the first subscription and ends when none is left.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(eq=False)
+class Subscription:
+    name: str
+    callback: Callable[[], bool | None]
+    error: BaseException | None = None
+    calls: int = 0
+    active: bool = field(default=True)
+
+
+class Pump:
+    def __init__(self, rate_hz: float = 5.0):
+        self.rate_hz = rate_hz
+        self._subs: list[Subscription] = []
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def subscribe(self, callback: Callable[[], bool | None], name: str = "view") -> Subscription:
+        sub = Subscription(name, callback)
+        with self._lock:
+            self._subs.append(sub)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="hydro_lab-pump",
+                                                daemon=True)
+                self._thread.start()
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        with self._lock:
+            sub.active = False
+            if sub in self._subs:
+                self._subs.remove(sub)
+
+    def flush(self) -> None:
+        """Run every callback once now, in the caller's thread (tests, a final update)."""
+        for sub in self.subscriptions():
+            self._call(sub)
+
+    def subscriptions(self) -> list[Subscription]:
+        with self._lock:
+            return list(self._subs)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Unsubscribe everything and wait for the thread to end."""
+        with self._lock:
+            for sub in self._subs:
+                sub.active = False
+            self._subs.clear()
+            thread = self._thread
+        self._wake.set()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    def _call(self, sub: Subscription) -> None:
+        if not sub.active:
+            return
+        try:
+            sub.calls += 1
+            if sub.callback() is False:
+                self.unsubscribe(sub)
+        except Exception as err:  # a broken view must not stop the others
+            sub.error = err
+            self.unsubscribe(sub)
+
+    def _loop(self) -> None:
+        while True:
+            started = time.monotonic()
+            subs = self.subscriptions()
+            if not subs:
+                with self._lock:
+                    if not self._subs:
+                        self._thread = None
+                        self._wake.clear()
+                        return
+                continue
+            for sub in subs:
+                self._call(sub)
+            pause = 1.0 / self.rate_hz - (time.monotonic() - started)
+            if pause > 0:
+                self._wake.wait(pause)
+                self._wake.clear()
+
+
+PUMP = Pump()
