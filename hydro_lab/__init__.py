@@ -24,6 +24,8 @@ from hydro_lab.lang import (
     nondet,
 )
 from hydro_lab.member_id import MemberId, MembershipEvent, self_id
+from hydro_lab import dashboard as _dashboard  # noqa: F401  (registers the live views)
+from hydro_lab.notebook import load_ipython_extension, unload_ipython_extension
 from hydro_lab.notebook.cells import ipython_cell_label
 
 register_cell_resolver(ipython_cell_label)
