@@ -6,11 +6,17 @@ Lifecycle (API.md): ``start()`` runs the flow in the background until ``stop()``
 per round) in the caller; ``run(ticks=..)`` runs rounds, ``run(seconds=..)`` runs in real time.
 Used as a context manager a deployment starts on enter and stops on exit. A failure in user code
 stops the deployment and is raised in the caller as ``HydroRuntimeError``.
+
+Live controls, on every backend and while the flow runs: ``set_tick_rate(n)`` caps how many ticks
+a second each free-running instance makes, ``inject(channel, drop=, delay=)`` drops or delays the
+messages of one channel (``channels()`` names them), ``kill``/``restart`` stop and start cluster
+members; ``dashboard()`` shows it all live in a notebook.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import queue
 import threading
 import time
@@ -18,11 +24,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from hydro_lab.codecs import codec_name
+from hydro_lab.deploy.faults import Fault
 from hydro_lab.deploy.routing import InstanceId
 from hydro_lab.errors import HydroDeployError, HydroRuntimeError
 from hydro_lab.ir.locations import ClusterId
 from hydro_lab.member_id import MembershipEvent
 from hydro_lab.observe.metrics import MetricsRecorder, Record
+from hydro_lab.views import get_view
 
 
 def normalize_sizes(clusters: list[ClusterId], cluster_sizes: Any) -> dict[str, int]:
@@ -88,8 +96,26 @@ def tick_records(inst: InstanceId, report, graph) -> list[Record]:
     return rows
 
 
+def fault_records(inst: InstanceId, tick: int, now: float,
+                  faulted: dict[str, list[int]]) -> list[Record]:
+    """The rows counting what a tick's faults did: ``dropped`` and ``delayed`` messages per
+    channel (``faulted``: channel -> [dropped, delayed])."""
+    loc, member = inst.location.name, inst.member
+    rows: list[Record] = []
+    for channel, (dropped, delayed) in faulted.items():
+        if dropped:
+            rows.append((loc, member, tick, now, "dropped", channel, dropped))
+        if delayed:
+            rows.append((loc, member, tick, now, "delayed", channel, delayed))
+    return rows
+
+
 def _op_key(op) -> str:
     return f"{op.label} #{op.id}"
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
 class Client:
@@ -181,6 +207,9 @@ class Deployment:
         self._running = False
         self._paused = False
         self._stopped = False
+        self._tick_rate: float | None = None
+        self._next_round_at = 0.0  # when the rate limit allows the next free-running round
+        self._faults: dict[str, Fault] = {}
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -321,7 +350,11 @@ class Deployment:
                 if self._paused:
                     self._wake.wait(0.1)
                     continue
-                ran = self._round(force=False)
+                hold = self._rate_wait()
+                if hold > 0:
+                    self._wake.wait(hold)
+                    continue
+                ran = self._free_round()
                 if self._error is not None:
                     return
                 if not ran:
@@ -330,20 +363,38 @@ class Deployment:
     def _drive_until(self, end: float) -> None:
         while time.monotonic() < end and self._error is None:
             with self._wake:
-                ran = self._round(force=False)
+                hold = self._rate_wait()
+                ran = hold <= 0 and self._free_round()
                 if not ran and self._error is None:
-                    self._wake.wait(min(self._idle_wait(), max(0.0, end - time.monotonic())))
+                    wait = hold if hold > 0 else self._idle_wait()
+                    self._wake.wait(min(wait, max(0.0, end - time.monotonic())))
 
     def _drive_for(self, client: Client, remaining: float | None) -> bool:
         """Let a waiting client drive the flow when nothing runs in the background."""
         if self._thread is not None or self._stopped:
             return False
         with self._wake:
-            ran = self._round(force=False)
+            hold = self._rate_wait()
+            ran = hold <= 0 and self._free_round()
             if not ran:
-                self._wake.wait(min(self._idle_wait(), 0.05 if remaining is None else
+                wait = hold if hold > 0 else self._idle_wait()
+                self._wake.wait(min(wait, 0.05 if remaining is None else
                                     max(0.0, min(remaining, 0.05))))
         return True
+
+    def _free_round(self) -> bool:
+        """One round of free running (instances tick when they have work), under the rate
+        limit: every instance ticks at most once a round, so rounds are what the limit spaces."""
+        started = time.monotonic()
+        ran = self._round(force=False)
+        if ran and self._tick_rate is not None:
+            self._next_round_at = started + 1.0 / self._tick_rate
+        return ran
+
+    def _rate_wait(self) -> float:
+        if self._tick_rate is None:
+            return 0.0
+        return self._next_round_at - time.monotonic()
 
     def _idle_wait(self) -> float:
         deadline = self._next_deadline()
@@ -425,6 +476,92 @@ class Deployment:
                     if callable(getattr(sink, m, None)))
         for v in values:
             push(v)
+
+    # -- live controls --------------------------------------------------------------------------
+
+    @property
+    def tick_rate(self) -> float | None:
+        """The tick-rate limit set by ``set_tick_rate`` (None: no limit)."""
+        return self._tick_rate
+
+    def set_tick_rate(self, ticks_per_second: float | None) -> None:
+        """Cap how many ticks a second each instance makes while the flow runs freely (after
+        ``start()``, or during ``run(seconds=...)``); ``None`` lifts the cap. ``step(n)`` still
+        runs its n rounds at once. Takes effect while running."""
+        if ticks_per_second is not None and (not _is_number(ticks_per_second)
+                                             or ticks_per_second <= 0):
+            raise HydroDeployError(
+                f"set_tick_rate() takes a number of ticks per second > 0 (e.g. 10), or None for "
+                f"no limit; got {ticks_per_second!r}")
+        rate = None if ticks_per_second is None else float(ticks_per_second)
+        with self._wake:
+            self._tick_rate = rate
+            self._next_round_at = 0.0
+            self._apply_tick_rate(rate)
+            self._wake.notify_all()
+
+    def live_instances(self) -> list[str]:
+        """The names of the instances running now, e.g. ``["leader", "workers[0]"]`` (a killed
+        member is missing until it is restarted)."""
+        alive = self._alive_set()
+        return [inst.name for inst in self.instances if inst in alive]
+
+    def channels(self) -> list[str]:
+        """The names of this flow's network channels, which ``inject`` takes: the ``name=``
+        given to ``send``/``broadcast``/..., or the automatic ``"sender->receiver#n"``."""
+        return [spec.name for spec in self.compiled.lowered.channels]
+
+    def inject(self, channel: str, drop: float = 0.0, delay: float = 0.0, *,
+               seed: int = 0) -> None:
+        """Inject a fault on a channel while the flow runs: ``drop`` is the fraction of its
+        messages lost (0.5: about half, decided per message by a generator seeded with ``seed``,
+        the channel and the sender, so runs repeat), ``delay`` holds each batch that many seconds
+        before it goes (a channel's order is kept). ``inject(channel)`` clears the fault.
+        Metrics count ``dropped`` and ``delayed`` messages per channel at the sender;
+        ``messages_out`` counts what went onto the network."""
+        self._check_not_stopped("inject")
+        names = self.channels()
+        if not isinstance(channel, str) or channel not in names:
+            hint = (f"its channels are {names} (d.channels() lists them; name a channel with "
+                    f"send(..., name='...'))") if names else "this flow has no channels"
+            raise HydroDeployError(f"inject(): no channel {channel!r} in this flow; {hint}")
+        if not _is_number(drop) or not 0.0 <= drop <= 1.0:
+            raise HydroDeployError(
+                f"inject(): drop is the fraction of messages to lose, between 0 and 1 (0.5 drops "
+                f"about half, 1 drops all, 0 none); got {drop!r}")
+        if not _is_number(delay) or delay < 0:
+            raise HydroDeployError(f"inject(): delay is a number of seconds >= 0 (e.g. "
+                                   f"delay=0.5), got {delay!r}")
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise HydroDeployError(f"inject(): seed must be an int, got {seed!r}")
+        fault = Fault(float(drop), float(delay), seed)
+        with self._wake:
+            if fault:
+                self._faults[channel] = fault
+            else:
+                self._faults.pop(channel, None)
+            self._apply_fault(channel, fault)
+            self._wake.notify_all()
+
+    def faults(self) -> dict[str, Fault]:
+        """The faults injected now, by channel name (a ``Fault`` has ``drop``, ``delay``,
+        ``seed``)."""
+        return dict(self._faults)
+
+    def dashboard(self, **options: Any) -> Any:
+        """The live dashboard of this deployment in a notebook: per-tick series per instance
+        and channel, with pause/resume/step, tick-rate, kill/restart and fault controls (see
+        ``hydro_lab.dashboard.deployment_view.DeploymentDashboard`` for the options)."""
+        return get_view("dashboard")(self, **options)
+
+    def _apply_tick_rate(self, rate: float | None) -> None:
+        """Backends that tick elsewhere than in ``_background`` pass the limit on."""
+
+    def _apply_fault(self, channel: str, fault: Fault) -> None:
+        raise HydroDeployError(f"the {self.backend} backend cannot inject faults")
+
+    def _channel_spec(self, channel: str):
+        return next(s for s in self.compiled.lowered.channels if s.name == channel)
 
     # -- faults ---------------------------------------------------------------------------------
 

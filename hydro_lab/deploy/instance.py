@@ -8,6 +8,10 @@ Two ways to drive it, both used by ``RayDeployment``:
 * **rounds** (``tick_once``): the driver asks for exactly one tick, passing the clock value and how
   many messages each peer has sent here so far; the tick waits until those have arrived, which
   makes a round on several processes behave exactly like a round of ``LocalDeployment``.
+
+Live controls reach it from the driver: a tick-rate limit for the free-running loop, and faults
+on the channels it sends (drops decided by its router; delayed batches held here and sent when
+due: by the loop when free running, at the start of the next tick in rounds).
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ from typing import Any
 
 import cloudpickle
 
-from hydro_lab.deploy.base import runtime_error, tick_records
-from hydro_lab.deploy.routing import InstanceId, Router
+from hydro_lab.deploy.base import fault_records, runtime_error, tick_records
+from hydro_lab.deploy.faults import ChannelFault, Fault, HeldDeliveries
+from hydro_lab.deploy.routing import Delivery, InstanceId, Router
 from hydro_lab.deploy.transport import Endpoint, Sender
 from hydro_lab.dfir.codegen import generate
 from hydro_lab.dfir.runtime import Engine, UserCodeError
@@ -57,6 +62,9 @@ class InstanceRuntime:
         self._paused = True
         self._metrics: list = []
         self._last_flush = time.monotonic()
+        self.held = HeldDeliveries()
+        self._min_tick_s = 0.0      # the tick-rate limit, as the least time between ticks
+        self._next_tick_at = 0.0
         self.failed: str | None = None
         self.endpoint = Endpoint(self._on_message, host, inst.name)
 
@@ -88,6 +96,7 @@ class InstanceRuntime:
                 self._sent_seq[inst] = 0
             else:
                 self.router.alive.discard(inst)
+            self.held.forget(inst)
             if inst.member is not None:
                 port = ("members", inst.location.name)
                 if any(op.op == "source_stream" and op.args.get("port") == port
@@ -96,6 +105,21 @@ class InstanceRuntime:
                     with self._cond:
                         self._incoming.append((port, [(inst.member_id, event)], 0))
                         self._cond.notify_all()
+
+    def set_tick_rate(self, rate: float | None) -> None:
+        with self._cond:
+            self._min_tick_s = 0.0 if rate is None else 1.0 / rate
+            self._next_tick_at = 0.0
+            self._cond.notify_all()
+
+    def set_fault(self, channel: str, fault: Fault) -> None:
+        with self._tick_lock:
+            if fault:
+                self.router.faults[channel] = ChannelFault(fault, channel)
+            else:
+                self.router.faults.pop(channel, None)
+        with self._cond:
+            self._cond.notify_all()
 
     def reset_sender(self, peer: InstanceId | str) -> None:
         """Forget the sequence numbers received from a peer that was restarted."""
@@ -153,6 +177,7 @@ class InstanceRuntime:
         with self._tick_lock:
             if self.failed:
                 raise HydroRuntimeError(self.failed)
+            released = self._release(time.monotonic()) if self.held else None
             with self._cond:
                 batches, self._incoming = list(self._incoming), deque()
             arrived: dict[str, list[int]] = {}
@@ -171,10 +196,12 @@ class InstanceRuntime:
                 raise HydroRuntimeError(self.failed) from None
             finally:
                 reset_self_id(token)
-            return self._emit(report, now, arrived)
+            return self._emit(report, now, arrived, released)
 
-    def _emit(self, report, now: float, arrived: dict[str, list[int]]) -> dict:
-        sent: Counter = Counter()
+    def _emit(self, report, now: float, arrived: dict[str, list[int]],
+              released: Counter | None = None) -> dict:
+        sent: Counter = released if released is not None else Counter()
+        faulted: dict[str, list[int]] = {}
         rows = tick_records(self.inst, report, self.engine.program.graph)
         loc, member = self.inst.location.name, self.inst.member
         for channel, (n, nbytes) in arrived.items():
@@ -188,6 +215,9 @@ class InstanceRuntime:
                     address = self.peers.get(d.dst)
                     if address is None:
                         continue
+                    if d.dropped or d.delay or self.held:
+                        if not self._fault(d, time.monotonic(), faulted):
+                            continue
                     self._sent_seq[d.dst] += 1
                     self.sender.send(address, b"data",
                                      (self.inst, port, d.tag, self._sent_seq[d.dst]), d.data)
@@ -201,10 +231,40 @@ class InstanceRuntime:
         for channel, (n, nbytes) in per_channel.items():
             rows.append((loc, member, report.tick, now, "messages_out", channel, n))
             rows.append((loc, member, report.tick, now, "bytes_out", channel, nbytes))
+        if faulted:
+            rows += fault_records(self.inst, report.tick, now, faulted)
         self._metrics.extend(rows)
         if len(self._metrics) > METRICS_MAX_ROWS:
             del self._metrics[: len(self._metrics) - METRICS_MAX_ROWS]
         return dict(sent)
+
+    def _fault(self, d: Delivery, now: float, faulted: dict[str, list[int]]) -> bool:
+        """Count what a fault did to ``d``; hold it if it is delayed (or its channel has batches
+        held: they go first). True when ``d`` is to be sent now. Held batches count in
+        ``messages_out`` when held, in the sequence numbers when sent."""
+        counts = faulted.setdefault(d.channel, [0, 0])
+        counts[0] += d.dropped
+        if not d.count:
+            return False
+        if d.delay or self.held.queued(d.channel, d.dst):
+            counts[1] += d.count
+            self.held.hold(d, now + d.delay)
+            return False
+        return True
+
+    def _release(self, now: float) -> Counter:
+        """Send the held batches that are due (the caller holds the tick lock); returns how many
+        messages went to each peer."""
+        sent: Counter = Counter()
+        for d in self.held.pop_due(now):
+            address = self.peers.get(d.dst)
+            if address is None or d.dst not in self.router.alive:
+                continue
+            self._sent_seq[d.dst] += 1
+            self.sender.send(address, b"data",
+                             (self.inst, d.port, d.tag, self._sent_seq[d.dst]), d.data)
+            sent[d.dst] += 1
+        return sent
 
     def _to_driver(self, kind: bytes, port: Any, values: list) -> None:
         if kind == b"out":
@@ -252,17 +312,38 @@ class InstanceRuntime:
                     self._cond.wait(0.1)
                     continue
                 now = time.monotonic()
-                if not self.has_work(now):
-                    deadline = self.engine.next_deadline()
-                    wait = 0.1 if deadline is None else max(0.0, min(0.1, deadline - now))
-                    self._cond.wait(wait)
-                    continue
+                due = self.held.next_due() if self.held else None
+                release = due is not None and due <= now
+                if not release:
+                    wait = self._wait(now, due)
+                    if wait is not None:
+                        self._cond.wait(wait)
+                        continue
+            if release:
+                with self._tick_lock:
+                    self._release(time.monotonic())
+                continue
+            started = time.monotonic()
             try:
-                self._tick(time.monotonic())
+                self._tick(started)
             except HydroRuntimeError as err:
                 self._report_error(str(err))
                 return
+            if self._min_tick_s:
+                self._next_tick_at = started + self._min_tick_s
             self.flush_metrics()
+
+    def _wait(self, now: float, due: float | None) -> float | None:
+        """How long the loop sleeps before looking again (None: tick now): until the rate
+        limit allows the next tick, or until there is work."""
+        if now < self._next_tick_at:
+            wait = self._next_tick_at - now
+        elif self.has_work(now):
+            return None
+        else:
+            deadline = self.engine.next_deadline()
+            wait = 0.1 if deadline is None else max(0.0, min(0.1, deadline - now))
+        return wait if due is None else max(0.0, min(wait, due - now))
 
     def _report_error(self, message: str) -> None:
         with self._cond:

@@ -4,14 +4,17 @@ driven by one scheduler (a background thread after ``start()``, or the caller fo
 Channels are in memory but really encode and decode with their codec. A round visits instances in
 a fixed order (processes and cluster members in creation order); an instance ticks when it has
 work (inputs, a spin, a due timer, its first tick) or when the round is forced (``step``).
+Batches delayed by an injected fault wait in ``held`` and are delivered at the first round after
+they are due.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-from hydro_lab.deploy.base import Deployment, runtime_error, tick_records
-from hydro_lab.deploy.routing import InstanceId, Router
+from hydro_lab.deploy.base import Deployment, fault_records, runtime_error, tick_records
+from hydro_lab.deploy.faults import ChannelFault, Fault, HeldDeliveries
+from hydro_lab.deploy.routing import Delivery, InstanceId, Router
 from hydro_lab.dfir.runtime import Engine, UserCodeError
 from hydro_lab.errors import HydroRuntimeError
 from hydro_lab.member_id import MemberId, MembershipEvent, reset_self_id, set_self_id
@@ -31,6 +34,7 @@ class LocalDeployment(Deployment):
             members={name: list(range(n)) for name, n in self.cluster_sizes.items()},
             alive=set(self.instances),
         )
+        self.held = HeldDeliveries()
         for engine in self.engines.values():
             self._membership(engine, [(i, MembershipEvent.JOINED) for i in self.instances])
 
@@ -47,6 +51,7 @@ class LocalDeployment(Deployment):
 
     def _kill(self, inst: InstanceId) -> None:
         self.router.alive.discard(inst)
+        self.held.forget(inst)
         for other in self.router.alive:
             self._membership(self.engines[other], [(inst, MembershipEvent.LEFT)])
 
@@ -59,9 +64,19 @@ class LocalDeployment(Deployment):
         for other in self.router.alive - {inst}:
             self._membership(self.engines[other], [(inst, MembershipEvent.JOINED)])
 
+    def _apply_fault(self, channel: str, fault: Fault) -> None:
+        if fault:
+            self.router.faults[channel] = ChannelFault(fault, channel)
+        else:
+            self.router.faults.pop(channel, None)
+
     def _round(self, force: bool) -> bool:
         now = self.clock()
         ran = False
+        if self.held:
+            for d in self.held.pop_due(now):
+                if d.dst in self.router.alive:
+                    self._deliver(d, now)
         for inst in self.instances:
             if inst not in self.router.alive:
                 continue
@@ -87,18 +102,16 @@ class LocalDeployment(Deployment):
             reset_self_id(token)
         rows = tick_records(inst, report, engine.program.graph)
         sent: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        faulted: dict[str, list[int]] = {}
         for port, values in report.outputs.items():
             if port[0] == "net":
                 for d in self.router.route(inst, port, values):
-                    target = self.engines[d.dst]
-                    target.deliver(port, self.router.receive(port, d.data, d.tag))
+                    if d.dropped or d.delay or self.held:
+                        if not self._fault(d, now, faulted):
+                            continue
+                    self._deliver(d, now)
                     sent[d.channel][0] += d.count
                     sent[d.channel][1] += d.nbytes
-                    self.recorder.extend(d.dst.name, [
-                        (d.dst.location.name, d.dst.member, target.tick, now, "messages_in",
-                         d.channel, d.count),
-                        (d.dst.location.name, d.dst.member, target.tick, now, "bytes_in",
-                         d.channel, d.nbytes)])
             elif port[0] == "external":
                 self._to_clients(port[1], values)
             elif port[0] == "sink":
@@ -107,7 +120,31 @@ class LocalDeployment(Deployment):
         for channel, (n, nbytes) in sent.items():
             rows.append((loc, member, report.tick, now, "messages_out", channel, n))
             rows.append((loc, member, report.tick, now, "bytes_out", channel, nbytes))
+        if faulted:
+            rows += fault_records(inst, report.tick, now, faulted)
         self.recorder.extend(inst.name, rows)
+
+    def _fault(self, d: Delivery, now: float, faulted: dict[str, list[int]]) -> bool:
+        """Count what a fault did to ``d``; hold it if it is delayed (or its channel has batches
+        held: they go first). True when ``d`` is to be delivered now."""
+        counts = faulted.setdefault(d.channel, [0, 0])
+        counts[0] += d.dropped
+        if not d.count:
+            return False
+        if d.delay or self.held.queued(d.channel, d.dst):
+            counts[1] += d.count
+            self.held.hold(d, now + d.delay)
+            return False
+        return True
+
+    def _deliver(self, d: Delivery, now: float) -> None:
+        target = self.engines[d.dst]
+        target.deliver(d.port, self.router.receive(d.port, d.data, d.tag))
+        self.recorder.extend(d.dst.name, [
+            (d.dst.location.name, d.dst.member, target.tick, now, "messages_in", d.channel,
+             d.count),
+            (d.dst.location.name, d.dst.member, target.tick, now, "bytes_in", d.channel,
+             d.nbytes)])
 
     def _deliver_external(self, info, mode: str, items: list) -> None:
         self.engines[InstanceId(info.location)].deliver(("external", info.key, mode), items)
@@ -115,4 +152,6 @@ class LocalDeployment(Deployment):
     def _next_deadline(self) -> float | None:
         times = [d for inst, e in self.engines.items()
                  if inst in self.router.alive and (d := e.next_deadline()) is not None]
+        if self.held:
+            times.append(self.held.next_due())
         return min(times) if times else None

@@ -93,6 +93,12 @@ class InstanceActor:
     def reset_sender(self, peer) -> None:
         self.rt.reset_sender(peer)
 
+    def set_tick_rate(self, rate) -> None:
+        self.rt.set_tick_rate(rate)
+
+    def set_fault(self, channel, fault) -> None:
+        self.rt.set_fault(channel, fault)
+
     def stop(self) -> None:
         self.rt.stop()
 
@@ -296,6 +302,28 @@ class RayDeployment(Deployment):
             return False
         return super()._drive_for(client, remaining)
 
+    # -- live controls --------------------------------------------------------------------------
+
+    def _apply_tick_rate(self, rate: float | None) -> None:
+        ray.get([self.actors[i].set_tick_rate.remote(rate) for i in self.instances
+                 if i in self.alive])
+
+    def _apply_fault(self, channel: str, fault) -> None:
+        src = self._channel_spec(channel).src
+        ray.get([self.actors[i].set_fault.remote(channel, fault) for i in self.instances
+                 if i in self.alive and i.location == src])
+
+    def _configure(self, inst: InstanceId) -> None:
+        """Give a new actor the controls set so far (rate limit, faults on what it sends)."""
+        actor = self.actors[inst]
+        calls = []
+        if self._tick_rate is not None:
+            calls.append(actor.set_tick_rate.remote(self._tick_rate))
+        for channel, fault in self._faults.items():
+            if self._channel_spec(channel).src == inst.location:
+                calls.append(actor.set_fault.remote(channel, fault))
+        ray.get(calls)
+
     # -- faults ---------------------------------------------------------------------------------
 
     def _alive_set(self):
@@ -319,6 +347,7 @@ class RayDeployment(Deployment):
                  for i in others])
         ray.get(actor.connect.remote({i: self.addresses[i] for i in live},
                                      self._endpoint.address))
+        self._configure(inst)
         self._sent_to[inst] = Counter()
         for dst in self._sent_to:
             self._sent_to[dst].pop(inst, None)

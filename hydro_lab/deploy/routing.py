@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hydro_lab.codecs import codec_name
+from hydro_lab.deploy.faults import ChannelFault
 from hydro_lab.errors import HydroRuntimeError
 from hydro_lab.ir.locations import ClusterId, LocationId
 from hydro_lab.lower.context import ChannelSpec
@@ -47,7 +48,9 @@ class InstanceId:
 @dataclass
 class Delivery:
     """One encoded batch for one destination; ``tag`` is the sender's MemberId when the
-    receiver sees messages keyed by sender."""
+    receiver sees messages keyed by sender. With a fault injected on the channel, ``dropped``
+    messages were left out of it (``count`` may be 0: nothing to send) and it is to be held
+    ``delay`` seconds before it goes."""
 
     dst: InstanceId
     port: Any
@@ -55,6 +58,8 @@ class Delivery:
     count: int
     channel: str
     tag: MemberId | None = None
+    dropped: int = 0
+    delay: float = 0.0
 
     @property
     def nbytes(self) -> int:
@@ -90,12 +95,13 @@ def decode_batch(spec: ChannelSpec, data: bytes) -> list:
 
 @dataclass
 class Router:
-    """Routing state: which members are alive, round-robin counters, per-channel counters."""
+    """Routing state: which members are alive, round-robin counters, injected faults."""
 
     channels: dict[Any, ChannelSpec]
     members: dict[str, list[int]]  # cluster name -> member indices
     alive: set[InstanceId] = field(default_factory=set)
     rr: dict[tuple[InstanceId, str], int] = field(default_factory=lambda: defaultdict(int))
+    faults: dict[str, ChannelFault] = field(default_factory=dict)  # channel name -> fault
 
     def targets(self, dst: LocationId) -> list[InstanceId]:
         if isinstance(dst, ClusterId):
@@ -127,8 +133,19 @@ class Router:
         else:
             raise HydroRuntimeError(f"channel {spec.name!r} has an unknown mode {spec.mode!r}")
         tag = src.member_id if spec.tagged else None
+        if self.faults and spec.name in self.faults:
+            return self._faulty(self.faults[spec.name], src, port, spec, per_dst, tag)
         return [Delivery(dst, port, encode_batch(spec, list(batch)), len(batch), spec.name, tag)
                 for dst, batch in per_dst.items()]
+
+    def _faulty(self, fault: ChannelFault, src: InstanceId, port: Any, spec: ChannelSpec,
+                per_dst: dict, tag: MemberId | None) -> list[Delivery]:
+        out = []
+        for dst, batch in per_dst.items():
+            kept = fault.keep(src.name, list(batch))
+            out.append(Delivery(dst, port, encode_batch(spec, kept) if kept else b"", len(kept),
+                                spec.name, tag, len(batch) - len(kept), fault.delay))
+        return out
 
     def receive(self, port: Any, data: bytes, tag: MemberId | None) -> list:
         """Decode a delivered batch (and key it by sender when the channel says so)."""
