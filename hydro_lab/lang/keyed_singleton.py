@@ -14,6 +14,7 @@ from hydro_lab.ir import kinds as K
 from hydro_lab.ir import nodes as N
 from hydro_lab.ir.kinds import Bound, Kind, Order, Retries
 from hydro_lab.lang import quote, ticks
+from hydro_lab.lang import watch as watching
 from hydro_lab.lang.collection import LiveCollection, combine, register
 from hydro_lab.lang.context import current_op, operator
 from hydro_lab.lang.keyed_stream import get_values
@@ -201,6 +202,14 @@ class KeyedSingleton(LiveCollection):
         """This tick's map, seen next tick (empty in tick 0)."""
         self._check_in_tick("defer_tick works inside a tick")
         return self._new(N.DeferTick, self.kind_info, input=self.node_id)
+
+    @operator()
+    def watch(self, name: str | None = None, last: int = 50, nondet=None):
+        """Show the whole map live while the flow runs, tick by tick (each row's value is a
+        dict): a ``Watch`` handle. Rule: a top-level keyed singleton (Unbounded) needs
+        ``nondet``, as ``snapshot`` does; one in a tick needs none. See
+        ``hydro_lab.lang.watch``."""
+        return watching.watch(self, name, last, nondet)
 
     @operator()
     def ir_node_named(self, name: str):

@@ -14,6 +14,7 @@ from hydro_lab.ir import kinds as K
 from hydro_lab.ir import nodes as N
 from hydro_lab.ir.kinds import Bound, Kind, Order, Retries
 from hydro_lab.lang import networking, quote, ticks
+from hydro_lab.lang import watch as watching
 from hydro_lab.lang.collection import LiveCollection, combine, register
 from hydro_lab.lang.context import operator
 
@@ -334,6 +335,13 @@ class KeyedStream(LiveCollection):
     def weaken_retries(self) -> KeyedStream:
         """→ AtLeastOnce."""
         return self._cast(self.kind_info.with_(retries=Retries.AT_LEAST_ONCE))
+
+    @operator()
+    def watch(self, name: str | None = None, last: int = 50, nondet=None):
+        """Show the recent ``(key, value)`` entries live while the flow runs: a ``Watch``
+        handle. Rule: needs ``nondet`` (nothing orders the keys, so entries would show in a
+        different order from run to run); see ``hydro_lab.lang.watch``."""
+        return watching.watch(self, name, last, nondet)
 
     @operator()
     def ir_node_named(self, name: str) -> KeyedStream:

@@ -15,6 +15,7 @@ from hydro_lab.ir import nodes as N
 from hydro_lab.ir.kinds import Bound, Kind, Order, Retries
 from hydro_lab.ir.locations import AtomicId
 from hydro_lab.lang import quote, ticks
+from hydro_lab.lang import watch as watching
 from hydro_lab.lang.collection import LiveCollection, register
 from hydro_lab.lang.context import current_op, operator
 
@@ -203,6 +204,15 @@ class _SingleValue(LiveCollection):
     def continue_unless(self, signal):
         """Alias of ``filter_if_none(signal)``."""
         return self.filter_if_none(signal)
+
+    @operator()
+    def watch(self, name: str | None = None, last: int = 50, nondet=None):
+        """Show the value live while the flow runs, tick by tick: a ``Watch`` handle keeping the
+        last ``last`` ``(location, member, tick, value)`` rows (a number shows as a sparkline in
+        a notebook). Rule: a top-level value that changes (Unbounded) needs ``nondet``, as
+        ``sample_eager`` does (which versions are seen depends on timing); a value in a tick or
+        a constant needs none. See ``hydro_lab.lang.watch``."""
+        return watching.watch(self, name, last, nondet)
 
     @operator()
     def ir_node_named(self, name: str):

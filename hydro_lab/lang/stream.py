@@ -14,6 +14,7 @@ from hydro_lab.ir import kinds as K
 from hydro_lab.ir import nodes as N
 from hydro_lab.ir.kinds import Bound, Kind, Order, Retries
 from hydro_lab.lang import networking, quote, ticks
+from hydro_lab.lang import watch as watching
 from hydro_lab.lang.collection import LiveCollection, combine, register
 from hydro_lab.lang.context import operator
 
@@ -465,6 +466,14 @@ class Stream(LiveCollection, Generic[T]):
                              "method", "pass a list, a queue.Queue or an object with send(x)")
         self._check_total_order("elements would reach the sink in a different order each time")
         self._root(N.DestSink, input=self.node_id, sink=sink)
+
+    @operator()
+    def watch(self, name: str | None = None, last: int = 50, nondet=None):
+        """Show the recent elements live while the flow runs: a ``Watch`` handle keeping the
+        last ``last`` ``(location, member, tick, element)`` rows (in a notebook it displays
+        itself). Rule: a NoOrder or AtLeastOnce stream needs ``nondet`` (its elements would show
+        in a different order, or duplicated, from run to run); see ``hydro_lab.lang.watch``."""
+        return watching.watch(self, name, last, nondet)
 
     @operator()
     def ir_node_named(self, name: str) -> Stream:

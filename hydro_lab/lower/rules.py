@@ -320,7 +320,10 @@ def _lower_dest_sink(ctx, node):
     when instances run elsewhere): the program sends to a port the driver empties into it."""
     port = ("sink", node.id)
     ctx.sinks[port] = node.sink
-    ctx.feed(node, "dest_port", port=port)
+    if getattr(node.sink, "hydro_stamped", False):  # a watch: (member id, tick, value) per element
+        ctx.feed(node, "dest_port", port=port, stamp=True)
+    else:
+        ctx.feed(node, "dest_port", port=port)
 
 
 @lowering(N.SendExternal)

@@ -12,5 +12,5 @@ from hydro_lab.sim.api import (
 from hydro_lab.sim.faults import Faults
 from hydro_lab.sim.trace import Trace
 
-__all__ = ["Faults", "SimFailure", "SimInput", "SimInstance", "SimOutput", "SimProgress", "Simulator",
-           "Trace"]
+__all__ = ["Faults", "SimFailure", "SimInput", "SimInstance", "SimOutput", "SimProgress",
+           "Simulator", "Trace"]

@@ -20,8 +20,9 @@ import random
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from hydro_lab.deploy.base import normalize_sizes
 from hydro_lab.deploy.routing import InstanceId
@@ -31,6 +32,7 @@ from hydro_lab.errors import HydroDeployError, HydroTypeError
 from hydro_lab.ir.kinds import Order, Retries
 from hydro_lab.ir.locations import ClusterId
 from hydro_lab.lower import lower_program
+from hydro_lab.observe.recording import operator_origins, watch_infos
 from hydro_lab.sim.choosers import RandomChooser, ReplayChooser, next_schedule
 from hydro_lab.sim.faults import Faults
 from hydro_lab.sim.trace import Trace, short
@@ -131,11 +133,17 @@ class Simulator:
         self.max_steps = max_steps
         self.max_time = max_time
         self.last_trace: Trace | None = None
+        # the flow's watches (``collection.watch()``): fed by the executions that keep a trace
+        self.watches = {port: sink for port, sink in lowered.sinks.items()
+                        if getattr(sink, "hydro_stamped", False)}
+        self.watch_infos = dict(zip(self.watches, watch_infos(self.watches.values()),
+                                    strict=True))
 
     # -- one execution ---------------------------------------------------------------------------
 
-    def _execute(self, body, chooser, trace: Trace | None) -> BaseException | None:
-        world = World(self, chooser, trace)
+    def _execute(self, body, chooser, trace: Trace | None,
+                 record: bool = False) -> BaseException | None:
+        world = World(self, chooser, trace, record=record)
         inst = SimInstance(self, world)
         try:
             body(inst)
@@ -157,18 +165,38 @@ class Simulator:
         failure.__cause__ = cause
         return failure
 
-    def run(self, body, schedule: list[int] | None = None) -> Trace:
+    def run(self, body, schedule: list[int] | None = None, *, record: bool = False) -> Trace:
         """One execution following ``schedule`` (default: the first choice everywhere); returns
-        its trace, or raises ``SimFailure``."""
+        its trace, or raises ``SimFailure``.
+
+        The flow's watches (``collection.watch()``) show this execution, and the trace carries
+        their values (``"watch"`` events). ``record=True`` also records every tick's activity
+        (``"activity"`` events: the tick's metrics rows, as a deployment records them) and what
+        a replay needs to draw it (``trace.context``): ``trace.recording()`` is then a
+        :class:`~hydro_lab.observe.recording.Recording` of the execution."""
         chooser = ReplayChooser(schedule)
         trace = Trace()
-        err = self._execute(body, chooser, trace)
+        if record:
+            trace.context = self._replay_context()
+        err = self._execute(body, chooser, trace, record=record)
         self.last_trace = trace
         if err is not None:
             failure = SimFailure(f"{type(err).__name__}: {err}", trace, chooser.schedule)
             failure.__cause__ = err
             raise failure
         return trace
+
+    def _replay_context(self) -> dict[str, Any]:
+        """What a Recording needs besides the events: the IR program and how the simulated
+        DFIR operators and channels map back to its nodes."""
+        return {
+            "title": f"{self.program_ir.name} (simulation)",
+            "program": self.program_ir,
+            "origins": operator_origins(self.programs),
+            "channels": {spec.name: spec.origin.node_id for spec in self.lowered.channels},
+            "watches": list(self.watch_infos.values()),
+            "instances": [inst.name for inst in self.instances],
+        }
 
     # -- modes ---------------------------------------------------------------------------------
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from hydro_lab.observe.recording import Recording
+
 
 def where(op) -> str:
     origin = getattr(op, "origin", None)
@@ -31,6 +33,8 @@ class Trace:
     step: int = 0
 
     current: dict = field(default_factory=dict)  # the tick being run: instance, tick
+    # set by ``Simulator.run(record=True)``: the program and operator origins a replay draws
+    context: dict = field(default_factory=dict)
 
     def add(self, kind: str, **data: Any) -> None:
         data["kind"] = kind
@@ -77,6 +81,11 @@ class Trace:
 
     def __str__(self) -> str:
         return self.format()
+
+    def recording(self):
+        """This execution as a :class:`~hydro_lab.observe.recording.Recording` (for
+        ``.replay()``); the trace must come from ``sim.run(body, record=True)``."""
+        return Recording.from_trace(self)
 
     def __len__(self) -> int:
         return len(self.events)

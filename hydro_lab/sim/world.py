@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from hydro_lab.deploy.base import tick_records
 from hydro_lab.deploy.routing import InstanceId, Router
 from hydro_lab.dfir.runtime import Engine, UserCodeError
 from hydro_lab.errors import HydroRuntimeError
@@ -76,10 +77,16 @@ class ProgramInfo:
 
 
 class World:
-    def __init__(self, sim, chooser, trace=None):
+    def __init__(self, sim, chooser, trace=None, record: bool = False):
         self.sim = sim
         self.chooser = chooser
         self.trace = trace
+        # with a trace, watches show this execution; ``record`` adds each tick's activity to it
+        self.watching = trace is not None and bool(sim.watches)
+        self.record = record and trace is not None
+        if self.watching:
+            for w in sim.watches.values():
+                w.reset()
         chooser.trace = trace
         self.faults: Faults = sim.faults
         self.faults_used = 0
@@ -91,7 +98,8 @@ class World:
             params = {"chooser": chooser}
             if inst.member is not None:
                 params["self_id"] = inst.member_id
-            self.engines[inst] = Engine(sim.programs[inst.location], params, metrics=False)
+            self.engines[inst] = Engine(sim.programs[inst.location], params,
+                                        metrics=self.record)
         self.router = Router(sim.channels, sim.members, set(self.instances))
         self.isolated: set[InstanceId] = set()
         self.in_flight: dict[InstanceId, list] = defaultdict(list)
@@ -275,6 +283,32 @@ class World:
                     self.trace.add("output", port=port[1], items=values)
             elif kind == "sink":
                 self.sinks[port].extend(values)
+                if self.watching and port in self.sim.watches:
+                    self._watched(inst, report.tick, port, values)
+        if self.record:
+            self._record(inst, engine, report)
+
+    def _watched(self, inst: InstanceId, tick: int, port, values: list) -> None:
+        watch = self.sim.watches[port]
+        for v in values:
+            watch.append(v)
+        rows = watch.history[-len(values):]
+        self.trace.add("watch", instance=inst.name, tick=tick,
+                       watch=self.sim.watch_infos[port].name, values=[r.value for r in rows])
+
+    def _record(self, inst: InstanceId, engine: Engine, report) -> None:
+        """The tick's metrics rows, as a deployment records them, plus messages per channel."""
+        rows = tick_records(inst, report, engine.program.graph)
+        sent: dict[str, int] = {}
+        for port, values in report.outputs.items():
+            spec = self.sim.channels.get(port) if port[0] == "net" else None
+            if spec is not None:
+                sent[spec.name] = sent.get(spec.name, 0) + len(values)
+        for channel, n in sent.items():
+            rows.append((inst.location.name, inst.member, report.tick, report.started,
+                         "messages_out", channel, n))
+        self.trace.add("activity", instance=inst.name, tick=report.tick, time=self.time,
+                       rows=rows)
 
     def _deliver(self, inst: InstanceId, engine: Engine) -> set:
         arrivals = self.in_flight.pop(inst, [])

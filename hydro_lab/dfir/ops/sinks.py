@@ -22,7 +22,13 @@ def _dest_sink(gen, op, v):
 def _dest_port(gen, op, v):
     out = gen.fresh("out")
     gen.pre(f"{out} = {gen.rt('O')}.port({op.args['port']!r}).append")
-    gen.line(f"{out}({v})", op)
+    if op.args.get("stamp"):
+        # who and when, for a driver that must tell instances and ticks apart (watched values)
+        me = gen.fresh("me")
+        gen.pre(f"{me} = {gen.rt('P')}.get('self_id')")
+        gen.line(f"{out}(({me}, tick, {v}))", op)
+    else:
+        gen.line(f"{out}({v})", op)
     return None, 0
 
 
@@ -30,4 +36,5 @@ register(OpSpec("for_each", "sink", ports=1, push=_for_each, doc="Calls f(x) for
 register(OpSpec("dest_sink", "sink", ports=1, push=_dest_sink,
                 doc="Pushes every element into a sink (append / put / send)."))
 register(OpSpec("dest_port", "sink", ports=1, push=_dest_port,
-                doc="Collects elements for an output port (network or external)."))
+                doc="Collects elements for an output port (network or external); with "
+                    "stamp=True each leaves as (self_id parameter or None, tick, element)."))
