@@ -7,6 +7,7 @@ backslashes and angle brackets in closures are shown literally. SVG needs a ``do
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass, field
 
 from hydro_lab.viz import style
 from hydro_lab.viz.model import GraphModel, VizEdge
@@ -40,7 +41,10 @@ def edge_attrs(edge: VizEdge) -> dict[str, str]:
     return attrs
 
 
-def to_dot(model: GraphModel, *, legend: bool = True) -> str:
+def to_dot(model: GraphModel, *, legend: bool = True, activity: Activity | None = None) -> str:
+    """The DOT source. With ``activity`` (a replay's step) its nodes and the edges between them
+    are lit and get the class ``active``; the others fade (class ``idle``). Only colors change,
+    so the layout stays put from one step to the next."""
     gv = _graphviz()
     esc = gv.escape
     g = gv.Digraph(
@@ -63,6 +67,8 @@ def to_dot(model: GraphModel, *, legend: bool = True) -> str:
                 if node.type in style.NODE_BORDER:
                     attrs["color"] = style.NODE_BORDER[node.type]
                     attrs["penwidth"] = "1.6"
+                if activity is not None:
+                    _overlay_node(attrs, node.key, activity)
                 if node.type == "port":
                     attrs["shape"] = "cds"
                     attrs["style"] = "filled"
@@ -84,10 +90,38 @@ def to_dot(model: GraphModel, *, legend: bool = True) -> str:
             attrs["tooltip"] = esc(tooltip)
         if edge.label:
             attrs["label"] = esc(edge.label)
+        if activity is not None and activity.lights(edge):
+            attrs.update(color=style.ACTIVE_EDGE, penwidth="3", **{"class": "active"})
         g.edge(edge.src, edge.dst, **attrs)
     if legend and model.kind == "ir":
         _add_legend(g)
     return g.source
+
+
+@dataclass(frozen=True)
+class Activity:
+    """Which nodes (model keys) are active, with a count each (elements, messages)."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def nodes(self) -> frozenset[str]:
+        return frozenset(self.counts)
+
+    def lights(self, edge: VizEdge) -> bool:
+        """An edge carried data when both its ends were active (cycle edges never light)."""
+        return not edge.cycle and edge.src in self.counts and edge.dst in self.counts
+
+
+def _overlay_node(attrs: dict[str, str], key: str, activity: Activity) -> None:
+    if key in activity.counts:
+        n = activity.counts[key]
+        attrs.update(fillcolor=style.ACTIVE_FILL, color=style.ACTIVE_BORDER, penwidth="3")
+        attrs["class"] += " active"
+        attrs["tooltip"] += f"\nactive: {n} element{'s' if n != 1 else ''}"
+    else:
+        attrs.update(fontcolor=style.IDLE_FONT, color=style.IDLE_BORDER)
+        attrs["class"] += " idle"
 
 
 def _tooltip(node) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from hydro_lab.errors import HydroError
@@ -30,12 +31,35 @@ class Graph:
     JupyterLab extension, SVG when a ``dot`` binary is installed, and a text outline.
     """
 
-    def __init__(self, model: GraphModel, *, legend: bool = True):
+    def __init__(self, model: GraphModel, *, legend: bool = True,
+                 activity: dot.Activity | None = None):
         self.model = model
         self.legend = legend
+        self.activity = activity
+
+    def with_activity(self, active: Mapping[int | str, int] | Iterable[int | str]) -> Graph:
+        """The same graph with ``active`` nodes lit (a replay's step): IR node ids (ints) or
+        model keys (strings, e.g. a DFIR graph's), optionally mapped to how many elements each
+        produced. Edges between two active nodes light too; everything else fades."""
+        counts = dict(active) if isinstance(active, Mapping) else dict.fromkeys(active, 1)
+        keys = {n.key for n in self.model.nodes}
+        lit: dict[str, int] = {}
+        for node, n in counts.items():
+            key = f"n{node}" if isinstance(node, int) and not isinstance(node, bool) else node
+            if key not in keys:
+                raise HydroError(f"with_activity: {node!r} is not a node of this graph "
+                                 f"(IR node ids are ints; model keys look like "
+                                 f"{next(iter(keys), 'n1')!r})")
+            lit[key] = int(n)
+        return Graph(self.model, legend=self.legend, activity=dot.Activity(lit))
+
+    @property
+    def active(self) -> frozenset[str]:
+        """The model keys lit by ``with_activity`` (empty without an overlay)."""
+        return self.activity.nodes if self.activity is not None else frozenset()
 
     def to_dot(self) -> str:
-        return dot.to_dot(self.model, legend=self.legend)
+        return dot.to_dot(self.model, legend=self.legend, activity=self.activity)
 
     def to_mermaid(self) -> str:
         return mermaid.to_mermaid(self.model)
@@ -59,8 +83,11 @@ class Graph:
                 for node in self.model.nodes_in(box.key):
                     ins = [e for e in self.model.edges if e.dst == node.key and not e.cycle]
                     frm = ", ".join(("~" if e.network else "") + e.src for e in ins)
+                    mark = ""
+                    if self.activity is not None and node.key in self.activity.counts:
+                        mark = f"  * active ({self.activity.counts[node.key]})"
                     lines.append(f"{indent}  {node.key} [{node.type}] {node.label}"
-                                 + (f"  <- {frm}" if frm else ""))
+                                 + (f"  <- {frm}" if frm else "") + mark)
                 walk(box.key, indent + "  ")
 
         walk(None, "")

@@ -55,3 +55,10 @@ LEGEND_EDGES = [
     ("&#8212;&#8212;&#9679; / &#9675;", ORDERED_COLOR, "Singleton / Optional"),
     ("&#183; &#183; &#8250;", CYCLE_COLOR, "cycle back edge (dotted)"),
 ]
+
+# Activity overlay (a replay's step): what ran is lit, the rest fades.
+ACTIVE_FILL = "#ffd54f"
+ACTIVE_BORDER = "#e65100"
+ACTIVE_EDGE = "#e65100"
+IDLE_FONT = "#9e9e9e"
+IDLE_BORDER = "#cfcfcf"
