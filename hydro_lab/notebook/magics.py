@@ -1,0 +1,526 @@
+"""``%%hydro`` cells and ``%hydro`` verbs: argument parsing and what each verb prints.
+
+The state they act on (flow, cells, deployment, live graph) is the shell's
+:class:`~hydro_lab.notebook.session.NotebookSession`; options are traitlets, set with
+``%config HydroMagics.<option> = ...`` as jupysql's ``SqlMagic`` does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from typing import Any, NoReturn
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from traitlets import Bool, Enum, Float, Int
+
+from hydro_lab.errors import HydroError
+from hydro_lab.ir.source_info import set_cell_id_provider
+from hydro_lab.notebook.progress import Progress, Stages
+from hydro_lab.notebook.session import NotebookSession, describe_error, first_line
+
+VERBS = {
+    "graph": "[--ir | --dfir] [--location NAME]   show the live graph here; switch its view",
+    "deploy": "[--local | --ray] [--size NAME=N ...] [--paused]   deploy and start the flow",
+    "run": "--ticks N | --seconds S   run the deployment",
+    "step": "[N]   run N rounds now (default 1)",
+    "pause": "   hold the deployment",
+    "resume": "   let it run again",
+    "stop": "   stop it for good (its metrics stay)",
+    "status": "   cells, flow, deployment, last sim",
+    "sim": "[--exhaustive | --fuzz N] [--seed S] [--size NAME=N ...] [BODY]   simulate",
+    "dashboard": "   the deployment's live dashboard",
+    "metrics": "[--wide]   the deployment's metrics (a DataFrame)",
+    "reset": "   an empty flow, no cells; stops the deployment",
+}
+VERB_LIST = ", ".join(VERBS)
+
+
+class _HelpShown(Exception):
+    """``--help`` printed the help: nothing more to do."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports mistakes as a ``UsageError`` naming them (never exits)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}\nusage: {self.format_usage().split(': ', 1)[1]}"
+                         f"verbs: {VERB_LIST} (%hydro? explains them)")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            raise UsageError(message)
+        raise _HelpShown
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return n
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return n
+
+
+def _seconds(text: str) -> float:
+    try:
+        s = float(text)
+    except ValueError:
+        s = -1.0
+    if not s >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}")
+    return s
+
+
+def _size(text: str) -> tuple[str, int]:
+    name, sep, n = text.partition("=")
+    if not sep or not name.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected NAME=N (a cluster and its members), got "
+                                         f"{text!r}")
+    return name, _positive_int(n)
+
+
+def _parsers() -> dict[str, _Parser]:
+    def parser(verb: str, description: str) -> _Parser:
+        return _Parser(prog=f"%hydro {verb}", description=description)
+
+    out = {}
+    p = out["graph"] = parser("graph", "Show the live graph in this cell and keep it updated.")
+    view = p.add_mutually_exclusive_group()
+    view.add_argument("--ir", dest="view", action="store_const", const="ir",
+                      help="the Hydro IR view: locations as boxes (the default)")
+    view.add_argument("--dfir", dest="view", action="store_const", const="dfir",
+                      help="each location's compiled DFIR program: subgraphs, strata, handoffs")
+    p.add_argument("--location", metavar="NAME",
+                   help="only this process or cluster's DFIR program (implies --dfir)")
+    p = out["deploy"] = parser("deploy", "Compile the flow, deploy it, run a first tick, start.")
+    backend = p.add_mutually_exclusive_group()
+    backend.add_argument("--local", dest="backend", action="store_const", const="local",
+                         help="every instance in this kernel")
+    backend.add_argument("--ray", dest="backend", action="store_const", const="ray",
+                         help="one Ray actor per process and cluster member")
+    p.add_argument("--size", metavar="NAME=N", type=_size, action="append", default=[],
+                   help="members of cluster NAME (others: HydroMagics.cluster_size)")
+    p.add_argument("--paused", action="store_true",
+                   help="deploy without running a tick (then %%hydro step / resume)")
+    p = out["run"] = parser("run", "Run the deployment for some ticks or seconds.")
+    how = p.add_mutually_exclusive_group(required=True)
+    how.add_argument("--ticks", type=_non_negative_int, metavar="N",
+                     help="N rounds now (every instance ticks once per round)")
+    how.add_argument("--seconds", type=_seconds, metavar="S", help="S seconds of real time")
+    p = out["step"] = parser("step", "Run N rounds now (every instance ticks once per round).")
+    p.add_argument("n", type=_non_negative_int, nargs="?", default=1, metavar="N")
+    for verb, what in [("pause", "Hold the deployment (inputs keep queueing)."),
+                       ("resume", "Let a paused deployment run again."),
+                       ("stop", "Stop the deployment for good; its metrics stay."),
+                       ("status", "Show the session: cells, flow, deployment, last sim."),
+                       ("dashboard", "Show the deployment's live dashboard."),
+                       ("reset", "Start over: an empty flow, no cells, no deployment.")]:
+        out[verb] = parser(verb, what)
+    p = out["metrics"] = parser("metrics", "The deployment's metrics as a pandas DataFrame.")
+    p.add_argument("--wide", action="store_true", help="one row per instance and tick")
+    p = out["sim"] = parser("sim", "Run a test function over the flow's executions.")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--exhaustive", action="store_true",
+                      help="every execution Hydro's rules allow (the default)")
+    mode.add_argument("--fuzz", type=_positive_int, metavar="N", help="N random executions")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="the fuzz seed (default 0)")
+    p.add_argument("--size", metavar="NAME=N", type=_size, action="append", default=[],
+                   help="members of cluster NAME (others: HydroMagics.cluster_size)")
+    p.add_argument("body", nargs="?", default="body",
+                   help="the test function's name in the notebook (default: body)")
+    return out
+
+
+@magics_class
+class HydroMagics(Magics):
+    """``%%hydro`` cells build one flow, cell by cell; ``%hydro VERB`` drives it."""
+
+    backend = Enum(("local", "ray"), "local", help="Where %hydro deploy runs the flow when "
+                   "neither --local nor --ray is given.").tag(config=True)
+    graph_view = Enum(("ir", "dfir"), "ir", help="The live graph's view: 'ir' (Hydro IR, "
+                      "locations as boxes) or 'dfir' (each location's compiled program). "
+                      "%hydro graph --ir/--dfir sets it.").tag(config=True)
+    live_graph = Bool(True, help="Show the flow's graph after every %%hydro cell, updated in "
+                      "place.").tag(config=True)
+    cluster_size = Int(2, min=1, help="Members of each cluster that --size does not name "
+                       "(%hydro deploy and %hydro sim).").tag(config=True)
+    progress_interval = Float(0.25, min=0.0, help="Seconds between progress updates of "
+                              "%hydro sim and %hydro run --seconds.").tag(config=True)
+
+    def __init__(self, shell: Any = None, **kwargs: Any):
+        super().__init__(shell=shell, **kwargs)
+        self.session = NotebookSession(shell)
+        self._parsers = _parsers()
+        self._cell_parser = _Parser(prog="%%hydro", description="Build part of the flow.")
+        self._cell_parser.add_argument(
+            "--cell", metavar="NAME", help="the cell's name: re-running a cell with the same "
+            "name replaces what it built (front ends that send cell ids need no name)")
+
+    # -- IPython events ---------------------------------------------------------------------------
+
+    def pre_run_cell(self, info: Any) -> None:
+        """Note the front end's cell id and the execution count the cell runs under."""
+        self.session.cell_id = getattr(info, "cell_id", None) or None
+        count = self.shell.execution_count
+        self.session.cell_number = count - 1 if getattr(info, "store_history", False) else count
+
+    def post_run_cell(self, result: Any) -> None:
+        self.session.cell_id = None
+        self.session.cell_number = None
+
+    def building_cell(self) -> str | None:
+        return self.session.building
+
+    # -- %%hydro ----------------------------------------------------------------------------------
+
+    @cell_magic("hydro")
+    def hydro_cell(self, line: str, cell: str) -> None:
+        """Run a cell that builds part of the session's flow.
+
+        Usage: ``%%hydro [--cell NAME]`` followed by Python, with the session's FlowBuilder bound
+        as ``flow``::
+
+            %%hydro
+            leader = flow.process("leader")
+            nums = leader.source_iter([1, 2, 3]).map(lambda x: x * 10)
+
+        The locations and collections the cell builds are tagged with the cell. Re-running the
+        cell (edited or not) replaces what it built: the flow is rebuilt by replaying every
+        %%hydro cell in the order they first ran, and a later cell that no longer builds is
+        reported and kept, to come back once fixed. A cell that breaks one of Hydro's rules (or
+        raises) leaves the flow as it was and shows a short error with the cell and line.
+        After each cell the flow's graph re-renders in place (``%hydro graph``).
+
+        JupyterLab sends a cell id with every execution, which is how a re-run is recognized;
+        where there is none (plain IPython), every execution is a new cell unless
+        ``--cell NAME`` names it. ``%hydro?`` lists the verbs that drive the flow.
+        """
+        try:
+            args = self._cell_parser.parse_args(shlex.split(line))
+        except _HelpShown:
+            return
+        session = self.session
+        key = session.execution_key(args.cell)
+        report = session.run_cell(key, cell, header=line)
+        if report.ok:
+            for c in report.broken:
+                print(f"%%hydro cell {c.label} no longer builds; it is kept and comes back when "
+                      f"it builds again:\n  {c.error.replace(chr(10), chr(10) + '  ')}",
+                      file=sys.stderr)
+            for c in report.restored:
+                print(f"%%hydro cell {c.label} builds again")
+            if report.dropped_nodes:
+                print(f"note: rebuilding the flow dropped {report.dropped_nodes} node(s) built "
+                      "outside %%hydro cells; build the flow in %%hydro cells")
+        if self.live_graph and (report.ok or key == session.display_key):
+            self._show_graph(key)
+        if not report.ok:
+            print(report.error, file=sys.stderr)
+            raise UsageError(report.summary)
+
+    def _show_graph(self, key: str, *, here: bool = False) -> None:
+        try:
+            note = self.session.show_graph(key, self.graph_view, self.session.graph_location,
+                                           here=here)
+        except Exception as err:  # noqa: BLE001  (drawing must never undo a built cell)
+            print(f"could not draw the graph: {describe_error(err)}", file=sys.stderr)
+            return
+        if note:
+            print(note)
+
+    # -- %hydro VERB -------------------------------------------------------------------------------
+
+    @line_magic("hydro")
+    def hydro_line(self, line: str) -> Any:
+        """Drive the session's flow: ``%hydro VERB [options]``. Verbs:
+
+        %hydro graph [--ir | --dfir] [--location NAME]
+            Show the live graph in this cell (it keeps updating after every %%hydro cell).
+            --dfir switches the live view to each location's partitioned DFIR program
+            (subgraphs, strata, handoffs); until the flow compiles the IR view is shown with a
+            one-line note. --location NAME shows one location's program (implies --dfir).
+            --ir switches back.
+        %hydro deploy [--local | --ray] [--size NAME=N ...] [--paused]
+            Compile and deploy the flow (replacing a running deployment), run a first tick and
+            start it in the background. --ray: one Ray actor per process and cluster member
+            (progress: starting Ray, deploying the actors, first tick). --size gives a
+            cluster's members; clusters not named get HydroMagics.cluster_size. --paused:
+            deploy without running anything (then step or resume).
+        %hydro run --ticks N | --seconds S
+            Run N rounds now (every instance ticks once per round), or S seconds of real time
+            (a paused deployment is paused again afterwards).
+        %hydro step [N]
+            Run N rounds now (default 1).
+        %hydro pause / %hydro resume
+            Hold the deployment (inputs keep queueing) / let it run again.
+        %hydro stop
+            Stop the deployment for good; %hydro metrics still works.
+        %hydro status
+            The cells in build order (and any that no longer build), the flow's locations and
+            nodes, the deployment's state and ticks, the last sim.
+        %hydro sim [--exhaustive | --fuzz N] [--seed S] [--size NAME=N ...] [BODY]
+            Run the test function BODY (default: ``body``, a ``def body(inst): ...`` in the
+            notebook) over every execution (--exhaustive, the default) or N random ones
+            (--fuzz N, seeded by --seed); progress updates in place. Prints how many
+            executions passed, or the failing execution's trace and replayable schedule.
+        %hydro dashboard
+            The deployment's live dashboard (per-tick metrics, controls).
+        %hydro metrics [--wide]
+            The deployment's metrics, a pandas DataFrame (one row per instance, tick, metric;
+            --wide: one row per instance and tick).
+        %hydro reset
+            Start over: an empty flow, no cells; the deployment is stopped.
+
+        Options (``%config HydroMagics.<name> = value``): backend ('local' or 'ray', for
+        deploy), graph_view ('ir' or 'dfir'), live_graph (True: draw the graph after every
+        %%hydro cell), cluster_size (2), progress_interval (seconds between progress updates).
+        """
+        words = shlex.split(line)
+        if not words:
+            raise UsageError(f"%hydro needs a verb: one of {VERB_LIST} (%hydro? explains them)")
+        verb, rest = words[0], words[1:]
+        if verb not in self._parsers:
+            raise UsageError(f"%hydro: unknown verb {verb!r}; the verbs are {VERB_LIST} "
+                             "(%hydro? explains them)")
+        try:
+            args = self._parsers[verb].parse_args(rest)
+        except _HelpShown:
+            return None
+        return getattr(self, f"_verb_{verb}")(args)
+
+    def _fail(self, err: BaseException, summary: str) -> NoReturn:
+        print(describe_error(err), file=sys.stderr)
+        raise UsageError(summary) from None
+
+    def _deployment(self, verb: str) -> Any:
+        d = self.session.deployment
+        if d is None:
+            raise UsageError(f"%hydro {verb}: nothing is deployed yet; run %hydro deploy first")
+        return d
+
+    def _note_if_stale(self) -> None:
+        s = self.session
+        if s.deployment is not None and s.deployed_version != s.version:
+            print("note: the flow changed since it was deployed; this runs the deployed version "
+                  "(%hydro deploy to pick up the changes)")
+
+    def _verb_graph(self, args: argparse.Namespace) -> None:
+        s = self.session
+        if args.location is not None:
+            names = [h.name for h in s.flow.locations]
+            if args.location not in names:
+                raise UsageError(f"%hydro graph: no location {args.location!r}; this flow has "
+                                 f"{', '.join(names) or 'none'}")
+            args.view = "dfir"
+        if args.view is not None:
+            self.graph_view = args.view
+            s.graph_location = args.location
+        key = s.execution_key()
+        self._show_graph(key, here=True)
+
+    def _verb_deploy(self, args: argparse.Namespace) -> None:
+        s = self.session
+        backend = args.backend or self.backend
+        total = (3 if backend == "ray" else 2) + (0 if args.paused else 2)
+        progress = Stages(f"%hydro deploy ({backend})", total)
+        try:
+            d = s.deploy(backend, dict(args.size), self.cluster_size, paused=args.paused,
+                         stage=progress)
+        except Exception as err:  # noqa: BLE001  (shown short; the session stays usable)
+            progress.fail(first_line(str(err)) or type(err).__name__)
+            self._fail(err, f"%hydro deploy ({backend}) failed")
+        sizes = ", ".join(f"{k}={v}" for k, v in d.cluster_sizes.items())
+        print(f"deployed on {backend}: {len(d.instances)} instance"
+              f"{'s' * (len(d.instances) != 1)} ({', '.join(i.name for i in d.instances)})"
+              f"{'; cluster sizes ' + sizes if sizes else ''}; {d.state}")
+
+    def _verb_run(self, args: argparse.Namespace) -> None:
+        d = self._deployment("run")
+        self._note_if_stale()
+        try:
+            if args.ticks is not None:
+                d.run(ticks=args.ticks)
+                print(f"ran {args.ticks} round{'s' * (args.ticks != 1)}; {d.state}")
+                return
+            self._run_seconds(d, args.seconds)
+        except HydroError as err:
+            self._fail(err, "%hydro run: the flow failed; the deployment stopped")
+
+    def _run_seconds(self, d: Any, seconds: float) -> None:
+        was = d.state
+        if was in ("created", "paused"):
+            d.start() if was == "created" else d.resume()
+        progress = Progress(f"%hydro run --seconds {seconds:g}")
+        start = time.monotonic()
+        end = start + seconds
+        try:
+            while (left := end - time.monotonic()) > 0:
+                d.run(seconds=min(left, max(self.progress_interval, 0.05)))
+                done = time.monotonic() - start
+                progress.update([f"{min(done, seconds):.1f} of {seconds:g} s; "
+                                 f"{self._tick_summary()}"], min(done / seconds, 1.0))
+        finally:
+            if was in ("created", "paused") and d.state == "running":
+                d.pause()
+        progress.update([f"ran {seconds:g} s; {self._tick_summary()}; {d.state}"], 1.0)
+
+    def _tick_summary(self) -> str:
+        rounds = self.session.rounds()
+        if not rounds:
+            return "no ticks yet"
+        return "ticks " + ", ".join(f"{k} {v + 1}" for k, v in sorted(rounds.items()))
+
+    def _verb_step(self, args: argparse.Namespace) -> None:
+        d = self._deployment("step")
+        self._note_if_stale()
+        try:
+            d.step(args.n)
+        except HydroError as err:
+            self._fail(err, "%hydro step: the flow failed; the deployment stopped")
+        print(f"ran {args.n} round{'s' * (args.n != 1)}; {self._tick_summary()}")
+
+    def _verb_pause(self, args: argparse.Namespace) -> None:
+        d = self._deployment("pause")
+        d.pause()
+        print(f"deployment {d.state}")
+
+    def _verb_resume(self, args: argparse.Namespace) -> None:
+        d = self._deployment("resume")
+        self._note_if_stale()
+        try:
+            d.start() if d.state == "created" else d.resume()
+        except HydroError as err:
+            self._fail(err, "%hydro resume failed")
+        print(f"deployment {d.state}")
+
+    def _verb_stop(self, args: argparse.Namespace) -> None:
+        d = self._deployment("stop")
+        try:
+            stopped = self.session.stop()
+        except HydroError as err:
+            self._fail(err, "%hydro stop: the deployment had failed; it is stopped now")
+        print("deployment stopped" if stopped else f"the deployment was already {d.state}")
+
+    def _verb_status(self, args: argparse.Namespace) -> None:
+        print(self.session.status(self.graph_view))
+
+    def _verb_dashboard(self, args: argparse.Namespace) -> None:
+        from IPython.display import display
+
+        d = self._deployment("dashboard")
+        make = getattr(d, "dashboard", None)
+        if make is None:
+            raise UsageError(f"%hydro dashboard: {type(d).__name__} has no dashboard() yet")
+        try:
+            view = make()
+        except HydroError as err:
+            self._fail(err, "%hydro dashboard: no dashboard to show")
+        display(view)
+
+    def _verb_metrics(self, args: argparse.Namespace) -> Any:
+        return self._deployment("metrics").metrics(wide=args.wide)
+
+    def _verb_reset(self, args: argparse.Namespace) -> None:
+        s = self.session
+        try:
+            s.reset()
+        except HydroError as err:  # a failed deployment reports its error as it stops
+            print(describe_error(err), file=sys.stderr)
+        if s.display_id is not None and self.live_graph:
+            self._show_graph(s.execution_key())
+        print("hydro session reset: an empty flow, no %%hydro cells, no deployment")
+
+    def _verb_sim(self, args: argparse.Namespace) -> None:
+        from hydro_lab.sim import SimFailure
+
+        s = self.session
+        body = self.shell.user_ns.get(args.body)
+        if body is None:
+            raise UsageError(f"%hydro sim: no test function {args.body!r} in the notebook; define "
+                             f"`def {args.body}(inst): ...` or name yours: %hydro sim my_test")
+        if not callable(body):
+            raise UsageError(f"%hydro sim: {args.body!r} is a {type(body).__name__}, not a test "
+                             "function")
+        mode = "fuzz" if args.fuzz else "exhaustive"
+        try:
+            sim = s.flow.sim(cluster_sizes=s.cluster_sizes(dict(args.size), self.cluster_size))
+        except HydroError as err:
+            self._fail(err, "%hydro sim: the flow cannot be simulated yet")
+        title = f"%hydro sim {mode}" + (f" ({args.fuzz} runs, seed {args.seed})"
+                                        if args.fuzz else "")
+        progress = Progress(title)
+
+        def report(p: Any) -> None:
+            text = str(p).removeprefix("[hydro_lab sim] ")
+            progress.update([text], p.executions / args.fuzz if args.fuzz else None)
+
+        start = time.monotonic()
+        try:
+            if args.fuzz:
+                count = sim.fuzz(body, runs=args.fuzz, seed=args.seed, progress=report,
+                                 progress_every=self.progress_interval)
+            else:
+                count = sim.exhaustive(body, progress=report,
+                                       progress_every=self.progress_interval)
+        except SimFailure as failure:
+            s.last_sim = failure
+            progress.update([f"failed after {time.monotonic() - start:.1f} s"], None)
+            print(f"%hydro sim {mode}: a failing execution\n{failure}")
+            return
+        except HydroError as err:
+            progress.update([first_line(str(err))], None)
+            self._fail(err, f"%hydro sim {mode}: the test could not run")
+        s.last_sim = count
+        elapsed = time.monotonic() - start
+        progress.update([f"{count:,} execution{'s' * (count != 1)} in {elapsed:.1f} s: "
+                         "all passed"], 1.0)
+        print(f"%hydro sim {mode}: {count} execution{'s' * (count != 1)}, all passed")
+
+
+_loaded: dict[int, HydroMagics] = {}
+
+
+def register(ipython: Any) -> HydroMagics:
+    """``%load_ext hydro_lab``: register the magics and the cell-id hooks on ``ipython``."""
+    magics = HydroMagics(shell=ipython)
+    ipython.register_magics(magics)
+    ipython.events.register("pre_run_cell", magics.pre_run_cell)
+    ipython.events.register("post_run_cell", magics.post_run_cell)
+    set_cell_id_provider(magics.building_cell)
+    ipython.user_ns.setdefault("flow", magics.session.flow)
+    _loaded[id(ipython)] = magics
+    return magics
+
+
+def unregister(ipython: Any) -> None:
+    """``%unload_ext hydro_lab``: stop the deployment, remove the magics and hooks."""
+    magics = _loaded.pop(id(ipython), None)
+    if magics is None:
+        return
+    magics.session.stop(quiet=True)
+    for event, callback in (("pre_run_cell", magics.pre_run_cell),
+                            ("post_run_cell", magics.post_run_cell)):
+        if callback in ipython.events.callbacks[event]:
+            ipython.events.unregister(event, callback)
+    set_cell_id_provider(None)
+    manager = ipython.magics_manager
+    for kind in ("line", "cell"):
+        manager.magics[kind].pop("hydro", None)
+    manager.registry.pop(type(magics).__name__, None)
+    if magics in ipython.configurables:
+        ipython.configurables.remove(magics)

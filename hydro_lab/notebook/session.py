@@ -1,0 +1,421 @@
+"""One notebook's hydro session: the flow its ``%%hydro`` cells build, those cells, the deployment
+and the live graph display.
+
+Cells are kept in first-execution order, keyed by the notebook's cell id. A new cell runs on the
+current flow and is undone entirely if it fails. Re-running a known cell rebuilds the flow from
+scratch by replaying every recorded cell in order, the re-run one with its new source, so what a
+cell defined before is replaced rather than duplicated.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+import traceback
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from hydro_lab.errors import HydroError
+from hydro_lab.flow import FlowBuilder
+from hydro_lab.ir.locations import ClusterId
+from hydro_lab.ir.source_info import SourceInfo, cell_label, is_internal
+from hydro_lab.viz.graph import MIME_TYPE, Graph
+
+MISSING: Any = object()  # "this name was not bound"
+
+_LIBRARY_PREFIXES = tuple(dict.fromkeys((sys.prefix, sys.base_prefix, sys.exec_prefix)))
+
+
+@dataclass
+class Cell:
+    """A ``%%hydro`` cell as the session last built it."""
+
+    key: str          # the notebook's cell id, a --cell NAME, or one per execution
+    body: str         # the cell without its %%hydro line
+    label: str        # "In [3]": the execution that gave this version of the cell
+    filename: str     # the name its code is compiled and cached under
+    code: Any         # the compiled body
+    names: dict[str, Any] = field(default_factory=dict)  # what it bound, to which values
+    error: str | None = None  # why it no longer builds (set by a replay), None if it builds
+
+
+@dataclass
+class CellReport:
+    """What running a ``%%hydro`` cell did."""
+
+    ok: bool
+    label: str
+    rebuilt: bool = False          # True when the flow was rebuilt by replaying every cell
+    error: str = ""                # the failure, as the user should read it
+    summary: str = ""              # one line: what happened to the flow
+    broken: list[Cell] = field(default_factory=list)    # other cells that no longer build
+    restored: list[Cell] = field(default_factory=list)  # broken cells that build again
+    dropped_nodes: int = 0         # nodes built outside %%hydro cells, lost by the rebuild
+
+
+class _FlowState:
+    """Everything a cell can change in a flow's builder, saved so a failed cell can be undone.
+
+    ``GraphBuilder.checkpoint`` undoes additions only; a cell may also complete an earlier cell's
+    cycle, name an earlier node or fill in a port, so the whole (small) state is copied.
+    """
+
+    def __init__(self, flow: FlowBuilder):
+        self._ctx = flow._ctx
+        self._saved = [(obj, {k: copy.copy(v) for k, v in vars(obj).items()
+                              if obj is not self._ctx or k != "graph"})
+                       for obj in (self._ctx, self._ctx.graph)]
+
+    def restore(self) -> None:
+        for obj, saved in self._saved:
+            for k, v in saved.items():
+                current = getattr(obj, k, MISSING)
+                if isinstance(current, dict) and isinstance(v, dict):
+                    current.clear()
+                    current.update(v)  # in place: handles may hold the same dict
+                elif isinstance(current, list) and isinstance(v, list):
+                    current[:] = v
+                else:
+                    setattr(obj, k, v)
+
+
+def describe_error(err: BaseException) -> str:
+    """An error from a cell, short: the message and the user's lines (never ours)."""
+    if isinstance(err, HydroError):
+        return f"{type(err).__name__}: {err}"  # its message already names the cell and line
+    if isinstance(err, SyntaxError) and err.filename:
+        site = SourceInfo(err.filename, err.lineno or 0, cell=cell_label(err.filename))
+        return f"SyntaxError: {err.msg}\n  at {site.where_with_code()}"
+    text = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+    for frame in traceback.extract_tb(err.__traceback__):
+        filename = frame.filename
+        if is_internal(filename) or filename.startswith(_LIBRARY_PREFIXES):
+            continue
+        site = SourceInfo(filename, frame.lineno or 0, cell=cell_label(filename))
+        text += f"\n  at {site.where_with_code()}"
+    return text
+
+
+def first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+class NotebookSession:
+    """The flow, cells, deployment and graph display of one IPython shell."""
+
+    def __init__(self, shell: Any, flow_name: str = "flow"):
+        self.shell = shell
+        self.flow_name = flow_name
+        self.flow = FlowBuilder(flow_name)
+        self.cells: dict[str, Cell] = {}
+        self.version = 0                    # bumped whenever the flow changes
+        self.deployment: Any = None
+        self.deployed_version: int | None = None
+        self.display_id: str | None = None  # the live graph's display id
+        self.display_key: str | None = None  # the cell whose output holds the live graph
+        self.graph_location: str | None = None  # %hydro graph --location: one DFIR location
+        self.building: str | None = None    # the key of the cell being built (tags its nodes)
+        self.cell_id: str | None = None     # the front end's id of the cell executing now
+        self.cell_number: int | None = None  # its execution count
+        self.last_sim: Any = None           # the last %hydro sim result: a count or SimFailure
+        self._originals: dict[str, Any] = {}  # name -> its value before a %%hydro cell bound it
+        self._runs = 0
+
+    # -- cells ----------------------------------------------------------------------------------
+
+    def execution_key(self, name: str | None = None) -> str:
+        """The key of the executing cell: ``name`` if given, else the front end's cell id, else
+        a new key (plain IPython: every execution is a new cell)."""
+        if name:
+            return name
+        if self.cell_id:
+            return self.cell_id
+        self._runs += 1
+        return f"run-{self._runs}"
+
+    def run_cell(self, key: str, body: str, header: str = "") -> CellReport:
+        """Build a ``%%hydro`` cell: add it if new, else rebuild the flow with its new source."""
+        number = self.cell_number if self.cell_number is not None else \
+            self.shell.execution_count
+        label = f"In [{number}]"
+        text = f"# %%hydro {header}".rstrip() + "\n" + body  # lines numbered as in the cell
+        # The key makes the cached name unique even when two cells hold the same text.
+        filename = self.shell.compile.cache(text, number, raw_code=f"{text}\n# {key}")
+        try:
+            code = compile(text, filename, "exec", dont_inherit=True)
+        except SyntaxError as err:
+            return self._refused(label, describe_error(err), rerun=key in self.cells)
+        cell = Cell(key, body, label, filename, code)
+        if key in self.cells:
+            return self._rebuild(cell)
+        return self._add(cell)
+
+    def _add(self, cell: Cell) -> CellReport:
+        err, names = self._build(cell)
+        if err is not None:
+            return self._refused(cell.label, describe_error(err), rerun=False)
+        cell.names = names
+        self.cells[cell.key] = cell
+        self.version += 1
+        return CellReport(True, cell.label)
+
+    def _rebuild(self, changed: Cell) -> CellReport:
+        ns = self.shell.user_ns
+        saved_ns, saved_flow = dict(ns), self.flow
+        old_program = self.flow.ir()
+        self._unbind()
+        self.flow = FlowBuilder(self.flow_name)
+        rebuilt: list[Cell] = []
+        broken: list[Cell] = []
+        restored: list[Cell] = []
+        for old in self.cells.values():
+            cell = changed if old.key == changed.key else replace(old, names={}, error=None)
+            quiet = cell is not changed
+            err, names = self._build(cell, quiet=quiet)
+            if err is not None and cell is changed:  # put everything back as it was
+                _restore_namespace(ns, saved_ns)
+                self.flow = saved_flow
+                return self._refused(cell.label, describe_error(err), rerun=True)
+            if err is not None:
+                cell.error = describe_error(err)
+                broken.append(cell)
+            else:
+                cell.names = names
+                if old.error is not None and cell is not changed:
+                    restored.append(cell)
+            rebuilt.append(cell)
+        self.cells = {c.key: c for c in rebuilt}
+        self.version += 1
+        dropped = sum(1 for n in old_program.nodes.values()
+                      if n.meta.source is not None and n.meta.source.cell_id is None)
+        return CellReport(True, changed.label, rebuilt=True, broken=broken, restored=restored,
+                          dropped_nodes=dropped)
+
+    def _refused(self, label: str, error: str, *, rerun: bool) -> CellReport:
+        if rerun:
+            summary = (f"%%hydro cell {label} was not rebuilt: the flow keeps the cell's "
+                       "previous version")
+        else:
+            summary = f"%%hydro cell {label} was not added: the flow is unchanged"
+        return CellReport(False, label, error=error, summary=summary)
+
+    def _build(self, cell: Cell, quiet: bool = False) -> tuple[BaseException | None,
+                                                                dict[str, Any]]:
+        """Run one cell on the session flow; undo it completely if it raises."""
+        ns = self.shell.user_ns
+        before = dict(ns)
+        state = _FlowState(self.flow)
+        ns["flow"] = self.flow
+        self.building = cell.key
+        try:
+            with _captured() if quiet else nullcontext():
+                exec(cell.code, ns)
+        except BaseException as err:
+            state.restore()
+            _restore_namespace(ns, before)
+            if not isinstance(err, Exception):
+                raise  # KeyboardInterrupt: undone, and still an interrupt
+            return err, {}
+        finally:
+            self.building = None
+        if isinstance(ns.get("flow"), FlowBuilder) and ns["flow"] is not self.flow:
+            self.flow = ns["flow"]  # the cell made its own FlowBuilder: it is the session's now
+        ns["flow"] = self.flow
+        names = {k: v for k, v in ns.items()
+                 if k != "flow" and before.get(k, MISSING) is not v}
+        for k in names:
+            self._originals.setdefault(k, before.get(k, MISSING))
+        return None, names
+
+    def _unbind(self) -> None:
+        """Give back the names the cells bound their value from before (the user may have
+        rebound one since: that one is left alone)."""
+        ns = self.shell.user_ns
+        bound: dict[str, Any] = {}
+        for cell in self.cells.values():
+            bound.update(cell.names)
+        for name, value in bound.items():
+            if ns.get(name, MISSING) is value:
+                original = self._originals.get(name, MISSING)
+                if original is MISSING:
+                    ns.pop(name, None)
+                else:
+                    ns[name] = original
+
+    def reset(self) -> None:
+        """An empty flow and no cells; the deployment is stopped."""
+        self.stop()
+        self._unbind()
+        self.cells = {}
+        self._originals = {}
+        self.flow = FlowBuilder(self.flow_name)
+        self.shell.user_ns["flow"] = self.flow
+        self.version += 1
+        self.last_sim = None
+
+    @property
+    def broken(self) -> list[Cell]:
+        return [c for c in self.cells.values() if c.error is not None]
+
+    # -- the live graph ---------------------------------------------------------------------------
+
+    def graph(self, view: str = "ir", location: str | None = None) -> tuple[Graph, str | None]:
+        """The graph to show and a note when the asked-for view is not available."""
+        note = None
+        if view == "dfir":
+            try:
+                return self.flow.graph("dfir", location=location), None
+            except Exception as err:  # noqa: BLE001  (any reason: the IR view still helps)
+                note = (f"DFIR view: the flow does not compile yet ({first_line(str(err))}); "
+                        "showing the IR view")
+        return self.flow.graph("ir"), note
+
+    def graph_bundle(self, view: str = "ir", location: str | None = None
+                     ) -> tuple[dict[str, Any], str | None]:
+        graph, note = self.graph(view, location)
+        bundle = graph._repr_mimebundle_()
+        if note:
+            bundle["text/plain"] = f"({note})\n{bundle['text/plain']}"
+            bundle[MIME_TYPE] = dict(bundle[MIME_TYPE], note=note)
+        return bundle, note
+
+    def show_graph(self, key: str, view: str = "ir", location: str | None = None, *,
+                   here: bool = False) -> str | None:
+        """Show the live graph: in this cell's output when it is the first time, when asked
+        (``here``), or when this cell holds the display (re-running it cleared its output);
+        elsewhere update the display in place. Returns the note, if any."""
+        from IPython.display import display, update_display
+
+        bundle, note = self.graph_bundle(view, location)
+        if self.display_id is None:
+            self.display_id = f"hydro-graph-{uuid.uuid4().hex}"
+        if here or self.display_key is None or self.display_key == key:
+            display(bundle, raw=True, display_id=self.display_id)
+            self.display_key = key
+        else:
+            update_display(bundle, raw=True, display_id=self.display_id)
+        return note
+
+    # -- deployment -------------------------------------------------------------------------------
+
+    def cluster_sizes(self, given: dict[str, int], default: int) -> dict[str, int]:
+        """``given`` plus ``default`` members for every cluster it does not name."""
+        sizes = dict(given)
+        for loc in self.flow.ir().locations:
+            if isinstance(loc, ClusterId):
+                sizes.setdefault(loc.name, default)
+        return sizes
+
+    def deploy(self, backend: str, sizes: dict[str, int], default_size: int, *,
+               paused: bool = False, stage: Callable[[str], Any] | None = None) -> Any:
+        """Compile, deploy, run the first tick and start (unless ``paused``).
+
+        ``stage(name)`` is called as each stage begins: ``stage(None)`` when all are done.
+        """
+        stage = stage or (lambda name: None)
+        self.stop()
+        stage("compiling")
+        compiled = self.flow.compile()
+        sizes = self.cluster_sizes(sizes, default_size)
+        n = sum(sizes.get(loc.name, 1) if isinstance(loc, ClusterId) else 1
+                for loc in compiled.lowered.locations)
+        if backend == "ray":
+            from hydro_lab.deploy.ray import ensure_ray  # Ray is imported only when used
+
+            stage("starting Ray")
+            ensure_ray()
+            stage(f"deploying {n} actor{'s' * (n != 1)}")
+        else:
+            stage(f"creating {n} instance{'s' * (n != 1)}")
+        d = compiled.deploy(backend, sizes)
+        self.deployment, self.deployed_version = d, self.version
+        if not paused:
+            stage("first tick")
+            try:
+                d.step(1)
+                stage("starting")
+                d.start()
+            except BaseException:
+                self.stop(quiet=True)
+                raise
+        stage(None)
+        return d
+
+    def stop(self, quiet: bool = False) -> bool:
+        """Stop the deployment if one runs; True if there was one to stop."""
+        d = self.deployment
+        if d is None or d.state == "stopped":
+            return False
+        try:
+            d.stop()
+        except HydroError:
+            if not quiet:
+                raise
+        return True
+
+    def rounds(self) -> dict[str, int]:
+        """The last tick each instance of the deployment ran (from its metrics)."""
+        d = self.deployment
+        if d is None:
+            return {}
+        last: dict[str, int] = {}
+        for loc, member, tick, _t, metric, _k, _v in d.recorder.rows():
+            if metric == "tick_duration_s":
+                name = loc if member is None else f"{loc}[{member}]"
+                last[name] = max(last.get(name, -1), tick)
+        return last
+
+    # -- status -----------------------------------------------------------------------------------
+
+    def status(self, view: str) -> str:
+        program = self.flow.ir()
+        locs = ", ".join(f"{type(h).__name__.lower()} {h.name}" for h in self.flow.locations)
+        lines = [f"flow {self.flow.name!r}: {len(program.nodes)} IR nodes; "
+                 f"locations: {locs or 'none'}"]
+        if self.cells:
+            lines.append(f"%%hydro cells, in build order ({len(self.cells)}):")
+            for cell in self.cells.values():
+                nodes = sum(1 for n in program.nodes.values()
+                            if n.meta.source is not None and n.meta.source.cell_id == cell.key)
+                state = (f"does not build: {first_line(cell.error)}" if cell.error
+                         else f"{nodes} node{'s' * (nodes != 1)}")
+                lines.append(f"  {cell.label}: {state}")
+        else:
+            lines.append("no %%hydro cells yet")
+        lines.append(f"live graph: {view} view" + ("" if self.display_id else " (not shown yet)"))
+        d = self.deployment
+        if d is None:
+            lines.append("deployment: none (%hydro deploy)")
+        else:
+            rounds = self.rounds()
+            ticks = ", ".join(f"{k} {v + 1}" for k, v in sorted(rounds.items()))
+            lines.append(f"deployment: {d.backend}, {d.state}; instances: "
+                         f"{', '.join(i.name for i in d.instances)}")
+            lines.append(f"  ticks run: {ticks or 'none yet'}")
+            if self.deployed_version != self.version:
+                lines.append("  the flow changed since it was deployed: %hydro deploy again")
+        if self.last_sim is not None:
+            result = self.last_sim
+            lines.append("last sim: " + (f"{result} executions passed" if isinstance(result, int)
+                                         else f"failed: {first_line(str(result))}"))
+        return "\n".join(lines)
+
+
+def _restore_namespace(ns: dict[str, Any], saved: dict[str, Any]) -> None:
+    for k in [k for k in ns if k not in saved]:
+        del ns[k]
+    for k, v in saved.items():
+        if ns.get(k, MISSING) is not v:
+            ns[k] = v
+
+
+@contextmanager
+def _captured() -> Iterator[None]:
+    """Swallow what a replayed cell prints or displays: it showed that when it first ran."""
+    from IPython.utils.capture import capture_output
+
+    with capture_output():
+        yield

@@ -1,0 +1,507 @@
+"""``%%hydro`` cells and ``%hydro`` verbs in an IPython shell, the way a notebook uses them."""
+
+from __future__ import annotations
+
+import pytest
+from IPython.core.error import UsageError
+
+from hydro_lab import FlowBuilder, Stream
+from hydro_lab.errors import HydroError
+from hydro_lab.notebook.magics import VERBS, HydroMagics
+from hydro_lab.viz import MIME_TYPE
+
+SOURCE = "%%hydro\np = flow.process('p')\nnums = p.source_iter([1, 2, 3])\n"
+DOUBLED = "%%hydro\ndoubled = nums.map(lambda x: x * 2)\ndoubled.for_each(print)\n"
+NOT_COMMUTATIVE = ("%%hydro\nq = flow.process('q')\n"
+                   "total = q.spin().map(lambda _: 1).weaken_ordering()"
+                   ".reduce(lambda a, b: a + b)\n")
+
+
+def ops(ip) -> list[str]:
+    return [n.meta.op for n in ip.user_ns["flow"].ir().nodes.values()]
+
+
+def usage_error(ran) -> str:
+    assert not ran.ok
+    assert isinstance(ran.error, UsageError), ran.error
+    return str(ran.error)
+
+
+# -- %%hydro cells ---------------------------------------------------------------------------------
+
+def test_a_cell_runs_in_the_user_namespace_with_the_session_flow(ip, run, session):
+    ran = run(SOURCE, "c1")
+    assert ran.ok and ran.stderr == ""
+    assert ip.user_ns["flow"] is session.flow and isinstance(session.flow, FlowBuilder)
+    assert isinstance(ip.user_ns["nums"], Stream)
+    assert [h.name for h in session.flow.locations] == ["p"]
+    assert ops(ip) == ["source_iter"]
+    # the nodes are tagged with the cell they came from, and point at its line
+    (node,) = session.flow.ir().nodes.values()
+    assert node.meta.source.cell_id == "c1"
+    assert node.meta.source.where() == "notebook cell In [1], line 3"
+
+
+def test_rerunning_a_cell_does_not_duplicate_its_nodes(ip, run, session):
+    first = run(SOURCE, "c1")
+    second = run(SOURCE, "c1")
+    assert first.ok and second.ok, second.stderr
+    assert ops(ip) == ["source_iter"]
+    assert [h.name for h in session.flow.locations] == ["p"]  # no "already has a location 'p'"
+    assert len(second.graph()["graph"]["nodes"]) == len(first.graph()["graph"]["nodes"]) == 1
+    assert list(session.cells) == ["c1"]
+
+
+def test_editing_a_cell_replaces_its_nodes_and_rebuilds_later_cells(ip, run, session):
+    assert run(SOURCE, "c1").ok and run(DOUBLED, "c2").ok
+    assert ops(ip) == ["source_iter", "map", "for_each"]
+    ran = run("%%hydro\np = flow.process('p')\nnums = p.source_iter([1, 2]).filter(bool)\n", "c1")
+    assert ran.ok, ran.stderr
+    assert ops(ip) == ["source_iter", "filter", "map", "for_each"]
+    program = session.flow.ir()
+    by_op = {n.meta.op: n for n in program.nodes.values()}
+    assert by_op["map"].inputs() == (by_op["filter"].id,)  # the later cell uses the new nums
+    assert ip.user_ns["doubled"]._ctx is session.flow._ctx  # and its names are rebound
+    assert by_op["map"].meta.source.cell_id == "c2"
+    assert [c.key for c in session.cells.values()] == ["c1", "c2"]  # first-execution order
+    assert len(ran.graph()["graph"]["nodes"]) == 4
+
+
+def test_replaying_cells_does_not_repeat_their_output(run):
+    assert run("%%hydro\nprint('building p')\np = flow.process('p')\n", "c1").stdout \
+        == "building p\n"
+    ran = run("%%hydro\nprint('building q')\nq = flow.process('q')\n", "c2")
+    assert ran.stdout == "building q\n"
+    assert run("%%hydro\nprint('building q again')\nq = flow.process('q')\n", "c2").stdout \
+        == "building q again\n"
+
+
+def test_names_a_cell_no_longer_defines_are_removed(ip, run):
+    ip.user_ns["b"] = "mine"
+    assert run("%%hydro\np = flow.process('p')\na = p.source_iter([1])\nb = a.map(str)\n",
+               "c1").ok
+    assert isinstance(ip.user_ns["b"], Stream)
+    assert run("%%hydro\np = flow.process('p')\na = p.source_iter([1])\n", "c1").ok
+    assert ip.user_ns["b"] == "mine"  # back to what it was before the cell took the name
+    assert ops(ip) == ["source_iter"]
+
+
+def test_a_cell_that_no_longer_builds_is_reported_kept_and_restored(ip, run, session):
+    assert run(SOURCE, "c1").ok and run(DOUBLED, "c2").ok
+    renamed = run("%%hydro\np = flow.process('p')\nvalues = p.source_iter([1, 2, 3])\n", "c1")
+    assert renamed.ok
+    assert "%%hydro cell In [2] no longer builds" in renamed.stderr
+    assert "NameError: name 'nums' is not defined" in renamed.stderr
+    assert "at notebook cell In [2], line 2: doubled = nums.map(lambda x: x * 2)" in \
+        renamed.stderr
+    assert "Traceback" not in renamed.stderr
+    assert ops(ip) == ["source_iter"] and "doubled" not in ip.user_ns
+    assert list(session.cells) == ["c1", "c2"]  # kept
+    assert "In [2]: does not build: NameError" in run("%hydro status").stdout
+    fixed = run(SOURCE, "c1")  # the fix comes back: c2 builds again
+    assert fixed.ok and "%%hydro cell In [2] builds again" in fixed.stdout
+    assert ops(ip) == ["source_iter", "map", "for_each"]
+    assert session.broken == []
+
+
+def test_a_failing_cell_leaves_the_flow_unchanged_with_a_short_error(ip, run, session):
+    assert run(SOURCE, "c1").ok
+    before = session.flow.ir()
+    ran = run(NOT_COMMUTATIVE, "c2")
+    assert usage_error(ran) == "%%hydro cell In [2] was not added: the flow is unchanged"
+    assert ran.stderr.startswith("HydroTypeError: reduce: the input is NoOrder")
+    assert "at notebook cell In [2], line 3: total = q.spin()" in ran.stderr
+    assert "Traceback" not in ran.stderr and "hydro_lab/" not in ran.stderr
+    assert session.flow.ir() == before
+    assert "q" not in ip.user_ns and "total" not in ip.user_ns
+    assert list(session.cells) == ["c1"]
+    # nothing half-built is left: the fixed cell can create process 'q' again
+    fixed = NOT_COMMUTATIVE.replace("a + b)", "a + b, commutative='addition')")
+    assert run(fixed, "c2").ok
+    assert [h.name for h in session.flow.locations] == ["p", "q"]
+
+
+def test_a_failing_cell_undoes_what_it_did_to_earlier_cells(ip, run, session):
+    assert run("%%hydro\np = flow.process('p')\nhandle, loop = p.forward_ref()\n", "c1").ok
+    ran = run("%%hydro\nhandle.complete(p.source_iter([1]))\nraise ValueError('oops')\n", "c2")
+    assert usage_error(ran).endswith("was not added: the flow is unchanged")
+    assert "ValueError: oops\n  at notebook cell In [2], line 3" in ran.stderr
+    (cycle,) = session.flow.ir().cycles
+    assert cycle.sink_node is None  # the completion was undone with the rest of the cell
+    assert run("%%hydro\nhandle.complete(p.source_iter([1]))\n", "c2").ok
+
+
+def test_a_failing_rerun_keeps_the_previous_version(ip, run, session):
+    assert run(SOURCE, "c1").ok and run(DOUBLED, "c2").ok
+    before, doubled = session.flow.ir(), ip.user_ns["doubled"]
+    ran = run("%%hydro\ndoubled = nums.map(lambda x: x * 2).fold(lambda: 0)\n", "c2")
+    assert usage_error(ran) == ("%%hydro cell In [3] was not rebuilt: the flow keeps the "
+                                "cell's previous version")
+    assert "at notebook cell In [3], line 2" in ran.stderr
+    assert session.flow.ir() == before and ip.user_ns["doubled"] is doubled
+
+
+def test_a_syntax_error_points_at_the_cell_line(run, session):
+    ran = run("%%hydro\np = flow.process('p')\nx = = 1\n", "c1")
+    assert usage_error(ran).endswith("the flow is unchanged")
+    assert ran.stderr.startswith("SyntaxError: invalid syntax\n"
+                                 "  at notebook cell In [1], line 3: x = = 1")
+    assert session.cells == {}
+
+
+def test_without_a_cell_id_every_execution_is_a_new_cell_unless_named(ip, run, session):
+    assert run(SOURCE).ok
+    again = run(SOURCE)
+    assert "already has a location named 'p'" in again.stderr
+    assert usage_error(again).endswith("was not added: the flow is unchanged")
+    named = "%%hydro --cell sources\nr = flow.process('r')\nrs = r.source_iter([1])\n"
+    assert run(named).ok and run(named).ok
+    assert ops(ip) == ["source_iter", "source_iter"]
+    assert len(session.cells) == 2 and "sources" in session.cells
+
+
+def test_a_cell_may_make_its_own_flow(ip, run, session):
+    src = "%%hydro\nflow = FlowBuilder('pi')\nleader = flow.process('leader')\n"
+    ip.user_ns["FlowBuilder"] = FlowBuilder
+    assert run(src, "c1").ok and run(src, "c1").ok
+    assert session.flow.name == "pi" and ip.user_ns["flow"] is session.flow
+    assert [h.name for h in session.flow.locations] == ["leader"]
+
+
+def test_bad_cell_options_are_usage_errors(run):
+    message = usage_error(run("%%hydro --bogus\np = flow.process('p')\n"))
+    assert "%%hydro: unrecognized arguments: --bogus" in message
+
+
+# -- the live graph -------------------------------------------------------------------------------
+
+def test_the_graph_renders_in_place_with_one_display_id(run, session):
+    first = run(SOURCE, "c1")
+    (shown,) = first.graphs()
+    display_id = shown.transient["display_id"]
+    assert not shown.update and display_id.startswith("hydro-graph-")
+    assert {"text/vnd.graphviz", "text/plain", MIME_TYPE} <= set(shown.data)
+    second = run(DOUBLED, "c2")
+    (updated,) = second.graphs()
+    assert updated.update and updated.transient["display_id"] == display_id
+    assert len(updated.data[MIME_TYPE]["graph"]["nodes"]) == 3
+    # re-running the cell holding the display cleared its output: it is displayed there anew
+    rerun = run(SOURCE, "c1")
+    (again,) = rerun.graphs()
+    assert not again.update and again.transient["display_id"] == display_id
+    # a failing re-run of the holder shows the (unchanged) graph again as well
+    failed = run("%%hydro\np = flow.process('p')\nnums = undefined\n", "c1")
+    assert not failed.ok and not failed.graphs()[0].update
+    # a failing other cell does not touch the graph
+    assert run("%%hydro\nraise ValueError('x')\n", "c3").graphs() == []
+
+
+def test_graph_verb_shows_the_graph_here_and_switches_views(ip, run, session):
+    assert run(SOURCE + "nums.for_each(print)\n", "c1").ok
+    here = run("%hydro graph --dfir", "c2")
+    assert here.ok and here.graph()["kind"] == "dfir"
+    assert not here.graphs()[0].update  # displayed in this cell, same display id
+    assert here.graphs()[0].transient["display_id"] == session.display_id
+    assert ip.run_line_magic("config", "HydroMagics.graph_view") == "dfir"
+    later = run("%%hydro\nq = flow.process('q')\nq.source_iter([1]).for_each(print)\n", "c3")
+    assert later.graph()["kind"] == "dfir" and later.graphs()[0].update
+    one = run("%hydro graph --location q", "c4")
+    assert one.graph()["kind"] == "dfir"
+    assert [b["label"] for b in one.graph()["graph"]["locations"]
+            if b["kind"] in ("process", "cluster")] == ["process q"]
+    back = run("%hydro graph --ir", "c5")
+    assert back.graph()["kind"] == "ir" and session.graph_location is None
+    missing = usage_error(run("%hydro graph --location nowhere"))
+    assert missing == "%hydro graph: no location 'nowhere'; this flow has p, q"
+
+
+def test_the_dfir_view_falls_back_to_ir_with_a_note_until_the_flow_compiles(run):
+    assert run("%%hydro\np = flow.process('p')\nhandle, loop = p.forward_ref()\n"
+               "loop.for_each(print)\n", "c1").ok
+    ran = run("%hydro graph --dfir")
+    note = ("DFIR view: the flow does not compile yet (compile: forward reference cycle2 "
+            "(created at notebook cell In [1], line 3: handle, loop = p.forward_ref()) was never "
+            "completed.); "
+            "showing the IR view")
+    assert ran.stdout == note + "\n"
+    assert ran.graph()["kind"] == "ir" and ran.graph()["note"] == note
+    assert ran.graphs()[0].data["text/plain"].startswith(f"({note})\n")
+    fixed = run("%%hydro\nhandle.complete(p.source_iter([1]))\n", "c2")
+    assert fixed.stdout == "" and fixed.graph()["kind"] == "dfir"
+
+
+def test_live_graph_can_be_turned_off_with_config(ip, run):
+    ip.run_line_magic("config", "HydroMagics.live_graph = False")
+    ran = run(SOURCE, "c1")
+    assert ran.ok and ran.outputs == []
+    assert run("%hydro graph").graphs()  # shown when asked
+
+
+def test_config_options_are_traits(ip, run, caplog):
+    listed = run("%config HydroMagics")
+    for option in ("backend", "graph_view", "live_graph", "cluster_size", "progress_interval"):
+        assert f"HydroMagics.{option}" in listed.stdout
+    ip.run_line_magic("config", "HydroMagics.graph_view = 'dfir'")
+    assert run(SOURCE + "nums.for_each(print)\n", "c1").graph()["kind"] == "dfir"
+    run("%config HydroMagics.backend = 'cloud'")
+    assert "expected any of ['local', 'ray'], not the str 'cloud'" in caplog.text
+    assert ip.run_line_magic("config", "HydroMagics.backend") == "local"
+
+
+# -- deploying and running ------------------------------------------------------------------------
+
+def test_deploy_run_step_pause_resume_stop_status_metrics(ip, run, session):
+    assert run("%%hydro\np = flow.process('p')\np.source_iter([1, 2, 3])"
+               ".map(lambda x: x * 10).for_each(print)\n", "c1").ok
+    deployed = run("%hydro deploy --local")
+    assert deployed.ok, deployed.stderr
+    assert deployed.stdout == "10\n20\n30\ndeployed on local: 1 instance (p); running\n"
+    progress = [o for o in deployed.outputs if "text/html" in o.data]
+    assert not progress[0].update and all(o.update for o in progress[1:])
+    assert len({o.transient["display_id"] for o in progress}) == 1
+    final = progress[-1].data["text/plain"]
+    for stage in ("✓ compiling", "✓ creating 1 instance", "✓ first tick", "✓ starting"):
+        assert stage in final
+    assert run("%hydro pause").stdout == "deployment paused\n"
+    assert run("%hydro step 2").stdout == "ran 2 rounds; ticks p 3\n"
+    assert run("%hydro run --ticks 2").stdout == "ran 2 rounds; paused\n"
+    ran = run("%hydro run --seconds 0.2")
+    assert ran.ok and "ran 0.2 s" in ran.outputs[-1].data["text/plain"]
+    assert session.deployment.state == "paused"  # paused before, paused after
+    assert run("%hydro resume").stdout == "deployment running\n"
+    status = run("%hydro status").stdout
+    assert "deployment: local, running; instances: p" in status
+    assert "flow 'flow': 3 IR nodes; locations: process p" in status
+    assert "In [1]: 3 nodes" in status
+    metrics = ip.run_line_magic("hydro", "metrics")
+    assert set(metrics["location"]) == {"p"} and "tick_duration_s" in set(metrics["metric"])
+    wide = ip.run_line_magic("hydro", "metrics --wide")
+    assert "tick_duration_s" in wide.columns
+    assert run("%hydro stop").stdout == "deployment stopped\n"
+    assert run("%hydro stop").stdout == "the deployment was already stopped\n"
+    assert "deployment: local, stopped" in run("%hydro status").stdout
+
+
+def test_deploy_sizes_clusters_and_notes_a_changed_flow(ip, run, session):
+    assert run("%%hydro\nleader = flow.process('leader')\nworkers = flow.cluster('workers')\n"
+               "counted = workers.source_iter([1]).send(leader).values().count()\n", "c1").ok
+    out = run("%hydro deploy --paused --size workers=3").stdout
+    assert out == ("deployed on local: 4 instances (leader, workers[0], workers[1], "
+                   "workers[2]); cluster sizes workers=3; created\n")
+    ip.run_line_magic("config", "HydroMagics.cluster_size = 1")
+    out = run("%hydro deploy --paused").stdout
+    assert "2 instances (leader, workers[0]); cluster sizes workers=1; created" in out
+    assert run("%%hydro\nextra = flow.process('extra')\n", "c2").ok
+    stepped = run("%hydro step")
+    assert stepped.stdout.startswith("note: the flow changed since it was deployed")
+    assert "the flow changed since it was deployed" in run("%hydro status").stdout
+    unknown = run("%hydro deploy --size nope=2")
+    assert "HydroDeployError: cluster_sizes names ['nope']" in unknown.stderr
+    assert usage_error(unknown) == "%hydro deploy (local) failed"
+
+
+def test_deploy_and_run_errors_are_short(ip, run, session):
+    assert usage_error(run("%hydro run --ticks 1")) == \
+        "%hydro run: nothing is deployed yet; run %hydro deploy first"
+    assert run("%%hydro\np = flow.process('p')\nhandle, loop = p.forward_ref()\n", "c1").ok
+    ran = run("%hydro deploy")
+    assert usage_error(ran) == "%hydro deploy (local) failed"
+    assert ran.stderr.startswith("HydroTypeError: compile: forward reference")
+    assert "✗ compiling: compile: forward reference" in ran.outputs[-1].data["text/plain"]
+    assert session.deployment is None
+    assert run("%%hydro\nhandle.complete(p.source_iter([1, 0]))\n"
+               "loop.map(lambda x: 1 // x).for_each(print)\n", "c2").ok
+    failed = run("%hydro deploy")
+    assert usage_error(failed) == "%hydro deploy (local) failed"
+    assert failed.stderr.startswith("HydroRuntimeError: ")
+    assert "ZeroDivisionError" in failed.stderr and "In [4], line 3" in failed.stderr
+    assert "Traceback" not in failed.stderr
+    assert session.deployment.state in ("failed", "stopped")
+
+
+def test_reset_starts_over(ip, run, session):
+    assert run(SOURCE + "nums.for_each(print)\n", "c1").ok
+    assert run("%hydro deploy").ok
+    deployment = session.deployment
+    ran = run("%hydro reset")
+    assert ran.stdout.endswith("hydro session reset: an empty flow, no %%hydro cells, "
+                               "no deployment\n")
+    assert deployment.state == "stopped"
+    assert session.cells == {} and ops(ip) == [] and ip.user_ns["flow"] is session.flow
+    assert "nums" not in ip.user_ns and "p" not in ip.user_ns
+    assert ran.graph()["graph"]["nodes"] == [] and ran.graphs()[0].update
+    assert run(SOURCE, "c1").ok  # 'p' can be built again
+
+
+def test_dashboard_displays_what_the_deployment_gives(ip, run, session):
+    assert usage_error(run("%hydro dashboard")) == \
+        "%hydro dashboard: nothing is deployed yet; run %hydro deploy first"
+
+    class View:
+        def _repr_html_(self):
+            return "<b>live dashboard</b>"
+
+    class Fake:
+        calls = 0
+
+        def dashboard(self):
+            Fake.calls += 1
+            return View()
+
+    session.deployment = Fake()
+    ran = run("%hydro dashboard")
+    assert ran.ok and Fake.calls == 1
+    assert ran.outputs[0].data["text/html"] == "<b>live dashboard</b>"
+
+    class Unregistered:
+        def dashboard(self):
+            raise HydroError("the 'dashboard' view is not registered: import hydro_lab.dashboard")
+
+    session.deployment = Unregistered()
+    ran = run("%hydro dashboard")
+    assert usage_error(ran) == "%hydro dashboard: no dashboard to show"
+    assert ran.stderr.startswith("HydroError: the 'dashboard' view is not registered")
+    session.deployment = None
+
+
+def test_deploy_on_ray_shows_its_stages(ip, run, session, monkeypatch):
+    import sys
+    import types
+
+    from hydro_lab.flow import CompiledFlow
+
+    started = []
+    fake_ray = types.ModuleType("hydro_lab.deploy.ray")
+    fake_ray.ensure_ray = lambda *a, **k: started.append(True)
+    monkeypatch.setitem(sys.modules, "hydro_lab.deploy.ray", fake_ray)
+    real_deploy = CompiledFlow.deploy
+    backends = []
+
+    def deploy(self, backend="local", cluster_sizes=None, **options):
+        backends.append(backend)  # the Ray backend itself is tested in tests/deploy
+        return real_deploy(self, "local", cluster_sizes, **options)
+
+    monkeypatch.setattr(CompiledFlow, "deploy", deploy)
+    assert run("%%hydro\nleader = flow.process('leader')\nworkers = flow.cluster('workers')\n",
+               "c1").ok
+    ip.run_line_magic("config", "HydroMagics.backend = 'ray'")
+    ran = run("%hydro deploy")
+    assert ran.ok and started == [True] and backends == ["ray"]
+    texts = [o.data["text/plain"] for o in ran.outputs]
+    assert "▸ starting Ray…" in texts[2] and "▸ deploying 3 actors…" in texts[3]
+    assert "▸ first tick…" in texts[4]
+    for stage in ("✓ starting Ray", "✓ deploying 3 actors", "✓ first tick"):
+        assert stage in texts[-1]
+    assert "[####################]" in texts[-1]
+    session.stop()
+
+
+@pytest.mark.ray
+def test_deploy_on_ray_for_real(ip, run, session, ray_session):
+    assert run("%%hydro\np = flow.process('p')\np.source_iter([1, 2]).for_each(print)\n",
+               "c1").ok
+    ran = run("%hydro deploy --ray")
+    assert ran.ok, ran.stderr
+    assert ran.stdout.endswith("deployed on ray: 1 instance (p); running\n")
+    assert "✓ deploying 1 actor" in ran.outputs[-1].data["text/plain"]
+    assert run("%hydro step 2").stdout.startswith("ran 2 rounds")
+    assert run("%hydro stop").stdout == "deployment stopped\n"
+
+
+# -- simulating -----------------------------------------------------------------------------------
+
+SIM_FLOW = ("%%hydro\nfrom hydro_lab import Order, nondet\np = flow.process('p')\n"
+            "port, s = p.sim_input(order=Order.NO_ORDER)\n"
+            "out = s.batch(p.tick(), nondet('test')).all_ticks().sim_output()\n")
+BODY = ("def body(inst):\n    i, o = inst.connect(port), inst.connect(out)\n"
+        "    i.send_many_unordered([1, 2, 3])\n    assert sorted(o.collect()) == [1, 2, 3]\n")
+
+
+def test_sim_counts_executions_and_shows_progress_in_place(ip, run, session):
+    assert run(SIM_FLOW, "c1").ok and run(BODY).ok
+    ip.run_line_magic("config", "HydroMagics.progress_interval = 0")
+    ran = run("%hydro sim")
+    assert ran.ok and ran.stdout == "%hydro sim exhaustive: 13 executions, all passed\n"
+    assert session.last_sim == 13
+    updates = [o for o in ran.outputs if "text/html" in o.data]
+    assert not updates[0].update and all(o.update for o in updates[1:])
+    assert len({o.transient["display_id"] for o in updates}) == 1
+    texts = [o.data["text/plain"] for o in updates]
+    assert any("exhaustive: 5 executions in" in t for t in texts)  # from SimProgress
+    assert "13 executions in" in texts[-1] and "all passed" in texts[-1]
+    fuzz = run("%hydro sim --fuzz 7 --seed 3 body")
+    assert fuzz.stdout == "%hydro sim fuzz: 7 executions, all passed\n"
+    assert "[####################]" in fuzz.outputs[-1].data["text/plain"]
+    assert "last sim: 7 executions passed" in run("%hydro status").stdout
+
+
+def test_sim_prints_a_failure_and_rejects_missing_bodies(ip, run, session):
+    assert run(SIM_FLOW, "c1").ok
+    assert run(BODY.replace("sorted(o.collect())", "o.collect()").replace("def body",
+                                                                         "def ordered")).ok
+    ran = run("%hydro sim ordered")
+    assert ran.ok
+    assert ran.stdout.startswith("%hydro sim exhaustive: a failing execution\nAssertionError")
+    assert "replay: sim.run(body, schedule=" in ran.stdout and "--- trace ---" in ran.stdout
+    assert type(session.last_sim).__name__ == "SimFailure"
+    assert usage_error(run("%hydro sim")) == (
+        "%hydro sim: no test function 'body' in the notebook; define `def body(inst): ...` "
+        "or name yours: %hydro sim my_test")
+    ip.user_ns["notfn"] = 3
+    assert "'notfn' is a int, not a test function" in usage_error(run("%hydro sim notfn"))
+    bad = run("%hydro sim ordered --size nope=2")
+    assert "HydroDeployError: cluster_sizes names ['nope']" in bad.stderr
+    assert usage_error(bad) == "%hydro sim: the flow cannot be simulated yet"
+
+
+# -- verbs, help and bad input ---------------------------------------------------------------------
+
+def test_help_documents_every_verb(ip, run):
+    doc = ip.find_line_magic("hydro").__doc__
+    for verb in VERBS:
+        assert f"%hydro {verb}" in doc
+    for option in ("backend", "graph_view", "live_graph", "cluster_size"):
+        assert option in doc
+    assert "--cell NAME" in ip.find_cell_magic("hydro").__doc__
+    helped = run("%hydro deploy --help")
+    assert helped.ok and "--size NAME=N" in helped.stdout and "--ray" in helped.stdout
+
+
+@pytest.mark.parametrize("line, message", [
+    ("", "%hydro needs a verb: one of graph, deploy, run, step"),
+    ("launch", "%hydro: unknown verb 'launch'; the verbs are graph, deploy, run, step, pause, "
+               "resume, stop, status, sim, dashboard, metrics, reset"),
+    ("deploy --bogus", "%hydro deploy: unrecognized arguments: --bogus"),
+    ("deploy --local --ray", "argument --ray: not allowed with argument --local"),
+    ("deploy --size workers", "argument --size: expected NAME=N (a cluster and its members), "
+                              "got 'workers'"),
+    ("deploy --size workers=0", "argument --size: expected a positive integer, got '0'"),
+    ("run", "one of the arguments --ticks --seconds is required"),
+    ("run --ticks 1 --seconds 2", "argument --seconds: not allowed with argument --ticks"),
+    ("run --seconds soon", "argument --seconds: expected a number of seconds, got 'soon'"),
+    ("step -1", "argument N: expected a non-negative integer, got '-1'"),
+    ("step many", "argument N: expected a non-negative integer, got 'many'"),
+    ("sim --fuzz 0", "argument --fuzz: expected a positive integer, got '0'"),
+    ("sim --exhaustive --fuzz 3", "argument --fuzz: not allowed with argument --exhaustive"),
+    ("graph --dfir --ir", "argument --ir: not allowed with argument --dfir"),
+    ("status now", "%hydro status: unrecognized arguments: now"),
+    ("pause", "%hydro pause: nothing is deployed yet"),
+    ("resume", "%hydro resume: nothing is deployed yet"),
+    ("step", "%hydro step: nothing is deployed yet"),
+    ("stop", "%hydro stop: nothing is deployed yet"),
+    ("metrics", "%hydro metrics: nothing is deployed yet"),
+])
+def test_bad_verbs_and_options_are_usage_errors(run, line, message):
+    error = usage_error(run(f"%hydro {line}"))
+    assert message in error
+    if "unrecognized" in message or "argument" in message or "verb" in message:
+        assert "graph, deploy, run, step, pause, resume, stop, status, sim" in error
+
+
+def test_unload_removes_the_magics(ip):
+    ip.run_line_magic("unload_ext", "hydro_lab")
+    try:
+        assert ip.find_line_magic("hydro") is None and ip.find_cell_magic("hydro") is None
+        assert not any(isinstance(c, HydroMagics) for c in ip.configurables)
+    finally:
+        ip.run_line_magic("load_ext", "hydro_lab")
