@@ -2,3 +2,20 @@
 of a recorded run. Widgets are ipywidgets and bokeh figures inside jupyter_bokeh widgets, with
 BokehJS loaded inline; one pump thread applies every live update at a bounded rate.
 """
+
+from __future__ import annotations
+
+from typing import Any
+
+from hydro_lab.views import register_view
+
+
+def deployment_dashboard(deployment: Any, **options: Any) -> Any:
+    """``d.dashboard(**options)``: see ``deployment_view.DeploymentDashboard``. Its module (and
+    bokeh, ipywidgets, jupyter_bokeh) loads on first use, not when hydro_lab is imported."""
+    from hydro_lab.dashboard.deployment_view import DeploymentDashboard
+
+    return DeploymentDashboard(deployment, **options)
+
+
+register_view("dashboard", deployment_dashboard)
