@@ -313,6 +313,18 @@ class HydroMagics(Magics):
             raise UsageError(f"%hydro {verb}: nothing is deployed yet; run %hydro deploy first")
         return d
 
+    def _running(self, verb: str) -> Any:
+        """The deployment, if it can still run (not stopped, not failed)."""
+        d = self._deployment(verb)
+        if d.state == "stopped":
+            raise UsageError(f"%hydro {verb}: the deployment is stopped; %hydro deploy runs "
+                             "the flow anew")
+        if d.state == "failed":
+            print(describe_error(d.error), file=sys.stderr)
+            raise UsageError(f"%hydro {verb}: the deployment failed (above); %hydro deploy "
+                             "runs the flow anew")
+        return d
+
     def _note_if_stale(self) -> None:
         s = self.session
         if s.deployment is not None and s.deployed_version != s.version:
@@ -350,7 +362,7 @@ class HydroMagics(Magics):
               f"{'; cluster sizes ' + sizes if sizes else ''}; {d.state}")
 
     def _verb_run(self, args: argparse.Namespace) -> None:
-        d = self._deployment("run")
+        d = self._running("run")
         self._note_if_stale()
         try:
             if args.ticks is not None:
@@ -386,7 +398,7 @@ class HydroMagics(Magics):
         return "ticks " + ", ".join(f"{k} {v + 1}" for k, v in sorted(rounds.items()))
 
     def _verb_step(self, args: argparse.Namespace) -> None:
-        d = self._deployment("step")
+        d = self._running("step")
         self._note_if_stale()
         try:
             d.step(args.n)
@@ -395,12 +407,15 @@ class HydroMagics(Magics):
         print(f"ran {args.n} round{'s' * (args.n != 1)}; {self._tick_summary()}")
 
     def _verb_pause(self, args: argparse.Namespace) -> None:
-        d = self._deployment("pause")
+        d = self._running("pause")
+        if d.state == "created":
+            print("the deployment has not started yet (%hydro resume starts it)")
+            return
         d.pause()
         print(f"deployment {d.state}")
 
     def _verb_resume(self, args: argparse.Namespace) -> None:
-        d = self._deployment("resume")
+        d = self._running("resume")
         self._note_if_stale()
         try:
             d.start() if d.state == "created" else d.resume()

@@ -56,6 +56,14 @@ class CellReport:
     dropped_nodes: int = 0         # nodes built outside %%hydro cells, lost by the rebuild
 
 
+class _Abandon(Exception):
+    """The re-run cell failed during a rebuild: the rebuild is abandoned."""
+
+    def __init__(self, error: BaseException):
+        super().__init__(str(error))
+        self.error = error
+
+
 class _FlowState:
     """Everything a cell can change in a flow's builder, saved so a failed cell can be undone.
 
@@ -171,22 +179,26 @@ class NotebookSession:
         rebuilt: list[Cell] = []
         broken: list[Cell] = []
         restored: list[Cell] = []
-        for old in self.cells.values():
-            cell = changed if old.key == changed.key else replace(old, names={}, error=None)
-            quiet = cell is not changed
-            err, names = self._build(cell, quiet=quiet)
-            if err is not None and cell is changed:  # put everything back as it was
-                _restore_namespace(ns, saved_ns)
-                self.flow = saved_flow
-                return self._refused(cell.label, describe_error(err), rerun=True)
-            if err is not None:
-                cell.error = describe_error(err)
-                broken.append(cell)
-            else:
-                cell.names = names
-                if old.error is not None and cell is not changed:
-                    restored.append(cell)
-            rebuilt.append(cell)
+        try:
+            for old in self.cells.values():
+                cell = changed if old.key == changed.key else replace(old, names={}, error=None)
+                err, names = self._build(cell, quiet=cell is not changed)
+                if err is not None and cell is changed:
+                    raise _Abandon(err)
+                if err is not None:
+                    cell.error = describe_error(err)
+                    broken.append(cell)
+                else:
+                    cell.names = names
+                    if old.error is not None and cell is not changed:
+                        restored.append(cell)
+                rebuilt.append(cell)
+        except BaseException as err:  # the cell failed, or an interrupt: put everything back
+            _restore_namespace(ns, saved_ns)
+            self.flow = saved_flow
+            if isinstance(err, _Abandon):
+                return self._refused(changed.label, describe_error(err.error), rerun=True)
+            raise
         self.cells = {c.key: c for c in rebuilt}
         self.version += 1
         dropped = sum(1 for n in old_program.nodes.values()

@@ -141,6 +141,29 @@ def test_a_failing_rerun_keeps_the_previous_version(ip, run, session):
     assert session.flow.ir() == before and ip.user_ns["doubled"] is doubled
 
 
+def test_an_interrupted_rebuild_puts_everything_back(ip, run, session):
+    ip.user_ns["interrupt"] = False
+    assert run(SOURCE, "c1").ok
+    assert run("%%hydro\nq = flow.process('q')\nif interrupt: raise KeyboardInterrupt\n",
+               "c2").ok
+    flow, q = session.flow, ip.user_ns["q"]
+    ip.user_ns["interrupt"] = True
+    ran = run(SOURCE.replace("[1, 2, 3]", "[4]"), "c1")
+    assert isinstance(ran.error, KeyboardInterrupt)
+    assert session.flow is flow and ip.user_ns["flow"] is flow and ip.user_ns["q"] is q
+    assert [h.name for h in flow.locations] == ["p", "q"]
+    assert "[1, 2, 3]" in session.cells["c1"].body
+
+
+def test_nodes_built_outside_hydro_cells_are_reported_when_a_rebuild_drops_them(ip, run):
+    assert run("x = flow.process('x')\nx.source_iter([1]).for_each(print)\n").ok
+    assert run(SOURCE, "c1").ok
+    ran = run(SOURCE, "c1")
+    assert ran.stdout == ("note: rebuilding the flow dropped 2 node(s) built outside %%hydro "
+                          "cells; build the flow in %%hydro cells\n")
+    assert ops(ip) == ["source_iter"]
+
+
 def test_a_syntax_error_points_at_the_cell_line(run, session):
     ran = run("%%hydro\np = flow.process('p')\nx = = 1\n", "c1")
     assert usage_error(ran).endswith("the flow is unchanged")
@@ -280,6 +303,9 @@ def test_deploy_run_step_pause_resume_stop_status_metrics(ip, run, session):
     assert run("%hydro stop").stdout == "deployment stopped\n"
     assert run("%hydro stop").stdout == "the deployment was already stopped\n"
     assert "deployment: local, stopped" in run("%hydro status").stdout
+    assert usage_error(run("%hydro run --ticks 1")) == \
+        "%hydro run: the deployment is stopped; %hydro deploy runs the flow anew"
+    assert len(ip.run_line_magic("hydro", "metrics")) == len(metrics)  # still there
 
 
 def test_deploy_sizes_clusters_and_notes_a_changed_flow(ip, run, session):
@@ -291,6 +317,8 @@ def test_deploy_sizes_clusters_and_notes_a_changed_flow(ip, run, session):
     ip.run_line_magic("config", "HydroMagics.cluster_size = 1")
     out = run("%hydro deploy --paused").stdout
     assert "2 instances (leader, workers[0]); cluster sizes workers=1; created" in out
+    assert run("%hydro pause").stdout == \
+        "the deployment has not started yet (%hydro resume starts it)\n"
     assert run("%%hydro\nextra = flow.process('extra')\n", "c2").ok
     stepped = run("%hydro step")
     assert stepped.stdout.startswith("note: the flow changed since it was deployed")
@@ -316,7 +344,11 @@ def test_deploy_and_run_errors_are_short(ip, run, session):
     assert failed.stderr.startswith("HydroRuntimeError: ")
     assert "ZeroDivisionError" in failed.stderr and "In [4], line 3" in failed.stderr
     assert "Traceback" not in failed.stderr
-    assert session.deployment.state in ("failed", "stopped")
+    assert session.deployment.state == "failed"
+    again = run("%hydro step")
+    assert usage_error(again) == ("%hydro step: the deployment failed (above); %hydro deploy "
+                                  "runs the flow anew")
+    assert again.stderr.startswith("HydroRuntimeError: map(lambda x: 1 // x)")
 
 
 def test_reset_starts_over(ip, run, session):
@@ -404,8 +436,10 @@ def test_deploy_on_ray_for_real(ip, run, session, ray_session):
     assert ran.ok, ran.stderr
     assert ran.stdout.endswith("deployed on ray: 1 instance (p); running\n")
     assert "✓ deploying 1 actor" in ran.outputs[-1].data["text/plain"]
-    assert run("%hydro step 2").stdout.startswith("ran 2 rounds")
-    assert run("%hydro stop").stdout == "deployment stopped\n"
+    # (the actor's prints reach the driver whenever Ray's log thread forwards them)
+    assert "ran 2 rounds" in run("%hydro step 2").stdout
+    assert run("%hydro stop").stdout.endswith("deployment stopped\n")
+    assert session.deployment.state == "stopped"
 
 
 # -- simulating -----------------------------------------------------------------------------------
