@@ -1,0 +1,202 @@
+"""The live view of ``collection.watch()`` (registered as the ``"watch"`` view).
+
+A Singleton's or Optional's value shows as its current value and, while the values are numbers,
+a sparkline of the recent ticks (one line per instance: bokeh in a jupyter_bokeh widget, BokehJS
+inline); any other value as text. A stream shows its recent elements with where and when they
+were seen. The pump calls ``refresh`` a few times a second; it redraws only when the watch moved.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import threading
+from typing import Any
+
+import ipywidgets as widgets
+
+from hydro_lab.dashboard.figures import bokeh_widget, load_bokehjs, palette
+from hydro_lab.dashboard.pump import PUMP, Pump
+from hydro_lab.lang.watch import EMPTY, Watch
+from hydro_lab.views import register_view
+
+TEXT_LIMIT = 120
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and \
+        math.isfinite(value)
+
+
+def short(value: Any, limit: int = TEXT_LIMIT) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def instance_name(location: str, member: int | None) -> str:
+    return location if member is None else f"{location}[{member}]"
+
+
+class WatchView:
+    """What a ``Watch`` displays as: ``widget`` (an ipywidgets VBox), with ``header`` (name,
+    where, current value), ``body`` (recent values or elements as text) and, once the values
+    are numbers, ``chart`` (a BokehModel of ``figure``, whose ``source`` has one line per
+    instance in the columns ``xs`` (ticks), ``ys`` (values), ``instance`` and ``color``).
+    ``refresh()`` updates it now; the pump (``pump=``, ``None`` for none) calls it while the
+    view is open; ``close()`` stops that."""
+
+    def __init__(self, watch: Watch, *, rows: int = 8, width: int = 360, height: int = 110,
+                 pump: Pump | None = PUMP):
+        self.watch = watch
+        self.rows = rows
+        self.width, self.height = width, height
+        self.header = widgets.HTML()
+        self.body = widgets.HTML()
+        self.figure = self.source = self.chart = None
+        self.widget = widgets.VBox([self.header, self.body])
+        self.closed = False
+        self._seen = None
+        self._lock = threading.Lock()
+        self.refresh()
+        self._pump = pump
+        self.subscription = pump.subscribe(self._pumped, f"watch {watch.name}") \
+            if pump is not None else None
+
+    # -- updating ---------------------------------------------------------------------------------
+
+    def _pumped(self) -> bool:
+        self.refresh()
+        return not self.closed
+
+    def refresh(self) -> None:
+        """Redraw from the watch's rows, if they changed since the last time."""
+        with self._lock:
+            if self.closed or self.watch.version == self._seen:
+                return
+            self._seen = self.watch.version
+            rows = self.watch.history
+            if self.watch.shape == "stream":
+                self._show_stream(rows)
+            else:
+                self._show_values(rows)
+
+    def _show_values(self, rows) -> None:
+        w = self.watch
+        latest: dict[str, Any] = {}
+        for r in rows:
+            latest[instance_name(r.location, r.member)] = r
+        numeric = bool(rows) and all(is_number(r.value) or r.value is EMPTY for r in rows) \
+            and any(r.value is not EMPTY for r in rows)
+        if len(latest) <= 1:
+            now = next(iter(latest.values()), None)
+            current = "—" if now is None else value_html(now.value)
+            where = "" if now is None else f" <small>(tick {now.tick})</small>"
+        else:
+            current = ", ".join(f"{html.escape(name)}: {value_html(r.value)}"
+                                for name, r in sorted(latest.items()))
+            where = ""
+        self.header.value = (f"{_title(w)}<div style='font-size:1.6em'>{current}{where}</div>")
+        if numeric:
+            self._plot(rows)
+            self.body.value = ""
+        else:
+            self._hide_plot()
+            recent = rows[-self.rows:]
+            self.body.value = table_html(["tick", "instance", "value"],
+                                     [(r.tick, instance_name(r.location, r.member),
+                                       value_html(r.value)) for r in recent])
+
+    def _show_stream(self, rows) -> None:
+        w = self.watch
+        recent = rows[-self.rows:]
+        self.header.value = (f"{_title(w)}<div><small>{w.total} element"
+                             f"{'s' if w.total != 1 else ''} seen, the last "
+                             f"{len(recent)} below</small></div>")
+        self.body.value = table_html(["tick", "instance", "element"],
+                                 [(r.tick, instance_name(r.location, r.member),
+                                   value_html(r.value)) for r in recent])
+
+    def _plot(self, rows) -> None:
+        lines: dict[str, tuple[list, list]] = {}
+        for r in rows:
+            xs, ys = lines.setdefault(instance_name(r.location, r.member), ([], []))
+            xs.append(r.tick)
+            ys.append(math.nan if r.value is EMPTY else float(r.value))
+        names = sorted(lines)
+        data = {"xs": [lines[n][0] for n in names], "ys": [lines[n][1] for n in names],
+                "instance": names, "color": palette(len(names))}
+        if self.chart is None:
+            self._make_plot(data)
+        else:
+            self.source.data = data
+        if self.chart not in self.widget.children:
+            self.widget.children = (self.header, self.chart, self.body)
+
+    def _make_plot(self, data: dict) -> None:
+        from bokeh.models import ColumnDataSource, HoverTool
+        from bokeh.plotting import figure
+
+        self.source = ColumnDataSource(data)
+        fig = figure(height=self.height, width=self.width, tools="", toolbar_location=None,
+                     x_axis_label="tick")
+        fig.multi_line(xs="xs", ys="ys", color="color", source=self.source, line_width=2)
+        fig.add_tools(HoverTool(tooltips=[("instance", "@instance"), ("tick", "$x{0}"),
+                                          ("value", "$y{0.[000]}")]))
+        fig.xaxis.axis_label_text_font_size = "8pt"
+        fig.yaxis.minor_tick_line_color = None
+        fig.min_border_left = fig.min_border_bottom = 4
+        self.figure = fig
+        self.chart = bokeh_widget(fig)
+
+    def _hide_plot(self) -> None:
+        if self.chart is not None and self.chart in self.widget.children:
+            self.widget.children = (self.header, self.body)
+
+    # -- lifetime ---------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop updating (the watch keeps collecting)."""
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+        if self.subscription is not None and self._pump is not None:
+            self._pump.unsubscribe(self.subscription)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        load_bokehjs()
+        display(self.widget)
+
+    def __repr__(self) -> str:
+        return f"<WatchView of {self.watch!r}{' (closed)' if self.closed else ''}>"
+
+
+def _title(w: Watch) -> str:
+    nd = f" · nondet: {html.escape(w.nondet)}" if w.nondet else ""
+    return (f"<b>{html.escape(w.name)}</b> <small>{w.collection} at "
+            f"{html.escape(w.location)}{nd}</small>")
+
+
+def value_html(value: Any) -> str:
+    if value is EMPTY:
+        return "<i>empty</i>"
+    return f"<code>{html.escape(short(value))}</code>"
+
+
+def table_html(head: list[str], rows: list[tuple]) -> str:
+    if not rows:
+        return "<i>nothing yet</i>"
+    cells = "".join(f"<th style='text-align:left;padding:0 8px'>{h}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td style='padding:0 8px'>{c}</td>" for c in row) + "</tr>"
+                   for row in rows)
+    return f"<table><tr>{cells}</tr>{body}</table>"
+
+
+def watch_view(watch: Watch, **options: Any) -> WatchView:
+    """The ``"watch"`` view: ``Watch._ipython_display_`` and ``watch.view()`` use it."""
+    return WatchView(watch, **options)
+
+
+register_view("watch", watch_view)

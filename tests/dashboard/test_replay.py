@@ -1,0 +1,146 @@
+"""``recording.replay()``: a slider (with a jslinked Play) scrubs the recorded ticks; each step
+lights exactly that tick's active operators and channels on the graph and shows the watched
+values of that tick. Without a ``dot`` binary it shows DOT text and the table, and does not
+fail."""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+
+import pytest
+
+from hydro_lab import FlowBuilder, nondet
+from hydro_lab.dashboard.replay import ReplayView
+from hydro_lab.observe.recording import Recording
+from hydro_lab.viz import dot as dot_writer
+
+HAS_DOT = shutil.which("dot") is not None
+
+
+def recorded():
+    """p doubles what a client sends and sends it to q, which counts it (watched)."""
+    flow = FlowBuilder("rec")
+    p, q = flow.process("p"), flow.process("q")
+    port, inp = p.source_external(flow.external("client"))
+    doubled = inp.map(lambda x: x * 2)
+    received = doubled.send(q, name="to_q")
+    total = received.count()
+    total.watch(name="total", nondet=nondet("only shown in the notebook"))
+    d = flow.deploy()
+    client = d.connect(port)
+    client.send(1)
+    d.step(2)
+    client.send_many([2, 3])
+    d.step(1)
+    d.stop()
+    nodes = {"inp": inp.node_id, "doubled": doubled.node_id, "received": received.node_id,
+             "total": total.node_id}
+    return Recording.from_deployment(d), nodes
+
+
+def lit_in_svg(svg: str) -> set[str]:
+    groups = re.findall(r'<g id="[^"]*" class="node ([^"]*)">\s*<title>(\w+)</title>', svg)
+    return {title for cls, title in groups if "active" in cls.split()}
+
+
+def lit_in_dot(shown: str) -> set[str]:
+    text = html.unescape(shown)  # the DOT source sits escaped in a <pre>
+    return set(re.findall(r'(n\d+) \[label=[^\n]*class="[^"]*\bactive\b', text))
+
+
+def test_play_is_jslinked_to_the_slider_over_every_step():
+    rec, _ = recorded()
+    view = rec.replay()
+    assert isinstance(view, ReplayView)
+    assert view.link.source == (view.play, "value") and view.link.target == (view.slider, "value")
+    assert view.play.max == view.slider.max == len(rec) - 1 == 5
+    assert not view.slider.disabled and not view.play.disabled
+
+
+@pytest.mark.parametrize("render", ["auto", "dot"])
+def test_moving_the_slider_lights_that_ticks_operators_and_shows_its_values(render):
+    if render == "auto" and not HAS_DOT:
+        pytest.skip("needs the dot binary for SVG")
+    rec, n = recorded()
+    view = rec.replay(render=render)
+    lit = lit_in_svg if render == "auto" else lit_in_dot
+    for step in (1, 0, 4, 2, 5, 3):
+        view.slider.value = step
+        assert view.step == step
+        assert view.active == rec.active_nodes(step)
+        assert lit(view.graph_view.value) == {f"n{i}" for i in rec.active_nodes(step)}
+    view.slider.value = 0  # p's first tick: the input, the map and the channel
+    assert set(view.active) == {n["inp"], n["doubled"], n["received"]}
+    assert "tick <b>0</b> of <b>p</b>" in view.title.value
+    assert "channel <b>to_q</b>" in view.ops_view.value and "map(lambda x: x * 2)" in \
+        view.ops_view.value
+    assert "<td style='padding:0 8px'>—</td>" in view.values_view.value  # nothing watched yet
+    view.slider.value = 1  # q's first tick: it counts the message, the watch sees 1
+    assert {n["received"], n["total"]} <= set(view.active) and n["inp"] not in view.active
+    assert "<code>1</code>" in view.values_view.value and "this tick" in view.values_view.value
+    view.slider.value = 4  # p's third tick: two more inputs; q's count is as of step 3
+    assert view.active[n["doubled"]] == 2
+    assert "<code>1</code>" in view.values_view.value and "step 3" in view.values_view.value
+    view.slider.value = 5
+    assert "<code>3</code>" in view.values_view.value and "this tick" in view.values_view.value
+    view.slider.value = 2  # nothing happened at p in its second tick
+    assert view.active == {} and lit(view.graph_view.value) == set()
+
+
+def test_without_dot_it_shows_dot_text_and_the_table(monkeypatch):
+    monkeypatch.setattr(dot_writer, "dot_available", lambda: False)
+    rec, n = recorded()
+    view = rec.replay()
+    assert "<pre" in view.graph_view.value and "not installed" in view.graph_view.value
+    assert "<svg" not in view.graph_view.value
+    view.slider.value = 0
+    assert lit_in_dot(view.graph_view.value) == {f"n{n[k]}" for k in ("inp", "doubled",
+                                                                         "received")}
+    assert "send to_q #3" in view.ops_view.value
+
+
+def test_svg_is_drawn_once_per_distinct_activity():
+    if not HAS_DOT:
+        pytest.skip("needs the dot binary")
+    rec, _ = recorded()
+    view = rec.replay()
+    for step in range(len(rec)):
+        view.slider.value = step
+    distinct = {frozenset(rec.active_nodes(s)) for s in range(len(rec))}
+    assert len(view._svg_cache) == len(distinct) < len(rec)
+    assert all(svg.startswith("<svg") for svg in view._svg_cache.values())
+
+
+def test_replay_of_a_simulated_execution():
+    flow = FlowBuilder("sim")
+    p, q = flow.process("p"), flow.process("q")
+    port, inp = p.sim_input()
+    received = inp.map(lambda x: x + 1).send(q, name="to_q")
+    received.watch(name="at q")
+    oport = received.sim_output()
+
+    def body(inst):
+        inst.connect(port).send_many([1, 2])
+        inst.connect(oport).assert_yields([2, 3])
+
+    rec = flow.sim().run(body, record=True).recording()
+    view = rec.replay(render="dot")
+    view.slider.value = 3  # q takes the messages
+    assert received.node_id in view.active
+    assert "<code>2</code>, <code>3</code>" in view.values_view.value
+    view.slider.value = 2
+    assert "channel <b>to_q</b>" in view.ops_view.value
+
+
+def test_an_empty_recording_shows_a_disabled_slider():
+    view = ReplayView(Recording("nothing", []))
+    assert view.slider.disabled and view.play.disabled
+    assert "nothing was recorded" in view.title.value
+
+
+def test_bad_render_option():
+    rec, _ = recorded()
+    with pytest.raises(ValueError, match="render"):
+        rec.replay(render="png")
