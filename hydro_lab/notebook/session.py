@@ -328,7 +328,7 @@ class NotebookSession:
         ``stage(name)`` is called as each stage begins: ``stage(None)`` when all are done.
         """
         stage = stage or (lambda name: None)
-        self.stop()
+        self.stop(quiet=True)  # the old deployment's failure was reported when it happened
         stage("compiling")
         compiled = self.flow.compile()
         sizes = self.cluster_sizes(sizes, default_size)

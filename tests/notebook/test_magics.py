@@ -349,6 +349,11 @@ def test_deploy_and_run_errors_are_short(ip, run, session):
     assert usage_error(again) == ("%hydro step: the deployment failed (above); %hydro deploy "
                                   "runs the flow anew")
     assert again.stderr.startswith("HydroRuntimeError: map(lambda x: 1 // x)")
+    assert run("%%hydro\nhandle.complete(p.source_iter([1, 2]))\n"
+               "loop.map(lambda x: 2 // x).for_each(print)\n", "c2").ok
+    redeployed = run("%hydro deploy")
+    assert redeployed.ok and redeployed.stdout.startswith("2\n1\ndeployed on local")
+    session.stop()
 
 
 def test_reset_starts_over(ip, run, session):
@@ -394,6 +399,16 @@ def test_dashboard_displays_what_the_deployment_gives(ip, run, session):
     assert usage_error(ran) == "%hydro dashboard: no dashboard to show"
     assert ran.stderr.startswith("HydroError: the 'dashboard' view is not registered")
     session.deployment = None
+
+
+def test_dashboard_of_a_local_deployment_is_a_widget(ip, run, session):
+    assert run("%%hydro\np = flow.process('p')\nn = p.spin().map(lambda _: 1).count()\n",
+               "c1").ok
+    assert run("%hydro deploy --paused").ok
+    ran = run("%hydro dashboard")
+    assert ran.ok, ran.stderr
+    assert any("application/vnd.jupyter.widget-view+json" in o.data for o in ran.outputs)
+    session.stop()
 
 
 def test_deploy_on_ray_shows_its_stages(ip, run, session, monkeypatch):
