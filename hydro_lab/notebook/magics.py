@@ -19,6 +19,7 @@ from traitlets import Bool, Enum, Float, Int
 
 from hydro_lab.errors import HydroError
 from hydro_lab.ir.source_info import set_cell_id_provider
+from hydro_lab.lang import External
 from hydro_lab.notebook.progress import Progress, Stages
 from hydro_lab.notebook.session import NotebookSession, describe_error, first_line
 
@@ -334,10 +335,13 @@ class HydroMagics(Magics):
     def _verb_graph(self, args: argparse.Namespace) -> None:
         s = self.session
         if args.location is not None:
-            names = [h.name for h in s.flow.locations]
+            if args.view == "ir":
+                raise UsageError("%hydro graph: --location picks one location's DFIR program; "
+                                 "it does not go with --ir")
+            names = [h.name for h in s.flow.locations if not isinstance(h, External)]
             if args.location not in names:
-                raise UsageError(f"%hydro graph: no location {args.location!r}; this flow has "
-                                 f"{', '.join(names) or 'none'}")
+                raise UsageError(f"%hydro graph: no process or cluster {args.location!r}; this "
+                                 f"flow has {', '.join(names) or 'none'}")
             args.view = "dfir"
         if args.view is not None:
             self.graph_view = args.view

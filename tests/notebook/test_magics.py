@@ -234,8 +234,11 @@ def test_graph_verb_shows_the_graph_here_and_switches_views(ip, run, session):
             if b["kind"] in ("process", "cluster")] == ["process q"]
     back = run("%hydro graph --ir", "c5")
     assert back.graph()["kind"] == "ir" and session.graph_location is None
-    missing = usage_error(run("%hydro graph --location nowhere"))
-    assert missing == "%hydro graph: no location 'nowhere'; this flow has p, q"
+    run("%%hydro\nclient = flow.external('client')\n", "c6")
+    missing = usage_error(run("%hydro graph --location client"))
+    assert missing == "%hydro graph: no process or cluster 'client'; this flow has p, q"
+    assert usage_error(run("%hydro graph --ir --location p")) == \
+        "%hydro graph: --location picks one location's DFIR program; it does not go with --ir"
 
 
 def test_the_dfir_view_falls_back_to_ir_with_a_note_until_the_flow_compiles(run):
