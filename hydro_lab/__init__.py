@@ -5,6 +5,7 @@ collections on them (Stream, KeyedStream, Singleton, Optional, KeyedSingleton) t
 operators that check Hydro's rules as they are called, and explicit network sends.
 """
 
+from hydro_lab import dashboard as _dashboard  # noqa: F401  (registers the live views)
 from hydro_lab.errors import HydroError, HydroRuntimeError, HydroTypeError
 from hydro_lab.flow import BuiltFlow, FlowBuilder
 from hydro_lab.ir.kinds import Bound, Order, Retries
@@ -24,7 +25,6 @@ from hydro_lab.lang import (
     nondet,
 )
 from hydro_lab.member_id import MemberId, MembershipEvent, self_id
-from hydro_lab import dashboard as _dashboard  # noqa: F401  (registers the live views)
 from hydro_lab.notebook import load_ipython_extension, unload_ipython_extension
 from hydro_lab.notebook.cells import ipython_cell_label
 
@@ -36,5 +36,5 @@ __all__ = [
     "Atomic", "Bound", "BuiltFlow", "Cluster", "External", "ExternalPort", "FlowBuilder",
     "HydroError", "HydroRuntimeError", "HydroTypeError", "KeyedSingleton", "KeyedStream",
     "MemberId", "MembershipEvent", "Optional", "Order", "Process", "Retries", "Singleton",
-    "Stream", "Tick", "nondet", "self_id",
+    "Stream", "Tick", "load_ipython_extension", "nondet", "self_id", "unload_ipython_extension",
 ]
