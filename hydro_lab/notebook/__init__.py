@@ -4,12 +4,14 @@ names the notebook cell a call site belongs to."""
 
 
 def load_ipython_extension(ipython) -> None:
+    """``%load_ext hydro_lab``: register the ``%%hydro`` cell magic and the ``%hydro`` verbs."""
     from hydro_lab.notebook.magics import register
 
     register(ipython)
 
 
 def unload_ipython_extension(ipython) -> None:
+    """``%unload_ext hydro_lab``: remove the magics and the session's cell hooks."""
     from hydro_lab.notebook.magics import unregister
 
     unregister(ipython)
