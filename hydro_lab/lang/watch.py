@@ -177,6 +177,17 @@ class Watch:
     def __len__(self) -> int:
         return len(self._rows)
 
+    def __getstate__(self) -> dict:  # a copy of a flow, or a recording, takes the rows along
+        state = dict(self.__dict__)
+        with self._lock:
+            state["_rows"] = deque(self._rows, maxlen=self.last)
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def __repr__(self) -> str:
         latest = "" if not self._rows else f", latest {self.latest!r:.40}"
         return (f"<Watch {self.name!r} ({self.collection} at {self.location}): "

@@ -3,6 +3,7 @@ the simulator and on Ray, and the rule for when a watch needs ``nondet``."""
 
 from __future__ import annotations
 
+import pickle
 import threading
 
 import pytest
@@ -159,6 +160,26 @@ def test_appends_from_many_threads_are_all_kept():
     for t in threads:
         t.join()
     assert w.total == 4000 and sorted(w.values) == list(range(4000))
+
+
+def test_a_watch_pickles_with_its_rows():
+    flow, p, port, requests = counter_flow()
+    w = requests.watch(last=3)
+    drive(flow, port, [[1, 2]])
+    copy = pickle.loads(pickle.dumps(w))
+    assert copy.history == w.history and copy.last == 3
+    copy.append((None, 5, 9))
+    assert copy.values == [1, 2, 9] and w.values == [1, 2]
+
+
+def test_watching_an_atomic_region():
+    flow, p, port, requests = counter_flow()
+    processing = requests.atomic(p.tick())
+    w = processing.watch()
+    counted = processing.count().watch(nondet=SHOW)
+    drive(flow, port, [[1, 2], [3]])
+    assert [(r.tick, r.value) for r in w.history] == [(0, 1), (0, 2), (1, 3)]
+    assert counted.values == [2, 3]
 
 
 # -- in the simulator ----------------------------------------------------------------------------
