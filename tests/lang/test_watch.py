@@ -10,6 +10,7 @@ import pytest
 
 from hydro_lab import FlowBuilder, HydroTypeError, nondet
 from hydro_lab.lang.watch import EMPTY, Watch, WatchRow, watch
+from hydro_lab.observe.recording import Recording
 
 SHOW = nondet("only shown in the notebook")
 
@@ -232,9 +233,13 @@ def test_watch_on_ray(ray_session):
     flow, p, port, requests = counter_flow()
     w = requests.count().watch(nondet=SHOW)
     tens = requests.map(lambda x: x * 10).watch()
-    drive(flow, port, [[1], [2], [3]], backend="ray")
+    d = drive(flow, port, [[1], [2], [3]], backend="ray")
     assert w.values == [1, 2, 3]
     assert [(r.tick, r.value) for r in tens.history] == [(0, 10), (1, 20), (2, 30)]
+    rec = Recording.from_deployment(d)  # the actor's metrics and the driver's watches agree
+    assert [(t.instance, t.tick) for t in rec.ticks] == [("p", 0), ("p", 1), ("p", 2)]
+    assert [rec.values_at(i)[w.name] for i in range(3)] == [[1], [2], [3]]
+    assert all(requests.node_id in rec.active_nodes(i) for i in range(3))
 
 
 # -- the rule and bad inputs -----------------------------------------------------------------------
