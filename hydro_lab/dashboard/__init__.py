@@ -19,3 +19,21 @@ def deployment_dashboard(deployment: Any, **options: Any) -> Any:
 
 
 register_view("dashboard", deployment_dashboard)
+
+
+def watch_view(watch: Any, **options: Any) -> Any:
+    """How a ``collection.watch()`` handle shows itself: see ``watch.WatchView``."""
+    from hydro_lab.dashboard.watch import WatchView
+
+    return WatchView(watch, **options)
+
+
+def replay_view(recording: Any, **options: Any) -> Any:
+    """``recording.replay()``: see ``replay.ReplayView``."""
+    from hydro_lab.dashboard.replay import ReplayView
+
+    return ReplayView(recording, **options)
+
+
+register_view("watch", watch_view)
+register_view("replay", replay_view)
