@@ -72,7 +72,8 @@ class DeploymentDashboard:
         self._idle = False  # the last row streamed was all zeros: no need to repeat it
         self.closed = False
         self.t0 = time.monotonic()
-        self.series = DeploymentSeries(instances, channels, start=self.t0)
+        # the records' clock: the deployment's (a Ray actor's is time.monotonic, as by default)
+        self.series = DeploymentSeries(instances, channels, start=d.clock())
         d.recorder.subscribers.append(self.series.add)
         self._pump = pump
         self.subscription = pump.subscribe(self._pumped, f"dashboard of {d!r:.60}") \
@@ -95,7 +96,7 @@ class DeploymentDashboard:
             now = time.monotonic()
             self._last_refresh = now
             over = self.deployment.state in OVER
-            points = self.series.points(now)
+            points = self.series.points(self.deployment.clock())
             rows = {panel: values for panel, values in points.items() if panel in self.sources}
             quiet = all(v == 0 or math.isnan(v) for panel, values in rows.items()
                         if panel != "state_size" for v in values.values())
