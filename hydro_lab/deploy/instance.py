@@ -56,7 +56,7 @@ class InstanceRuntime:
         self._expect_seq: Counter = Counter()
         self._sent_seq: Counter = Counter()
         self._cond = threading.Condition()
-        self._tick_lock = threading.Lock()
+        self._tick_lock = threading.RLock()
         self._loop_thread: threading.Thread | None = None
         self._running = False
         self._paused = True
@@ -319,16 +319,18 @@ class InstanceRuntime:
                     if wait is not None:
                         self._cond.wait(wait)
                         continue
-            if release:
-                with self._tick_lock:
-                    self._release(time.monotonic())
-                continue
             started = time.monotonic()
-            try:
-                self._tick(started)
-            except HydroRuntimeError as err:
-                self._report_error(str(err))
-                return
+            with self._tick_lock:
+                if self._paused or not self._running:
+                    continue  # pause() came in between: once it returned, nothing may run
+                if release:
+                    self._release(started)
+                    continue
+                try:
+                    self._tick(started)
+                except HydroRuntimeError as err:
+                    self._report_error(str(err))
+                    return
             if self._min_tick_s:
                 self._next_tick_at = started + self._min_tick_s
             self.flush_metrics()
