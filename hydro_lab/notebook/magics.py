@@ -35,6 +35,7 @@ VERBS = {
     "sim": "[--exhaustive | --fuzz N] [--seed S] [--size NAME=N ...] [BODY]   simulate",
     "dashboard": "   the deployment's live dashboard",
     "metrics": "[--wide]   the deployment's metrics (a DataFrame)",
+    "replay": "[--sim]   scrub the deployment's ticks (or the last sim's execution) on the graph",
     "reset": "   an empty flow, no cells; stops the deployment",
 }
 VERB_LIST = ", ".join(VERBS)
@@ -134,6 +135,10 @@ def _parsers() -> dict[str, _Parser]:
         out[verb] = parser(verb, what)
     p = out["metrics"] = parser("metrics", "The deployment's metrics as a pandas DataFrame.")
     p.add_argument("--wide", action="store_true", help="one row per instance and tick")
+    p = out["replay"] = parser("replay", "Scrub a recorded run tick by tick on the graph.")
+    p.add_argument("--sim", action="store_true",
+                   help="the last %%hydro sim's failing execution (or, when every execution "
+                        "passed, its first one) instead of the deployment's run")
     p = out["sim"] = parser("sim", "Run a test function over the flow's executions.")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--exhaustive", action="store_true",
@@ -284,6 +289,12 @@ class HydroMagics(Magics):
         %hydro metrics [--wide]
             The deployment's metrics, a pandas DataFrame (one row per instance, tick, metric;
             --wide: one row per instance and tick).
+        %hydro replay [--sim]
+            Record the deployment's run so far and show it tick by tick: a slider (and a play
+            button) over the ticks lights the operators and channels active in each tick on
+            the graph and shows the watched values (collection.watch()) at that tick. --sim:
+            the last %hydro sim's failing execution instead (or its first execution when all
+            passed), replayed from its schedule.
         %hydro reset
             Start over: an empty flow, no cells; the deployment is stopped.
 
@@ -464,6 +475,33 @@ class HydroMagics(Magics):
             self._show_graph(s.execution_key())
         print("hydro session reset: an empty flow, no %%hydro cells, no deployment")
 
+    def _verb_replay(self, args: argparse.Namespace) -> Any:
+        from IPython.display import display
+
+        from hydro_lab.observe.recording import Recording
+
+        s = self.session
+        if not args.sim:
+            d = self._deployment("replay")
+            recording = Recording.from_deployment(d)
+            if not len(recording):
+                raise UsageError("%hydro replay: the deployment has not ticked yet; %hydro step "
+                                 "or %hydro run first")
+        else:
+            if s.last_sim_run is None:
+                raise UsageError("%hydro replay --sim: no simulation yet; run %hydro sim first")
+            sim, body, schedule = s.last_sim_run
+            from hydro_lab.sim import SimFailure
+
+            try:
+                trace = sim.run(body, schedule=schedule, record=True)
+            except SimFailure as failure:
+                trace = failure.trace
+            recording = trace.recording()
+        print(f"replay: {len(recording)} tick{'s' * (len(recording) != 1)} recorded")
+        display(recording.replay())
+        return None
+
     def _verb_sim(self, args: argparse.Namespace) -> None:
         from hydro_lab.sim import SimFailure
 
@@ -498,6 +536,7 @@ class HydroMagics(Magics):
                                        progress_every=self.progress_interval)
         except SimFailure as failure:
             s.last_sim = failure
+            s.last_sim_run = (sim, body, failure.schedule)
             progress.update([f"failed after {time.monotonic() - start:.1f} s"], None)
             print(f"%hydro sim {mode}: a failing execution\n{failure}")
             return
@@ -505,6 +544,7 @@ class HydroMagics(Magics):
             progress.update([first_line(str(err))], None)
             self._fail(err, f"%hydro sim {mode}: the test could not run")
         s.last_sim = count
+        s.last_sim_run = (sim, body, [])
         elapsed = time.monotonic() - start
         progress.update([f"{count:,} execution{'s' * (count != 1)} in {elapsed:.1f} s: "
                          "all passed"], 1.0)

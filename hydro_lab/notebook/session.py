@@ -129,6 +129,7 @@ class NotebookSession:
         self.cell_id: str | None = None     # the front end's id of the cell executing now
         self.cell_number: int | None = None  # its execution count
         self.last_sim: Any = None           # the last %hydro sim result: a count or SimFailure
+        self.last_sim_run: Any = None       # (simulator, body, schedule) for %hydro replay --sim
         self._originals: dict[str, Any] = {}  # name -> its value before a %%hydro cell bound it
         self._runs = 0
 
@@ -267,6 +268,7 @@ class NotebookSession:
         self.shell.user_ns["flow"] = self.flow
         self.version += 1
         self.last_sim = None
+        self.last_sim_run = None
 
     @property
     def broken(self) -> list[Cell]:

@@ -506,6 +506,37 @@ def test_sim_prints_a_failure_and_rejects_missing_bodies(ip, run, session):
     assert usage_error(bad) == "%hydro sim: the flow cannot be simulated yet"
 
 
+def test_replay_scrubs_the_last_sims_failing_execution(ip, run, session):
+    assert usage_error(run("%hydro replay --sim")) == (
+        "%hydro replay --sim: no simulation yet; run %hydro sim first")
+    assert run(SIM_FLOW, "c1").ok
+    assert run(BODY.replace("sorted(o.collect())", "o.collect()")).ok
+    assert run("%hydro sim").ok and type(session.last_sim).__name__ == "SimFailure"
+    ran = run("%hydro replay --sim")
+    assert ran.ok, ran.stderr
+    ticks = int(ran.stdout.split()[1])
+    assert ran.stdout == f"replay: {ticks} ticks recorded\n" and ticks >= 2
+    widget = [o for o in ran.outputs if "application/vnd.jupyter.widget-view+json" in o.data]
+    assert len(widget) == 1  # the slider, the graph and the values, as one widget
+    view = session.last_sim_run
+    assert view[2] == session.last_sim.schedule  # the failing schedule is what is replayed
+
+
+def test_replay_records_the_deployments_ticks(ip, run, session):
+    assert usage_error(run("%hydro replay")) == (
+        "%hydro replay: nothing is deployed yet; run %hydro deploy first")
+    assert run("%%hydro\np = flow.process('p')\n"
+               "n = p.source_iter([1, 2, 3]).map(lambda x: x * 2).count()\n", "c1").ok
+    assert run("%hydro deploy --paused").ok
+    assert usage_error(run("%hydro replay")) == (
+        "%hydro replay: the deployment has not ticked yet; %hydro step or %hydro run first")
+    assert run("%hydro step 3").ok
+    ran = run("%hydro replay")
+    assert ran.ok and ran.stdout == "replay: 3 ticks recorded\n"
+    assert any("application/vnd.jupyter.widget-view+json" in o.data for o in ran.outputs)
+    session.stop()
+
+
 # -- verbs, help and bad input ---------------------------------------------------------------------
 
 def test_help_documents_every_verb(ip, run):
@@ -522,7 +553,7 @@ def test_help_documents_every_verb(ip, run):
 @pytest.mark.parametrize("line, message", [
     ("", "%hydro needs a verb: one of graph, deploy, run, step"),
     ("launch", "%hydro: unknown verb 'launch'; the verbs are graph, deploy, run, step, pause, "
-               "resume, stop, status, sim, dashboard, metrics, reset"),
+               "resume, stop, status, sim, dashboard, metrics, replay, reset"),
     ("deploy --bogus", "%hydro deploy: unrecognized arguments: --bogus"),
     ("deploy --local --ray", "argument --ray: not allowed with argument --local"),
     ("deploy --size workers", "argument --size: expected NAME=N (a cluster and its members), "
