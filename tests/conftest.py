@@ -85,3 +85,19 @@ def backend(request):
     if request.param == "ray":
         request.getfixturevalue("ray_session")
     return request.param
+
+
+@pytest.fixture
+def ipython_shell():
+    """An IPython shell to display into, without a history database, gone afterwards: a shell
+    left behind (with its history database) would be the one later tests'
+    ``InteractiveShell.instance()`` returns."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    existed = InteractiveShell.initialized()
+    config = Config()
+    config.HistoryAccessor.enabled = False
+    yield InteractiveShell.instance(config=config)
+    if not existed:
+        InteractiveShell.clear_instance()

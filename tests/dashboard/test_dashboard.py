@@ -8,7 +8,6 @@ import re
 import time
 
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from hydro_lab import FlowBuilder
@@ -169,9 +168,8 @@ def test_close_stops_updates_but_not_the_deployment():
     pump.stop()
 
 
-def test_display_loads_bokehjs_inline_and_shows_one_widget(monkeypatch):
+def test_display_loads_bokehjs_inline_and_shows_one_widget(monkeypatch, ipython_shell):
     monkeypatch.setattr(figures, "_bokehjs_loaded", False)
-    InteractiveShell.instance()
     d = pi_deployment(workers=1)
     dash = d.dashboard(pump=None)
     with capture_output() as cap:

@@ -7,10 +7,7 @@ import math
 import re
 import time
 
-import pytest
-from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
-from traitlets.config import Config
 
 from hydro_lab import FlowBuilder, nondet
 from hydro_lab.dashboard import figures
@@ -138,19 +135,7 @@ def test_the_pump_updates_the_view_while_the_flow_runs():
         pump.stop()
 
 
-@pytest.fixture
-def shell():
-    """An IPython shell to display into, without a history database, gone afterwards (a shell
-    left behind would be the one later tests' ``InteractiveShell.instance()`` returns)."""
-    existed = InteractiveShell.initialized()
-    config = Config()
-    config.HistoryAccessor.enabled = False
-    yield InteractiveShell.instance(config=config)
-    if not existed:
-        InteractiveShell.clear_instance()
-
-
-def test_display_loads_bokehjs_inline_no_cdn(monkeypatch, shell):
+def test_display_loads_bokehjs_inline_no_cdn(monkeypatch, ipython_shell):
     monkeypatch.setattr(figures, "_bokehjs_loaded", False)
     flow, p, port, requests = counter()
     w = requests.count().watch(nondet=SHOW)

@@ -41,9 +41,11 @@ class Ran:
 
 @pytest.fixture(scope="module")
 def shell():
+    InteractiveShell.clear_instance()  # not a shell another module left, with its history
     config = Config()
     config.HistoryAccessor.enabled = False  # no history database (too many open files)
-    return InteractiveShell.instance(config=config)
+    yield InteractiveShell.instance(config=config)
+    InteractiveShell.clear_instance()
 
 
 @pytest.fixture
