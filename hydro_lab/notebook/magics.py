@@ -266,7 +266,8 @@ class HydroMagics(Magics):
             start it in the background. --ray: one Ray actor per process and cluster member
             (progress: starting Ray, deploying the actors, first tick). --size gives a
             cluster's members; clusters not named get HydroMagics.cluster_size. --paused:
-            deploy without running anything (then step or resume).
+            deploy without running anything (then step or resume). The deployment is bound
+            as ``deployment`` in the notebook (``deployment.connect(port)``, ``.kill(...)``).
         %hydro run --ticks N | --seconds S
             Run N rounds now (every instance ticks once per round), or S seconds of real time
             (a paused deployment is paused again afterwards).

@@ -346,6 +346,8 @@ class NotebookSession:
             stage(f"creating {n} instance{'s' * (n != 1)}")
         d = compiled.deploy(backend, sizes)
         self.deployment, self.deployed_version = d, self.version
+        if self.shell is not None:  # the notebook reaches it as `deployment`, as `flow`
+            self.shell.user_ns["deployment"] = d
         if not paused:
             stage("first tick")
             try:

@@ -522,6 +522,18 @@ def test_replay_scrubs_the_last_sims_failing_execution(ip, run, session):
     assert view[2] == session.last_sim.schedule  # the failing schedule is what is replayed
 
 
+def test_deploy_binds_the_deployment_in_the_notebook(ip, run, session):
+    assert run("%%hydro\nserver, client = flow.process('server'), flow.external('client')\n"
+               "in_port, requests = server.source_external(client)\n"
+               "out_port = requests.map(lambda s: s.upper()).send_external(client)\n", "c1").ok
+    assert run("%hydro deploy --local").ok
+    assert ip.user_ns["deployment"] is session.deployment
+    ran = run("c = deployment.connect(in_port); r = deployment.connect(out_port)\n"
+              "c.send('hi'); print(r.recv(timeout=5))")
+    assert ran.ok and ran.stdout == "HI\n"
+    session.stop()
+
+
 def test_replay_records_the_deployments_ticks(ip, run, session):
     assert usage_error(run("%hydro replay")) == (
         "%hydro replay: nothing is deployed yet; run %hydro deploy first")
