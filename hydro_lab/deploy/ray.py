@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import logging
 import os
 import pickle
 import sys
@@ -54,7 +55,10 @@ def ensure_ray(address: str | None = None, **init_kwargs: Any) -> None:
     existing = os.environ.get("PYTHONPATH", "")
     os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths + [existing] if existing
                                                              else paths))
-    options = {"include_dashboard": False, "log_to_driver": True, "namespace": NAMESPACE}
+    # logging_level: Ray's own INFO lines ("Started a local Ray instance.") stay out of the
+    # notebook; its warnings still show
+    options = {"include_dashboard": False, "log_to_driver": True, "namespace": NAMESPACE,
+               "logging_level": logging.WARNING}
     options.update(init_kwargs)
     ray.init(address=address, **options)
 

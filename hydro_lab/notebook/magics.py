@@ -473,7 +473,8 @@ class HydroMagics(Magics):
         except HydroError as err:  # a failed deployment reports its error as it stops
             print(describe_error(err), file=sys.stderr)
         if s.display_id is not None and self.live_graph:
-            self._show_graph(s.execution_key())
+            self._show_graph(s.execution_key())  # the old drawing now shows the empty flow
+        s.display_id = s.display_key = None  # the next %%hydro cell draws the new flow below
         print("hydro session reset: an empty flow, no %%hydro cells, no deployment")
 
     def _verb_replay(self, args: argparse.Namespace) -> Any:

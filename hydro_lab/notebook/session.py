@@ -415,7 +415,8 @@ class NotebookSession:
                 lines.append("  the flow changed since it was deployed: %hydro deploy again")
         if self.last_sim is not None:
             result = self.last_sim
-            lines.append("last sim: " + (f"{result} executions passed" if isinstance(result, int)
+            lines.append("last sim: " + (f"{result} execution{'s' * (result != 1)} passed"
+                                         if isinstance(result, int)
                                          else f"failed: {first_line(str(result))}"))
         return "\n".join(lines)
 

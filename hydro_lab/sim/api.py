@@ -358,7 +358,7 @@ class SimInput:
         """Send values whose order the flow may not rely on (a NoOrder port only)."""
         if self.ordered:
             raise HydroDeployError(
-                f"send_many_unordered(): port {self.info.key} was declared TotalOrder, so the "
+                f"send_many_unordered(): {_port_name(self.info)} was declared TotalOrder, so the "
                 "flow may rely on the order of what it receives; declare "
                 "sim_input(order=Order.NO_ORDER) or use send_many")
         self.send_many(values)
@@ -391,7 +391,7 @@ class SimOutput:
     def next(self) -> Any:
         got = self._wait_for(1)
         if not got:
-            raise AssertionError(f"port {self.info.key}: the flow settled without yielding")
+            raise AssertionError(f"{_port_name(self.info)}: the flow settled without yielding")
         self._read += 1
         return got[0]
 
@@ -400,7 +400,7 @@ class SimOutput:
         expected = list(expected)
         got = self._wait_for(len(expected))[: len(expected)]
         if got != expected:
-            raise AssertionError(_mismatch(self.info.key, expected, got))
+            raise AssertionError(_mismatch(_port_name(self.info), expected, got))
         self._read += len(expected)
 
     def assert_yields_unordered(self, expected) -> None:
@@ -408,14 +408,14 @@ class SimOutput:
         expected = list(expected)
         got = self._wait_for(len(expected))[: len(expected)]
         if _multiset(got) != _multiset(expected):
-            raise AssertionError(_mismatch(self.info.key, expected, got, unordered=True))
+            raise AssertionError(_mismatch(_port_name(self.info), expected, got, unordered=True))
         self._read += len(expected)
 
     def assert_no_more(self) -> None:
         """Nothing else is yielded (after settling, without letting time pass)."""
         rest = self.collect()
         if rest:
-            raise AssertionError(f"port {self.info.key} yielded unexpected values "
+            raise AssertionError(f"{_port_name(self.info)} yielded unexpected values "
                                  f"{short(rest)}")
 
     def assert_yields_only(self, expected) -> None:
@@ -434,9 +434,16 @@ def _multiset(values) -> Counter:
 def _mismatch(port, expected, got, unordered: bool = False) -> str:
     how = "in any order " if unordered else ""
     if len(got) < len(expected):
-        return (f"port {port}: expected {short(expected)} {how}but the flow settled after "
+        return (f"{port}: expected {short(expected)} {how}but the flow settled after "
                 f"yielding only {short(got)}")
-    return f"port {port}: expected {short(expected)} {how}but it yielded {short(got)}"
+    return f"{port}: expected {short(expected)} {how}but it yielded {short(got)}"
+
+
+def _port_name(info) -> str:
+    """``port 23 (sim_output at counter.py, line 41)``: the key, and where the user made it."""
+    where = info.created_at.where() if info.created_at is not None else None
+    kind = "sim_input" if info.direction == "in" else "sim_output"
+    return f"port {info.key} ({kind} at {where})" if where else f"port {info.key}"
 
 
 def _port_order(sim: Simulator, info) -> Order:

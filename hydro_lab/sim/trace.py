@@ -66,9 +66,9 @@ class Trace:
             elif kind == "permute":
                 lines.append(f"    {e['where']}: ordered as {short(e['order'])}")
             elif kind == "send":
-                lines.append(f"  input {e['port']}: {short(e['items'])}")
+                lines.append(f"  input {_port(e)}: {short(e['items'])}")
             elif kind == "output":
-                lines.append(f"    output {e['port']}: {short(e['items'])}")
+                lines.append(f"    output {_port(e)}: {short(e['items'])}")
             elif kind == "fault":
                 lines.append(f"  fault: {e['what']}")
             elif kind == "time":
@@ -101,3 +101,8 @@ class Trace:
             if col not in df.columns:
                 df[col] = pd.NA
         return df[first + [c for c in df.columns if c not in first]]
+
+
+def _port(event: dict) -> str:
+    where = event.get("where")
+    return f"{event['port']} ({where})" if where else str(event["port"])

@@ -280,7 +280,8 @@ class World:
                 values = info_port.codec.decode(info_port.codec.encode(values))
                 self.outputs[port[1]].extend(values)
                 if self.trace is not None:
-                    self.trace.add("output", port=port[1], items=values)
+                    self.trace.add("output", port=port[1], items=values,
+                                   where=_made_at(info_port))
             elif kind == "sink":
                 self.sinks[port].extend(values)
                 if self.watching and port in self.sim.watches:
@@ -368,7 +369,8 @@ class World:
         mode = "many" if port_info.many_clients else "single"
         self.in_flight[inst].append((("external", port_info.key, mode), items, None))
         if self.trace is not None:
-            self.trace.add("send", port=port_info.key, items=items)
+            self.trace.add("send", port=port_info.key, items=items,
+                           where=_made_at(port_info))
 
     def run_until(self, done, *, allow_time: bool, max_steps: int, max_time: float) -> bool:
         steps = 0
@@ -386,3 +388,9 @@ class World:
 
     def is_cluster_member(self, inst: InstanceId) -> bool:
         return isinstance(inst.location, ClusterId)
+
+
+def _made_at(port_info) -> str | None:
+    """Where the user made a port (``notebook cell In [7], line 4``), for the trace."""
+    created = port_info.created_at
+    return created.where() if created is not None else None

@@ -370,7 +370,11 @@ def test_reset_starts_over(ip, run, session):
     assert session.cells == {} and ops(ip) == [] and ip.user_ns["flow"] is session.flow
     assert "nums" not in ip.user_ns and "p" not in ip.user_ns
     assert ran.graph()["graph"]["nodes"] == [] and ran.graphs()[0].update
-    assert run(SOURCE, "c1").ok  # 'p' can be built again
+    again = run(SOURCE, "c1")  # 'p' can be built again...
+    assert again.ok and len(again.graphs()) == 1
+    assert not again.graphs()[0].update  # ...and the new flow is drawn anew, in this cell
+    old_id = ran.graphs()[0].transient["display_id"]
+    assert again.graphs()[0].transient["display_id"] != old_id
 
 
 def test_dashboard_displays_what_the_deployment_gives(ip, run, session):
