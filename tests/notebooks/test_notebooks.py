@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 from hydro_lab.viz import MIME_TYPE
@@ -34,7 +35,36 @@ def text_of(nb) -> str:
 
 
 def test_every_notebook_is_tested():
-    assert {p.name for p in NOTEBOOKS.glob("*.ipynb")} == {"00_first_flow.ipynb"}
+    assert {p.name for p in NOTEBOOKS.glob("*.ipynb")} == {
+        "00_first_flow.ipynb", "01_estimate_pi.ipynb", "02_echo_and_counters.ipynb",
+        "03_two_phase_commit.ipynb"}
+
+
+WIDGET = "application/vnd.jupyter.widget-view+json"
+
+
+def cell_outputs(nb, starts: str) -> list[dict]:
+    """The outputs of the (first) code cell whose source starts with ``starts``."""
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.source.startswith(starts):
+            return cell.get("outputs", [])
+    raise AssertionError(f"no cell starts with {starts!r}")
+
+
+def plain(outs: list[dict]) -> str:
+    return "\n".join(o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in outs)
+
+
+def assert_no_errors(nb) -> None:
+    errors = [o for o in outputs(nb) if o.get("output_type") == "error"]
+    assert not errors, [f"{e['ename']}: {e['evalue']}" for e in errors]
+
+
+def assert_inline_bokehjs(outs: list[dict]) -> None:
+    scripts = [o["data"]["application/javascript"] for o in outs
+               if "application/javascript" in o.get("data", {})]
+    assert scripts and len(scripts[0]) > 1_000_000  # BokehJS itself, not a link to it
+    assert "cdn.bokeh.org" not in scripts[0]
 
 
 def test_00_first_flow():
@@ -57,3 +87,71 @@ def test_00_first_flow():
     estimates = [float(line.split()[2]) for line in text.splitlines() if line.startswith("pi ~")]
     assert estimates and all(abs(e - 3.14159) < 0.05 for e in estimates)
     assert "def sg_1(" in text  # the generated code
+
+
+@pytest.mark.ray
+def test_01_estimate_pi_on_ray_with_a_dashboard():
+    nb = run("01_estimate_pi.ipynb")
+    assert_no_errors(nb)
+    live = cell_outputs(nb, "%%hydro\nimport math")   # the first %%hydro cell holds the graph
+    graph = [o for o in live if MIME_TYPE in o.get("data", {})]
+    assert len(graph) == 1  # updated in place, one display: now the DFIR view
+    payload = graph[0]["data"][MIME_TYPE]
+    assert payload["kind"] == "dfir" and "subgraph" in payload["dot"]
+    deploy = plain(cell_outputs(nb, "%hydro deploy"))
+    for stage in ("✓ starting Ray", "✓ deploying 3 actors", "✓ first tick"):
+        assert stage in deploy
+    assert "deployed on ray: 3 instances (leader, workers[0], workers[1])" in deploy
+    dash = cell_outputs(nb, "%hydro dashboard")
+    assert_inline_bokehjs(dash)
+    assert any(WIDGET in o.get("data", {}) for o in dash)
+    assert "3 of 3 instances running" in plain(dash)
+    assert any(WIDGET in o.get("data", {}) for o in cell_outputs(nb, "pi_watch"))
+    line = plain(cell_outputs(nb, "print(f\"pi ~"))
+    assert abs(float(line.split()[2]) - 3.14159) < 0.05
+    ticks = plain(cell_outputs(nb, "m = %hydro metrics"))
+    assert "leader" in ticks and "workers" in ticks
+    replay = plain(cell_outputs(nb, "%hydro replay"))
+    assert "<b>replay</b> of flow (ray deployment)" in replay
+    assert plain(cell_outputs(nb, "%hydro stop")) == "deployment stopped\n"
+
+
+def test_02_the_simulator_catches_the_read_after_write_bug():
+    nb = run("02_echo_and_counters.ipynb")
+    assert_no_errors(nb)
+    assert "['HELLO', 'HYDRO']" in plain(cell_outputs(nb, "to_server, from_server"))
+    buggy, fixed = [c for c in nb.cells if c.source.startswith("%hydro sim --exhaustive")]
+    failure = plain(buggy.outputs)
+    assert "%hydro sim exhaustive: a failing execution" in failure
+    assert "expected [('c1', 1)] but it yielded [('c1', 0)]" in failure
+    assert "snapshot() at notebook cell In [" in failure and "an older one" in failure
+    assert "replay: sim.run(body, schedule=" in failure
+    replay = cell_outputs(nb, "%hydro replay --sim")
+    assert "<b>replay</b> of flow (simulation): 3 steps" in plain(replay)
+    assert any(WIDGET in o.get("data", {}) for o in replay)
+    assert "1 execution, all passed" in plain(fixed.outputs)
+    status = plain(cell_outputs(nb, "%hydro status"))
+    assert "%%hydro cells, in build order (1)" in status  # the fix replaced the buggy cell
+    graphs = [o for o in outputs(nb) if MIME_TYPE in o.get("data", {})]
+    # echo's graph (emptied by %hydro reset); the counter's, drawn anew after the reset; and
+    # the fix's: re-running the `counter` cell shows the live graph in the cell that re-ran
+    # it, under the same display id, so both drawings of the counter show the fixed flow
+    assert len(graphs) == 3
+    payloads = [g["data"][MIME_TYPE] for g in graphs]
+    assert payloads[0]["graph"]["nodes"] == []
+    assert payloads[1]["dot"] == payloads[2]["dot"] and "snapshot_atomic" in payloads[2]["dot"]
+
+
+def test_03_two_phase_commit_blocks_on_a_dead_participant_and_stays_safe():
+    nb = run("03_two_phase_commit.ipynb")
+    assert_no_errors(nb)
+    assert "[('t1', 'commit'), ('t2', 'abort')]" in plain(cell_outputs(nb, "to_coordinator"))
+    blocked = plain(cell_outputs(nb, "late = "))
+    assert "decided while participant 2 was dead: []" in blocked
+    assert "alive: ['coordinator', 'participants[0]', 'participants[1]']" in blocked
+    assert "('t4', 'commit')" in plain(cell_outputs(nb, "deployment.restart"))
+    dash = cell_outputs(nb, "%hydro dashboard")
+    assert_inline_bokehjs(dash)
+    assert "4 of 4 instances running" in plain(dash)
+    assert any(WIDGET in o.get("data", {}) for o in cell_outputs(nb, "decided"))
+    assert "300 executions, all safe" in plain(cell_outputs(nb, "def body"))
