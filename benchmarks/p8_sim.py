@@ -20,21 +20,21 @@
 from __future__ import annotations
 
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from typing import Any
 
 from benchmarks.ray_harness import (
     PER_SECOND,
+    SECONDS,
     Measured,
     RecordValue,
-    SECONDS,
     Target,
     Unit,
     measure_values,
     report_values,
 )
 from hydro_lab import FlowBuilder, Order, nondet
-from hydro_lab.examples.paxos import PaxosConfig, paxos_with_client
+from hydro_lab.examples.paxos import agreement_check
 
 NAME = "p8"
 WINDOW_S = 1.0
@@ -87,30 +87,10 @@ def _exhaustive(n: int, window: float, with_progress: bool = False) -> Measured:
 
 
 def build_paxos():
-    flow = FlowBuilder("p8_paxos")
-    client = flow.process("client")
-    proposers, acceptors = flow.cluster("proposers"), flow.cluster("acceptors")
-    port, payloads = client.sim_input()
-    config = PaxosConfig(i_am_leader_send_timeout=1.0, i_am_leader_check_timeout=2.0)
-    out = paxos_with_client(client, proposers, acceptors, payloads, config).sim_output()
-    committed: list[int] = []
-
-    def body(inst):
-        inst.advance(5)  # a leader is (most likely) elected before the payloads arrive
-        inst.connect(port).send_many(["a", "b", "c"])
-        inst.advance(15)
-        slots = defaultdict(set)
-        for slot, value in inst.connect(out).collect():
-            slots[slot].add(value)
-        assert all(len(v) == 1 for v in slots.values()), f"slots disagree: {dict(slots)}"
-        values = [v for vs in slots.values() for v in vs if v is not None]  # None: a hole
-        assert set(values) <= {"a", "b", "c"} and len(values) == len(set(values)), \
-            f"a payload was invented or committed in two slots: {dict(slots)}"
-        committed.append(len(slots))
-
+    flow, proposers, acceptors, body = agreement_check("p8_paxos")
     faults = {"crash": [proposers, acceptors], "drop": [acceptors, proposers], "max_faults": 2}
     sim = flow.sim({proposers: 2, acceptors: 3}, faults=faults)
-    return sim, body, committed
+    return sim, body, body.committed
 
 
 def _paxos(fuzz_runs: int, totals: Counter) -> Measured:

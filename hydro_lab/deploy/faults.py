@@ -70,6 +70,20 @@ class HeldDeliveries:
     def queued(self, channel: str, dst: Any) -> bool:
         return (channel, dst) in self._queues
 
+    def admit(self, d: Any, now: float, faulted: dict[str, list[int]]) -> bool:
+        """Count what a fault did to delivery ``d`` in ``faulted[channel] = [dropped, delayed]``
+        and hold ``d`` if it is delayed (or its channel has deliveries held: they go first).
+        True when ``d`` is to go now. A held delivery counts as sent when it is held."""
+        counts = faulted.setdefault(d.channel, [0, 0])
+        counts[0] += d.dropped
+        if not d.count:
+            return False
+        if d.delay or self.queued(d.channel, d.dst):
+            counts[1] += d.count
+            self.hold(d, now + d.delay)
+            return False
+        return True
+
     def hold(self, delivery: Any, due: float) -> None:
         q = self._queues.setdefault((delivery.channel, delivery.dst), deque())
         if q and q[-1][0] > due:

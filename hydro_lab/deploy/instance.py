@@ -26,7 +26,7 @@ import cloudpickle
 
 from hydro_lab.deploy.base import fault_records, runtime_error, tick_records
 from hydro_lab.deploy.faults import ChannelFault, Fault, HeldDeliveries
-from hydro_lab.deploy.routing import Delivery, InstanceId, Router
+from hydro_lab.deploy.routing import InstanceId, Router
 from hydro_lab.deploy.transport import Endpoint, Sender
 from hydro_lab.dfir.codegen import generate
 from hydro_lab.dfir.runtime import Engine, UserCodeError
@@ -216,7 +216,7 @@ class InstanceRuntime:
                     if address is None:
                         continue
                     if d.dropped or d.delay or self.held:
-                        if not self._fault(d, time.monotonic(), faulted):
+                        if not self.held.admit(d, time.monotonic(), faulted):
                             continue
                     self._sent_seq[d.dst] += 1
                     self.sender.send(address, b"data",
@@ -237,20 +237,6 @@ class InstanceRuntime:
         if len(self._metrics) > METRICS_MAX_ROWS:
             del self._metrics[: len(self._metrics) - METRICS_MAX_ROWS]
         return dict(sent)
-
-    def _fault(self, d: Delivery, now: float, faulted: dict[str, list[int]]) -> bool:
-        """Count what a fault did to ``d``; hold it if it is delayed (or its channel has batches
-        held: they go first). True when ``d`` is to be sent now. Held batches count in
-        ``messages_out`` when held, in the sequence numbers when sent."""
-        counts = faulted.setdefault(d.channel, [0, 0])
-        counts[0] += d.dropped
-        if not d.count:
-            return False
-        if d.delay or self.held.queued(d.channel, d.dst):
-            counts[1] += d.count
-            self.held.hold(d, now + d.delay)
-            return False
-        return True
 
     def _release(self, now: float) -> Counter:
         """Send the held batches that are due (the caller holds the tick lock); returns how many

@@ -107,7 +107,7 @@ class LocalDeployment(Deployment):
             if port[0] == "net":
                 for d in self.router.route(inst, port, values):
                     if d.dropped or d.delay or self.held:
-                        if not self._fault(d, now, faulted):
+                        if not self.held.admit(d, now, faulted):
                             continue
                     self._deliver(d, now)
                     sent[d.channel][0] += d.count
@@ -123,19 +123,6 @@ class LocalDeployment(Deployment):
         if faulted:
             rows += fault_records(inst, report.tick, now, faulted)
         self.recorder.extend(inst.name, rows)
-
-    def _fault(self, d: Delivery, now: float, faulted: dict[str, list[int]]) -> bool:
-        """Count what a fault did to ``d``; hold it if it is delayed (or its channel has batches
-        held: they go first). True when ``d`` is to be delivered now."""
-        counts = faulted.setdefault(d.channel, [0, 0])
-        counts[0] += d.dropped
-        if not d.count:
-            return False
-        if d.delay or self.held.queued(d.channel, d.dst):
-            counts[1] += d.count
-            self.held.hold(d, now + d.delay)
-            return False
-        return True
 
     def _deliver(self, d: Delivery, now: float) -> None:
         target = self.engines[d.dst]

@@ -592,3 +592,40 @@ def paxos_with_client(client: Process, proposers: Cluster, acceptors: Cluster,
                              "slots never change"),
     )
     return committed.send(client).values()
+
+
+def agreement_check(name: str = "paxos", payloads: tuple = ("a", "b", "c"),
+                    config: PaxosConfig | None = None):
+    """Paxos behind a client for the simulator, and a test body that checks agreement.
+
+    Returns ``(flow, proposers, acceptors, body)``. ``body(inst)`` waits 5 virtual seconds (a
+    leader is most likely elected by then), sends ``payloads``, waits 15 more, and asserts that
+    no slot holds two values and no payload is invented or committed in two slots (``None`` is
+    a hole a new leader filled). It appends the number of committed slots to
+    ``body.committed``. Run it with ``flow.sim({proposers: 2, acceptors: 3}, faults=...)``.
+    """
+    from hydro_lab import FlowBuilder
+
+    flow = FlowBuilder(name)
+    client = flow.process("client")
+    proposers, acceptors = flow.cluster("proposers"), flow.cluster("acceptors")
+    port, sent = client.sim_input()
+    config = config or PaxosConfig(i_am_leader_send_timeout=1.0, i_am_leader_check_timeout=2.0)
+    out = paxos_with_client(client, proposers, acceptors, sent, config).sim_output()
+    expected = set(payloads)
+
+    def body(inst) -> None:
+        inst.advance(5)
+        inst.connect(port).send_many(list(payloads))
+        inst.advance(15)
+        slots: dict[int, set] = {}
+        for slot, value in inst.connect(out).collect():
+            slots.setdefault(slot, set()).add(value)
+        assert all(len(v) == 1 for v in slots.values()), f"slots disagree: {slots}"
+        values = [v for vs in slots.values() for v in vs if v is not None]
+        assert set(values) <= expected and len(values) == len(set(values)), \
+            f"a payload was invented or committed in two slots: {slots}"
+        body.committed.append(len(slots))
+
+    body.committed = []
+    return flow, proposers, acceptors, body

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from hydro_lab import FlowBuilder
-from hydro_lab.examples.paxos import PaxosConfig, paxos_with_client
+from hydro_lab.examples.paxos import agreement_check
 from hydro_lab.examples.two_pc import two_phase_commit
 
 
@@ -65,28 +63,7 @@ def test_two_phase_commit_with_a_crashed_participant_never_commits():
 
 
 def paxos_flow():
-    flow = FlowBuilder("paxos")
-    client = flow.process("client")
-    proposers, acceptors = flow.cluster("proposers"), flow.cluster("acceptors")
-    port, payloads = client.sim_input()
-    config = PaxosConfig(i_am_leader_send_timeout=1.0, i_am_leader_check_timeout=2.0)
-    out = paxos_with_client(client, proposers, acceptors, payloads, config).sim_output()
-
-    def body(inst):
-        inst.advance(5)  # a leader is (most likely) elected before the payloads arrive
-        inst.connect(port).send_many(["a", "b", "c"])
-        inst.advance(15)
-        slots = defaultdict(set)
-        for slot, value in inst.connect(out).collect():
-            slots[slot].add(value)
-        assert all(len(v) == 1 for v in slots.values()), f"slots disagree: {dict(slots)}"
-        values = [v for vs in slots.values() for v in vs if v is not None]  # None: a hole
-        assert set(values) <= {"a", "b", "c"} and len(values) == len(set(values)), \
-            f"a payload was invented or committed in two slots: {dict(slots)}"
-        body.committed.append(len(slots))
-
-    body.committed = []
-    return flow, proposers, acceptors, body
+    return agreement_check()
 
 
 def test_paxos_commits_every_payload_in_the_ordinary_run():
