@@ -26,15 +26,18 @@ class DeploymentControls:
     def __init__(self, deployment: Any):
         self.deployment = d = deployment
         self._syncing = False
-        layout = widgets.Layout(width="auto")
+        # buttons keep their natural width: in a narrow column, "width: auto" let flex squeeze
+        # "pause" to "pa…" (seen in JupyterLab)
+        layout = widgets.Layout(width="auto", flex="0 0 auto")
         # lifecycle
         self.pause = widgets.Button(description="pause", icon="pause", layout=layout)
         self.resume = widgets.Button(description="resume", icon="play", layout=layout)
         self.step = widgets.Button(description="step", icon="step-forward", layout=layout,
                                    tooltip="run this many rounds now (every instance ticks once "
                                            "a round)")
-        self.step_ticks = widgets.BoundedIntText(value=1, min=1, max=100_000, description="ticks",
-                                                 layout=widgets.Layout(width="130px"))
+        self.step_ticks = widgets.BoundedIntText(
+            value=1, min=1, max=100_000, description="ticks",
+            layout=widgets.Layout(width="130px", flex="0 0 auto"))
         self.state = widgets.HTML()
         self.pause.on_click(lambda _: self._act(d.pause))
         self.resume.on_click(lambda _: self._act(self._resume))
@@ -51,7 +54,8 @@ class DeploymentControls:
         # members
         self._members = [inst for inst in d.instances if inst.member is not None]
         self.member = widgets.Dropdown(options=[(i.name, i.name) for i in self._members],
-                                       description="member")
+                                       description="member",
+                                       layout=widgets.Layout(width="230px"))
         self.kill = widgets.Button(description="kill", icon="stop", button_style="danger",
                                    layout=layout)
         self.restart = widgets.Button(description="restart", icon="refresh", layout=layout)
@@ -59,7 +63,8 @@ class DeploymentControls:
         self.restart.on_click(lambda _: self._on_member(d.restart))
         self.member.observe(lambda _: self.sync(), "value")
         # channel faults
-        self.channel = widgets.Dropdown(options=d.channels(), description="channel")
+        self.channel = widgets.Dropdown(options=d.channels(), description="channel",
+                                        layout=widgets.Layout(width="280px"))
         self.drop = widgets.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.05,
                                         description="drop", continuous_update=False,
                                         readout_format=".0%")
@@ -79,8 +84,10 @@ class DeploymentControls:
 
     def _layout(self) -> widgets.Widget:
         def group(title: str, *children: widgets.Widget) -> widgets.VBox:
+            # groups keep their width and wrap to a new line in a narrow notebook, instead of
+            # being squeezed until their widgets are clipped (seen in JupyterLab)
             return widgets.VBox([widgets.HTML(f"<b>{title}</b>"), *children],
-                                layout=widgets.Layout(margin="0 18px 0 0"))
+                                layout=widgets.Layout(margin="0 18px 8px 0", flex="0 0 auto"))
 
         groups = [
             group("run", widgets.HBox([self.pause, self.resume]),
@@ -92,7 +99,8 @@ class DeploymentControls:
         if self.channel.options:
             groups.append(group("channel faults", self.channel, self.drop, self.delay,
                                 self.clear))
-        return widgets.VBox([widgets.HBox(groups), self.status])
+        return widgets.VBox([widgets.HBox(groups, layout=widgets.Layout(flex_flow="row wrap")),
+                             self.status])
 
     # -- actions -------------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from hydro_lab.dashboard.figures import (
     ROLLOVER,
     bokeh_widget,
     load_bokehjs,
+    stopped_updating,
     stream_row,
     time_series,
 )
@@ -64,7 +65,7 @@ class DeploymentDashboard:
             self.figures[panel], self.sources[panel] = fig, source
         self.controls = DeploymentControls(d)
         self.plots = bokeh_widget(gridplot(list(self.figures.values()), ncols=columns,
-                                           merge_tools=False))
+                                           merge_tools=False, toolbar_location=None))
         self.title = widgets.HTML(self._title())
         self.widget = widgets.VBox([self.title, self.controls.widget, self.plots])
         self._lock = threading.Lock()
@@ -76,7 +77,8 @@ class DeploymentDashboard:
         self.series = DeploymentSeries(instances, channels, start=d.clock())
         d.recorder.subscribers.append(self.series.add)
         self._pump = pump
-        self.subscription = pump.subscribe(self._pumped, f"dashboard of {d!r:.60}") \
+        self.subscription = pump.subscribe(self._pumped, f"dashboard of {d!r:.60}",
+                                           on_error=self._on_pump_error) \
             if pump is not None else None
 
     # -- updating ------------------------------------------------------------------------------
@@ -110,6 +112,13 @@ class DeploymentDashboard:
                 self._close()
                 return False
             return True
+
+    def _on_pump_error(self, err: BaseException) -> None:
+        """An update failed (the pump has unsubscribed us): say so where the user looks, instead
+        of a dashboard that silently stops moving."""
+        with self._lock:
+            self.title.value = self._title() + stopped_updating(err, "%hydro dashboard")
+            self._close()
 
     def _title(self) -> str:
         d = self.deployment

@@ -11,14 +11,15 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from bokeh.models import ColumnDataSource, HoverTool
+from bokeh.models import ColumnDataSource, HoverTool, NumeralTickFormatter
 from bokeh.palettes import Category10_10, Category20_20
 from bokeh.plotting import figure
 from bokeh.resources import INLINE
 
 ROLLOVER = 600  # points kept per series: 2 minutes at 5 updates a second
 
-_bokehjs_loaded = False
+# front-end client sessions that already hold BokehJS (None: no kernel, e.g. a plain shell)
+_bokehjs_sessions: set[str | None] = set()
 
 
 def palette(n: int) -> list[str]:
@@ -29,12 +30,14 @@ def palette(n: int) -> list[str]:
 
 def time_series(title: str, series: Sequence[str], *, y_label: str = "",
                 x_label: str = "seconds", rollover: int = ROLLOVER, height: int = 200,
-                width: int = 440, x_range=None) -> tuple[figure, ColumnDataSource]:
+                width: int = 440, x_range=None,
+                y_start: float | None = 0) -> tuple[figure, ColumnDataSource]:
     """A figure drawing one line per name in ``series`` against the column ``"x"``, and its
     ColumnDataSource (columns ``"x"`` and every series name). Append points with
     ``stream_row(source, x, {name: value})``; NaN leaves a gap in a line. ``rollover`` (kept on
     ``source.tags``) bounds the points kept. Pass ``x_range=`` another figure's ``x_range`` to
-    scroll several figures together."""
+    scroll several figures together. ``y_start`` pins the y axis' lower end (0: the dashboard's
+    series are counts, rates and durations; None: follow the data)."""
     source = ColumnDataSource({"x": [], **{name: [] for name in series}}, tags=[rollover])
     options = {"x_range": x_range} if x_range is not None else {}
     fig = figure(title=title, height=height, width=width, x_axis_label=x_label,
@@ -51,6 +54,10 @@ def time_series(title: str, series: Sequence[str], *, y_label: str = "",
         fig.add_tools(HoverTool(tooltips=[("series", "$name"), ("x", "@x{0.0}"),
                                           ("value", "$y{0.[00]}")]))
     fig.title.text_font_size = "10pt"
+    fig.toolbar.logo = None
+    if y_start is not None:
+        fig.y_range.start = y_start
+    fig.yaxis.formatter = NumeralTickFormatter(format="0.[00]a")  # 110k, not 1.100e+5
     return fig, source
 
 
@@ -71,15 +78,42 @@ def bokeh_widget(layout):
     return BokehModel(layout)
 
 
+def stopped_updating(err: BaseException, again: str) -> str:
+    """The HTML line a live view appends when an update raised and it stopped following the run:
+    what went wrong, and how to get a live view again."""
+    import html
+
+    return (f"<br><span style='color:#b00'>live updates stopped: "
+            f"{html.escape(type(err).__name__)}: {html.escape(str(err))[:300]}. "
+            f"Show it again ({html.escape(again)}) for a new live view.</span>")
+
+
+def client_session() -> str | None:
+    """The id of the front-end connection whose request the kernel is executing now, or None
+    outside a kernel. JupyterLab makes a new one for every page: a reload, or the notebook
+    opened in a second tab, is a browser without BokehJS even though the kernel is the same."""
+    try:
+        from IPython import get_ipython
+
+        kernel = getattr(get_ipython(), "kernel", None)
+        if kernel is None:
+            return None
+        return kernel.get_parent("shell").get("header", {}).get("session") or None
+    except Exception:  # an unusual kernel: fall back to once per kernel
+        return None
+
+
 def load_bokehjs(force: bool = False) -> bool:
-    """Publish BokehJS inline into the notebook, once per kernel (``force``: again): a display
-    output of about 4 MB carrying the library itself, so nothing is fetched from a CDN. Returns
-    whether it published. jupyter_bokeh's widgets render with this BokehJS."""
-    global _bokehjs_loaded
-    if _bokehjs_loaded and not force:
+    """Publish BokehJS inline into the notebook, once per front-end client session (``force``:
+    again): a display output of about 4 MB carrying the library itself, so nothing is fetched
+    from a CDN. Returns whether it published. jupyter_bokeh's widgets render with this BokehJS;
+    without it they show "Cannot read properties of undefined (reading 'require')", which is
+    what a reloaded page showed while this was once per kernel."""
+    session = client_session()
+    if session in _bokehjs_sessions and not force:
         return False
     from bokeh.io import output_notebook
 
     output_notebook(resources=INLINE, hide_banner=True)
-    _bokehjs_loaded = True
+    _bokehjs_sessions.add(session)
     return True

@@ -4,8 +4,14 @@ Bokeh documents have no lock outside a bokeh server, and output written from a b
 lands in whichever cell ran last (ipykernel >= 7.1), so every live view subscribes a callback
 here and the pump calls them in turn, ``rate_hz`` times a second at most. A callback updates
 widgets or display handles only; it returns ``False`` to unsubscribe itself. A callback that
-raises is unsubscribed and its error kept on its subscription (nothing is printed from the
+raises is unsubscribed and its error kept on its subscription; its ``on_error`` (if given) is
+called with the error so the view can say it stopped updating (nothing is printed from the
 thread). The thread starts with the first subscription and ends when none is left.
+
+Modules a callback may import lazily are imported here first: bokeh's ``ColumnDataSource.stream``
+imports pandas on every call, and a pump thread doing that while the notebook's thread imports
+pandas for the first time (``%hydro metrics``) saw a half-initialized module ("partially
+initialized module 'pandas' has no attribute 'Series'") and the dashboard froze.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import pandas  # noqa: F401  (see above: imported before any pump thread exists)
+
 
 @dataclass(eq=False)
 class Subscription:
@@ -23,6 +31,7 @@ class Subscription:
     error: BaseException | None = None
     calls: int = 0
     active: bool = field(default=True)
+    on_error: Callable[[BaseException], None] | None = None
 
 
 class Pump:
@@ -33,8 +42,9 @@ class Pump:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def subscribe(self, callback: Callable[[], bool | None], name: str = "view") -> Subscription:
-        sub = Subscription(name, callback)
+    def subscribe(self, callback: Callable[[], bool | None], name: str = "view",
+                  on_error: Callable[[BaseException], None] | None = None) -> Subscription:
+        sub = Subscription(name, callback, on_error=on_error)
         with self._lock:
             self._subs.append(sub)
             if self._thread is None or not self._thread.is_alive():
@@ -83,6 +93,11 @@ class Pump:
         except Exception as err:  # a broken view must not stop the others
             sub.error = err
             self.unsubscribe(sub)
+            if sub.on_error is not None:
+                try:
+                    sub.on_error(err)
+                except Exception:  # the view cannot even show it: the error stays on sub
+                    pass
 
     def _loop(self) -> None:
         while True:

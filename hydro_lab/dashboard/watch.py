@@ -15,7 +15,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from hydro_lab.dashboard.figures import bokeh_widget, load_bokehjs, palette
+from hydro_lab.dashboard.figures import bokeh_widget, load_bokehjs, palette, stopped_updating
 from hydro_lab.dashboard.pump import PUMP, Pump
 from hydro_lab.lang.watch import EMPTY, Watch
 from hydro_lab.views import register_view
@@ -59,7 +59,8 @@ class WatchView:
         self._lock = threading.Lock()
         self.refresh()
         self._pump = pump
-        self.subscription = pump.subscribe(self._pumped, f"watch {watch.name}") \
+        self.subscription = pump.subscribe(self._pumped, f"watch {watch.name}",
+                                           on_error=self._on_pump_error) \
             if pump is not None else None
 
     # -- updating ---------------------------------------------------------------------------------
@@ -67,6 +68,11 @@ class WatchView:
     def _pumped(self) -> bool:
         self.refresh()
         return not self.closed
+
+    def _on_pump_error(self, err: BaseException) -> None:
+        """An update failed (the pump has unsubscribed us): say so in the header."""
+        self.header.value += stopped_updating(err, f"{self.watch.name} (the watch handle)")
+        self.close()
 
     def refresh(self) -> None:
         """Redraw from the watch's rows, if they changed since the last time."""

@@ -169,12 +169,12 @@ def test_close_stops_updates_but_not_the_deployment():
 
 
 def test_display_loads_bokehjs_inline_and_shows_one_widget(monkeypatch, ipython_shell):
-    monkeypatch.setattr(figures, "_bokehjs_loaded", False)
+    monkeypatch.setattr(figures, "_bokehjs_sessions", set())
     d = pi_deployment(workers=1)
     dash = d.dashboard(pump=None)
     with capture_output() as cap:
         dash._ipython_display_()
-        dash._ipython_display_()                      # BokehJS only once per kernel
+        dash._ipython_display_()                      # BokehJS only once per front end
     bundles = [o.data for o in cap.outputs]
     scripts = [b["application/javascript"] for b in bundles if "application/javascript" in b]
     assert len(scripts) == 1
@@ -189,6 +189,60 @@ def test_display_loads_bokehjs_inline_and_shows_one_widget(monkeypatch, ipython_
     assert type(dash.plots).__name__ == "BokehModel"
     assert "http" not in str(dash.plots.render_bundle)
     d.stop()
+
+
+def test_bokehjs_is_published_again_for_a_new_browser_page(monkeypatch, ipython_shell):
+    """A reloaded page (or a second tab) is a new client session of the same kernel: it has no
+    BokehJS, so the next dashboard publishes it again; the same page does not get it twice."""
+    monkeypatch.setattr(figures, "_bokehjs_sessions", set())
+
+    class FakeKernel:                      # what ipykernel answers: the executing request's parent
+        session = "page-1"
+
+        def get_parent(self, channel=None):
+            assert channel == "shell"
+            return {"header": {"session": self.session, "msg_type": "execute_request"}}
+
+    kernel = FakeKernel()
+    monkeypatch.setattr(ipython_shell, "kernel", kernel, raising=False)
+    d = pi_deployment(workers=1)
+    dash = d.dashboard(pump=None)
+
+    def scripts_published():
+        with capture_output() as cap:
+            dash._ipython_display_()
+        return sum("application/javascript" in o.data for o in cap.outputs)
+
+    assert scripts_published() == 1
+    assert scripts_published() == 0        # same page: already has BokehJS
+    kernel.session = "page-2"              # the user reloads the browser tab
+    assert scripts_published() == 1
+    assert scripts_published() == 0
+    kernel.session = "page-1"
+    assert scripts_published() == 0
+    assert figures._bokehjs_sessions == {"page-1", "page-2"}
+    d.stop()
+
+
+def test_a_dashboard_whose_update_fails_says_so_and_stops_following():
+    pump = Pump(rate_hz=50)
+    d = pi_deployment(workers=1)
+    dash = d.dashboard(pump=pump)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("bokeh said no")
+
+    dash.series.points = broken
+    deadline = time.monotonic() + 5
+    while not dash.closed and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert dash.closed and isinstance(dash.subscription.error, RuntimeError)
+    title = dash.title.value
+    assert "live updates stopped: RuntimeError: bokeh said no" in title
+    assert "%hydro dashboard" in title                      # how to get a live one again
+    assert dash.series.add not in d.recorder.subscribers
+    d.stop()
+    pump.stop()
 
 
 def test_a_flow_without_clusters_or_channels_has_no_member_or_fault_controls():

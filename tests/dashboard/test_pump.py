@@ -57,3 +57,31 @@ def test_flush_runs_every_view_once_in_the_caller():
     pump.flush()
     assert threading.current_thread().name in seen
     pump.stop()
+
+
+def test_a_failing_view_hears_of_its_error_once():
+    pump = Pump(rate_hz=50)
+    heard = []
+
+    def bad():
+        raise KeyError("gone")
+
+    sub = pump.subscribe(bad, "bad", on_error=heard.append)
+    assert wait_for(lambda: not sub.active)
+    time.sleep(0.1)
+    assert len(heard) == 1 and heard[0] is sub.error and isinstance(heard[0], KeyError)
+    assert not pump.running or wait_for(lambda: not pump.running)
+
+
+def test_pandas_is_imported_before_any_pump_thread_runs():
+    """bokeh's ColumnDataSource.stream imports pandas on each call: a pump thread doing that
+    while the notebook imported pandas for the first time (``%hydro metrics``) saw a half-made
+    module and the dashboard froze. The pump's module imports pandas itself."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import hydro_lab.dashboard.pump; "
+            "print('pandas' in sys.modules and hasattr(sys.modules['pandas'], 'Series'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "True"

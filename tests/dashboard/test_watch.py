@@ -135,8 +135,29 @@ def test_the_pump_updates_the_view_while_the_flow_runs():
         pump.stop()
 
 
+def test_a_watch_view_whose_update_fails_says_so():
+    pump = Pump(rate_hz=50)
+    flow, p, port, requests = counter()
+    w = requests.count().watch(nondet=SHOW)
+    view = w.view(pump=pump)
+
+    def broken(rows):
+        raise ValueError("cannot draw")
+
+    view._show_values = broken
+    d = run(flow, port, [[1], [2]])
+    deadline = time.monotonic() + 5
+    while not view.closed and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert view.closed and isinstance(view.subscription.error, ValueError)
+    assert "live updates stopped: ValueError: cannot draw" in view.header.value
+    assert view.subscription not in pump.subscriptions()
+    d.stop()
+    pump.stop()
+
+
 def test_display_loads_bokehjs_inline_no_cdn(monkeypatch, ipython_shell):
-    monkeypatch.setattr(figures, "_bokehjs_loaded", False)
+    monkeypatch.setattr(figures, "_bokehjs_sessions", set())
     flow, p, port, requests = counter()
     w = requests.count().watch(nondet=SHOW)
     d = run(flow, port, [[1], [2]])
