@@ -46,6 +46,10 @@ def time_series(title: str, series: Sequence[str], *, y_label: str = "",
     for name, color in zip(series, palette(len(series)), strict=True):
         fig.line(x="x", y=name, source=source, color=color, line_width=2, legend_label=name,
                  name=name)
+        # a dot per point too: a line needs two neighbours, and a series that only ticks now
+        # and then (NaN between) would otherwise draw nothing at all
+        fig.scatter(x="x", y=name, source=source, color=color, size=4, legend_label=name,
+                    name=name)
     if series:
         fig.legend.location = "top_left"
         fig.legend.click_policy = "hide"
@@ -57,7 +61,7 @@ def time_series(title: str, series: Sequence[str], *, y_label: str = "",
     fig.toolbar.logo = None
     if y_start is not None:
         fig.y_range.start = y_start
-    fig.yaxis.formatter = NumeralTickFormatter(format="0.[00]a")  # 110k, not 1.100e+5
+    fig.yaxis.formatter = NumeralTickFormatter(format="0.[000]a")  # 110k, not 1.100e+5; 0.005 ms
     return fig, source
 
 

@@ -103,7 +103,11 @@ class ReplayView:
             svg = self._svg_cache.get(key)
             if svg is None:
                 svg = self.graph.to_svg()
-                svg = self._svg_cache[key] = svg[svg.find("<svg"):]  # no XML prolog in HTML
+                svg = svg[svg.find("<svg"):]  # no XML prolog in HTML
+                # shrink to the view's width when wider (dot's viewBox keeps the proportions),
+                # instead of a graph cut at the right that must be scrolled (seen in JupyterLab)
+                svg = self._svg_cache[key] = svg.replace(
+                    "<svg", '<svg style="max-width: 100%; height: auto"', 1)
             return svg
         why = "" if self.render == "dot" else (
             "Graphviz's <code>dot</code> is not installed (apt-get install graphviz, or conda "

@@ -110,7 +110,8 @@ def test_svg_is_drawn_once_per_distinct_activity():
         view.slider.value = step
     distinct = {frozenset(rec.active_nodes(s)) for s in range(len(rec))}
     assert len(view._svg_cache) == len(distinct) < len(rec)
-    assert all(svg.startswith("<svg") for svg in view._svg_cache.values())
+    assert all(svg.startswith('<svg style="max-width: 100%; height: auto"')
+               and "viewBox=" in svg for svg in view._svg_cache.values())
 
 
 def test_replay_of_a_simulated_execution():
