@@ -224,10 +224,12 @@ class RayDeployment(Deployment):
         return True
 
     def _await_driver_messages(self, timeout: float = 60.0) -> None:
-        expected = self._sent_to[DRIVER]
+        """Wait until every output the live instances have sent to the driver (external ports,
+        sinks) has arrived: the counts come from the actors (a round, or a pause)."""
         deadline = time.monotonic() + timeout
         with self._msg_lock:
-            while any(self._received[s] < n for s, n in expected.items()):
+            while any(self._received[s] < n for s, n in self._sent_to[DRIVER].items()
+                      if s in self.alive):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise HydroRuntimeError("outputs of the last round did not reach the driver "
@@ -245,8 +247,13 @@ class RayDeployment(Deployment):
         return self
 
     def pause(self) -> None:
+        """Stop the actors' tick loops; on return, every output of the ticks they ran has
+        reached the driver (a sink or client read after ``pause()``/``run(seconds=)`` sees all
+        of it, and nothing more arrives while paused)."""
         if self._free_running:
             self._pause_all()
+            if self._error is None:
+                self._await_driver_messages()
         self._paused = True
 
     def _pause_all(self) -> None:

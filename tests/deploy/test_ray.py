@@ -52,14 +52,48 @@ def test_run_seconds_runs_the_actors_and_pauses_them_again(ray_session):
     ticks = []
     p.tick().spin_batch(1).count().all_ticks().dest_sink(ticks)
     d = flow.deploy("ray")
-    d.run(seconds=0.5)
-    assert d.state == "paused" and len(ticks) > 10
-    seen = len(ticks)
-    time.sleep(0.2)
-    assert len(ticks) == seen  # nothing runs while paused
-    d.step(2)
-    assert len(ticks) == seen + 2
-    d.stop()
+    try:
+        d.run(seconds=0.5)
+        # on return every output of the ticks run so far has reached the driver's sink (CI
+        # once saw 21 more arrive while "paused": pause did not wait for them)
+        assert d.state == "paused" and len(ticks) > 10
+        seen = len(ticks)
+        time.sleep(0.2)
+        assert len(ticks) == seen  # nothing runs, and nothing arrives, while paused
+        d.step(2)
+        assert len(ticks) == seen + 2
+    finally:
+        d.stop()               # a failure here must not leave the actor to the next tests
+    assert hydro_actors(ray_session) == []
+
+
+def test_pause_waits_for_outputs_still_on_their_way_to_the_driver(ray_session):
+    """The driver's receiving thread is slow (here: stalled on purpose): pause must still return
+    only when every output of the ticks that ran has been handed to the sink."""
+    flow = FlowBuilder()
+    p = flow.process("p")
+    ticks = []
+    p.tick().spin_batch(1).count().all_ticks().dest_sink(ticks)
+    d = flow.deploy("ray")
+    handled = []
+    original = d._endpoint._on_message       # what the driver's receiving thread calls
+
+    def slow(kind, header, payload):
+        if kind == b"sink":
+            handled.append(1)
+            if len(handled) == 5:
+                time.sleep(0.6)         # everything sent meanwhile queues behind this one
+        original(kind, header, payload)
+
+    d._endpoint._on_message = slow
+    try:
+        d.run(seconds=0.3)
+        n = len(ticks)
+        assert n > 10                   # the backlog was drained before run() returned
+        time.sleep(0.3)
+        assert len(ticks) == n          # and nothing trickles in afterwards
+    finally:
+        d.stop()
     assert hydro_actors(ray_session) == []
 
 
