@@ -38,16 +38,18 @@ class Contender:
 
 @dataclass
 class Outcome:
+    """One contender's samples (seconds here; any unit in ray_harness) and how it ended."""
+
     name: str
     note: str
     status: str = "ok"                       # ok | skipped | error
-    times: list[float] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
     extras: dict[str, list[float]] = field(default_factory=dict)
     reason: str | None = None
 
     @property
     def median(self) -> float | None:
-        return statistics.median(self.times) if self.times else None
+        return statistics.median(self.values) if self.values else None
 
 
 @dataclass
@@ -108,7 +110,7 @@ def measure(contenders: list[Contender], baseline: str, runs: int,
                     raise
                 out.status = "error"
                 out.reason = f"{type(err).__name__}: {err}"
-                out.times.clear()
+                out.values.clear()
                 print(f"  [{c.name}] failed, reported as an error:\n"
                       + "".join(traceback.format_exception_only(err)).rstrip())
                 continue
@@ -119,7 +121,7 @@ def measure(contenders: list[Contender], baseline: str, runs: int,
                 f"{c.name} computed {_short(answer)}, but {baseline} computed "
                 f"{_short(expected)}: the contenders do not compute the same thing")
             if round_no >= warmup:
-                out.times.append(elapsed)
+                out.values.append(elapsed)
     return [outcomes[c.name] for c in contenders], expected
 
 
@@ -143,13 +145,13 @@ def report(bench_id: str, title: str, outcomes: list[Outcome], baseline: str, ru
         entry: dict[str, Any] = {"status": o.status, "note": o.note}
         if o.status == "ok":
             ratio = base / o.median if base and o.median else None
-            paired = statistics.median(b / t for b, t in zip(base_outcome.times, o.times,
+            paired = statistics.median(b / t for b, t in zip(base_outcome.values, o.values,
                                                              strict=True))
-            entry.update(times_s=o.times, median_s=o.median, min_s=min(o.times),
-                         max_s=max(o.times), ratio=ratio, paired_ratio=paired)
+            entry.update(times_s=o.values, median_s=o.median, min_s=min(o.values),
+                         max_s=max(o.values), ratio=ratio, paired_ratio=paired)
             entry["extras_median_s"] = {k: statistics.median(v) for k, v in o.extras.items()}
-            print(f"  {o.name:<12} {fmt_seconds(o.median):>10} {fmt_seconds(min(o.times)):>10} "
-                  f"{fmt_seconds(max(o.times)):>10} {ratio:>7.2f} {paired:>7.2f}  {o.note}")
+            print(f"  {o.name:<12} {fmt_seconds(o.median):>10} {fmt_seconds(min(o.values)):>10} "
+                  f"{fmt_seconds(max(o.values)):>10} {ratio:>7.2f} {paired:>7.2f}  {o.note}")
         else:
             entry["reason"] = o.reason
             print(f"  {o.name:<12} {o.status.upper():>10} {'':>10} {'':>10} {'':>7} {'':>7}  "

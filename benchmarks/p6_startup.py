@@ -31,7 +31,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.ray_harness import SECONDS, Series, Target, report_values, stop_ray_session
+from benchmarks.harness import Outcome
+from benchmarks.ray_harness import SECONDS, Target, report_values, stop_ray_session
 
 NAME = "p6"
 ROOT = Path(__file__).resolve().parents[1]
@@ -167,7 +168,7 @@ def run(quick: bool, runs: int, show_source: bool = False) -> dict[str, Any]:
     keep = _ray_pids()
     _wait_ray_gone(keep)
     keep = _ray_pids()  # Ray sessions not ours (another program's) are left alone
-    series = {n: Series(n, NOTES[n]) for n in NAMES}
+    series = {n: Outcome(n, NOTES[n]) for n in NAMES}
     calls: dict[str, list[float]] = {"fresh_deploy_call_s": [], "warm_deploy_call_s": []}
     env = _child_env(with_shims=False)
     for _ in range(runs):

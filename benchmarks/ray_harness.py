@@ -16,8 +16,10 @@ import statistics
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from benchmarks.harness import Outcome
 
 RecordValue = Callable[[str, float], None]
 
@@ -100,20 +102,6 @@ class Measured:
 
 
 @dataclass
-class Series:
-    name: str
-    note: str
-    status: str = "ok"  # ok | skipped | error
-    values: list[float] = field(default_factory=list)
-    extras: dict[str, list[float]] = field(default_factory=dict)
-    reason: str | None = None
-
-    @property
-    def median(self) -> float | None:
-        return statistics.median(self.values) if self.values else None
-
-
-@dataclass
 class Target:
     """``contender``'s median (or its ratio to ``against``'s median) ``op`` ``limit``."""
 
@@ -124,8 +112,8 @@ class Target:
     label: str = ""
 
 
-def measure_values(contenders: list[Measured], runs: int, warmup: int = 1) -> list[Series]:
-    series = {c.name: Series(c.name, c.note) for c in contenders}
+def measure_values(contenders: list[Measured], runs: int, warmup: int = 1) -> list[Outcome]:
+    series = {c.name: Outcome(c.name, c.note) for c in contenders}
     for c in contenders:
         if c.skip is not None:
             series[c.name].status, series[c.name].reason = "skipped", c.skip
@@ -163,7 +151,7 @@ def _ratio(r: float | None) -> str:
     return f"{r:.2f}" if r < 100 else f"{r:,.0f}"
 
 
-def _goal_value(by_name: dict[str, Series], t: Target) -> float | None:
+def _goal_value(by_name: dict[str, Outcome], t: Target) -> float | None:
     s = by_name[t.contender]
     if s.status != "ok" or s.median is None:
         return None
@@ -175,7 +163,7 @@ def _goal_value(by_name: dict[str, Series], t: Target) -> float | None:
     return s.median / a.median
 
 
-def report_values(bench_id: str, title: str, series: list[Series], baseline: str, unit: Unit,
+def report_values(bench_id: str, title: str, series: list[Outcome], baseline: str, unit: Unit,
                   runs: int, targets: list[Target], extra_lines: list[str],
                   extra_units: dict[str, Unit] | None = None,
                   warmup: int = 1) -> dict[str, Any]:
