@@ -11,6 +11,7 @@ import argparse
 import shlex
 import sys
 import time
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 from IPython.core.error import UsageError
@@ -58,34 +59,26 @@ class _Parser(argparse.ArgumentParser):
         raise _HelpShown
 
 
-def _positive_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return n
+def _number(convert: Callable[[str], Any], ok: Callable[[Any], bool],
+            what: str) -> Callable[[str], Any]:
+    """An argparse ``type=``: ``convert(text)`` when it works and passes ``ok``, else "expected
+    {what}, got '...'" (argparse puts the argument's name in front)."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not ok(value):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        n = -1
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return n
-
-
-def _seconds(text: str) -> float:
-    try:
-        s = float(text)
-    except ValueError:
-        s = -1.0
-    if not s >= 0:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}")
-    return s
+_positive_int = _number(int, lambda n: n >= 1, "a positive integer")
+_non_negative_int = _number(int, lambda n: n >= 0, "a non-negative integer")
+_seconds = _number(float, lambda s: s >= 0, "a number of seconds")   # NaN fails too
 
 
 def _size(text: str) -> tuple[str, int]:

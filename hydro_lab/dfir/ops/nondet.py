@@ -113,18 +113,23 @@ def nth_permutation(items: list, index: int) -> list:
     return out
 
 
+def _take(gen, op, inputs) -> str:
+    """The head of every simulation op: its state releases what the chooser picks."""
+    return f"{gen.state(op)}.take({inputs[0]})"
+
+
 register(OpSpec(
     "sim_batch", "head", ports=1, always=True, state=SimBatchState,
-    head=lambda gen, op, inputs: f"{gen.state(op)}.take({inputs[0]})",
+    head=_take,
     doc="Simulation only: releases the elements the chooser picks into this tick.",
 ))
 register(OpSpec(
     "sim_snapshot", "head", ports=1, always=True, state=SimSnapshotState,
-    head=lambda gen, op, inputs: f"{gen.state(op)}.take({inputs[0]})",
+    head=_take,
     doc="Simulation only: releases a version of the value no older than the last one.",
 ))
 register(OpSpec(
     "sim_permute", "head", ports=1, state=SimPermuteState,
-    head=lambda gen, op, inputs: f"{gen.state(op)}.take({inputs[0]})",
+    head=_take,
     doc="Simulation only: orders each tick's elements as the chooser says.",
 ))
