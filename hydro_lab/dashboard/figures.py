@@ -8,6 +8,7 @@ sources only from the pump thread (``hydro_lab.dashboard.pump``): a bokeh docume
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Mapping, Sequence
 
@@ -85,8 +86,6 @@ def bokeh_widget(layout):
 def stopped_updating(err: BaseException, again: str) -> str:
     """The HTML line a live view appends when an update raised and it stopped following the run:
     what went wrong, and how to get a live view again."""
-    import html
-
     return (f"<br><span style='color:#b00'>live updates stopped: "
             f"{html.escape(type(err).__name__)}: {html.escape(str(err))[:300]}. "
             f"Show it again ({html.escape(again)}) for a new live view.</span>")

@@ -22,7 +22,6 @@ from hydro_lab.deploy.base import tick_records
 from hydro_lab.deploy.routing import InstanceId, Router
 from hydro_lab.dfir.runtime import Engine, UserCodeError
 from hydro_lab.errors import HydroRuntimeError
-from hydro_lab.ir.locations import ClusterId
 from hydro_lab.member_id import MembershipEvent, reset_self_id, set_self_id
 from hydro_lab.sim.faults import Faults
 from hydro_lab.sim.trace import short
@@ -385,9 +384,6 @@ class World:
             if not (allow_time and self.advance_time(self.time + max_time)):
                 return done()
         return True
-
-    def is_cluster_member(self, inst: InstanceId) -> bool:
-        return isinstance(inst.location, ClusterId)
 
 
 def _made_at(port_info) -> str | None:

@@ -83,9 +83,6 @@ class SimSnapshotState(State):
         chosen = self.versions[0]
         return [] if chosen is _EMPTY else list(chosen)
 
-    def newer_pending(self) -> bool:
-        return len(self.versions) > 1
-
     def snapshot(self):
         return tuple(self.versions)
 
