@@ -32,6 +32,13 @@ register_cell_resolver(ipython_cell_label)
 
 __version__ = "0.1.0"
 
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """Where the prebuilt JupyterLab extension (the graph renderer) lies in this package: Jupyter
+    reads it for ``jupyter labextension develop`` and the wheel ships it in share/jupyter."""
+    return [{"src": "labextension", "dest": "hydro-lab"}]
+
+
 __all__ = [
     "Atomic", "Bound", "BuiltFlow", "Cluster", "External", "ExternalPort", "FlowBuilder",
     "HydroError", "HydroRuntimeError", "HydroTypeError", "KeyedSingleton", "KeyedStream",

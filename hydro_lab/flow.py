@@ -88,9 +88,7 @@ class FlowBuilder:
     def finalize(self, *, strict: bool = True) -> BuiltFlow:
         """Link cycles, check the program and insert tees. ``strict=False`` allows open forward
         references (a flow still being written) and returns what it found in ``problems``."""
-        program = self._ctx.graph.snapshot()
-        problems = check_program(program, strict=strict)
-        return BuiltFlow(insert_tees(program), problems)
+        return _finalize(self._ctx.graph.snapshot(), strict)
 
     def compile(self) -> CompiledFlow:
         """Stage 2: per-location DFIR programs, partitioned and compiled to Python."""
@@ -114,11 +112,22 @@ class FlowBuilder:
         (``location=`` picks one)."""
         if kind == "dfir":
             return self.compile().graph("dfir", location=location)
-        return self.finalize(strict=False).graph(kind, long_labels=long_labels)
+        snapshot = self._ctx.graph.snapshot()
+        built = _finalize(snapshot, strict=False)
+        if kind != "ir":
+            return built.graph(kind)  # its error names the kinds
+        # the DFIR view is made (when the payload asks for it) from this same snapshot
+        return graph_of_program(built.program, long_labels=long_labels,
+                                dfir=lambda: _finalize(snapshot, True).compile().graph().model)
 
     def __repr__(self) -> str:
         names = ", ".join(f"{type(h).__name__.lower()} {n}" for n, h in self._ctx.names.items())
         return f"<FlowBuilder {self.name!r}: {names or 'no locations'}>"
+
+
+def _finalize(program: Program, strict: bool) -> BuiltFlow:
+    problems = check_program(program, strict=strict)
+    return BuiltFlow(insert_tees(program), problems)
 
 
 class BuiltFlow:
@@ -147,7 +156,8 @@ class BuiltFlow:
         if kind != "ir":
             raise rule_error("graph", f"unknown graph kind {kind!r}",
                              'use flow.graph("ir") or flow.graph("dfir")')
-        return graph_of_program(self.program, long_labels=long_labels)
+        return graph_of_program(self.program, long_labels=long_labels,
+                                dfir=lambda: self.compile().graph("dfir").model)
 
     def __repr__(self) -> str:
         return self.as_text()
@@ -212,7 +222,8 @@ class CompiledFlow:
                              'use "ir" or "dfir"')
         chosen = self.programs if location is None else {
             (loc := self._location(location)): self.programs[loc]}
-        return graph_of_dfir(self.program.name, chosen)
+        return graph_of_dfir(self.program.name, chosen, channels=self.lowered.channels,
+                             program=self.program)
 
     def deploy(self, backend: str = "local", cluster_sizes: Any = None, **options: Any):
         if backend == "local":

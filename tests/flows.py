@@ -32,3 +32,35 @@ def two_pc_flow() -> FlowBuilder:
     decisions.send_external(client)
     acks.assume_ordering(nondet("acks are only counted")).for_each(print)
     return flow
+
+
+def nasty_flow() -> FlowBuilder:
+    """User strings that break careless writers: quotes, HTML, backslashes, a script tag."""
+    flow = FlowBuilder('my "flow" <x>')
+    p = flow.process("p")
+    p.source_iter(['"', "<", "\\"]).map(lambda x: "quoted" + '<b>bold</b>' + "\\n" + x + "#;`|") \
+        .ir_node_named('name "with" <html> & \\ stuff').map(
+            lambda x: "<script>alert('hydro')</script>" + x).for_each(print)
+    return flow
+
+
+def paxos_flow() -> FlowBuilder:
+    """The Paxos example behind a client (248 IR operators, 3 locations, 8 boxes)."""
+    from hydro_lab.examples.paxos import agreement_check
+
+    return agreement_check("paxos")[0]
+
+
+def big_flow(processes: int = 20, chain: int = 100) -> FlowBuilder:
+    """``processes`` processes, each a ``chain`` of maps sending to the next process: a graph of
+    about ``processes * (chain + 2)`` operators (2,040 with the defaults)."""
+    flow = FlowBuilder("big")
+    locs = [flow.process(f"p{i}") for i in range(processes)]
+    stream = locs[0].source_iter(range(3))
+    for i in range(len(locs)):
+        for j in range(chain):
+            stream = stream.map(lambda x, j=j: x + j)
+        if i + 1 < len(locs):
+            stream = stream.send(locs[i + 1])
+    stream.for_each(print)
+    return flow

@@ -22,7 +22,7 @@ from hydro_lab.errors import HydroError
 from hydro_lab.flow import FlowBuilder
 from hydro_lab.ir.locations import ClusterId
 from hydro_lab.ir.source_info import SourceInfo, cell_label, is_internal
-from hydro_lab.viz.graph import MIME_TYPE, Graph
+from hydro_lab.viz.graph import Graph
 
 MISSING: Any = object()  # "this name was not bound"
 
@@ -289,11 +289,12 @@ class NotebookSession:
 
     def graph_bundle(self, view: str = "ir", location: str | None = None
                      ) -> tuple[dict[str, Any], str | None]:
+        """The live graph's bundle; its payload is keyed by the display id, so the renderer
+        keeps the user's zoom and folds when the graph is drawn again."""
         graph, note = self.graph(view, location)
-        bundle = graph._repr_mimebundle_()
+        bundle = graph.live_as(graph.live, key=self.display_id)._repr_mimebundle_()
         if note:
             bundle["text/plain"] = f"({note})\n{bundle['text/plain']}"
-            bundle[MIME_TYPE] = dict(bundle[MIME_TYPE], note=note)
         return bundle, note
 
     def show_graph(self, key: str, view: str = "ir", location: str | None = None, *,
@@ -303,9 +304,9 @@ class NotebookSession:
         elsewhere update the display in place. Returns the note, if any."""
         from IPython.display import display, update_display
 
-        bundle, note = self.graph_bundle(view, location)
         if self.display_id is None:
             self.display_id = f"hydro-graph-{uuid.uuid4().hex}"
+        bundle, note = self.graph_bundle(view, location)
         if here or self.display_key is None or self.display_key == key:
             display(bundle, raw=True, display_id=self.display_id)
             self.display_key = key

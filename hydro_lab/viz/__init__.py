@@ -1,4 +1,5 @@
-"""Static graph rendering: IR → a neutral model → DOT / Mermaid / JSON / SVG."""
+"""Graph rendering: IR → a neutral model → the JupyterLab extension's payload, DOT, Mermaid,
+JSON, Hydro's viewer format, SVG (with ``dot``)."""
 
 from hydro_lab.viz.graph import MIME_TYPE, Graph, graph_of_dfir, graph_of_program
 

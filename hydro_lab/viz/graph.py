@@ -1,41 +1,75 @@
-"""``Graph``: what ``flow.graph()`` returns, with every output format and a notebook rich repr."""
+"""``Graph``: what ``flow.graph()`` returns, with every output format and a notebook rich repr.
+
+In a notebook the graph is drawn by the JupyterLab extension from the payload under ``MIME_TYPE``
+(both views of the flow, IR and DFIR, so the extension switches between them in place); the
+kernel lays nothing out. The bundle keeps a text outline for every other front end, and SVG only
+where a ``dot`` binary exists and the front end has no hydro_lab renderer (``svg_fallback``).
+"""
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from hydro_lab.errors import HydroError
 from hydro_lab.ir.program import Program
-from hydro_lab.viz import dot, json_graph, mermaid
+from hydro_lab.viz import dot, hydroscope, mermaid, payload, protocol
 from hydro_lab.viz.dfir_model import from_programs
+from hydro_lab.viz.frontend import frontend_draws
 from hydro_lab.viz.model import GraphModel, from_program
 
-MIME_TYPE = "application/vnd.hydro-lab.graph+json"
+MIME_TYPE = protocol.MIME_TYPE
+
+ViewSource = GraphModel | Callable[[], GraphModel]
 
 
-def graph_of_program(program: Program, *, long_labels: bool = False) -> Graph:
-    return Graph(from_program(program, long_labels=long_labels))
+def graph_of_program(program: Program, *, long_labels: bool = False,
+                     dfir: Callable[[], GraphModel] | None = None) -> Graph:
+    """The IR graph of ``program``; ``dfir`` makes its DFIR view when the payload needs it (it
+    may raise: the flow does not compile yet, and the payload says why)."""
+    return Graph(from_program(program, long_labels=long_labels),
+                 views={"dfir": dfir} if dfir is not None else None)
 
 
-def graph_of_dfir(title: str, programs: dict) -> Graph:
-    """The partitioned DFIR programs of some locations (``{LocationId: CompiledProgram}``)."""
-    return Graph(from_programs(title, programs))
+def graph_of_dfir(title: str, programs: dict, *, channels: list | None = None,
+                  program: Program | None = None) -> Graph:
+    """The partitioned DFIR programs of some locations (``{LocationId: CompiledProgram}``);
+    ``channels`` (the lowered flow's) draws the network between them, ``program`` (the IR it was
+    compiled from) gives operators their collection kinds and the payload its IR view."""
+    model = from_programs(title, programs, channels=channels, program=program)
+    views = {"ir": (lambda: from_program(program))} if program is not None else None
+    return Graph(model, views=views)
 
 
 class Graph:
     """A drawable graph. In a notebook it displays itself; elsewhere pick a format.
 
-    ``_repr_mimebundle_`` carries the DOT (and the JSON model) under ``MIME_TYPE`` for the
-    JupyterLab extension, SVG when a ``dot`` binary is installed, and a text outline.
+    ``svg_fallback`` (a class attribute; set it on ``Graph`` or on one graph) decides whether the
+    notebook bundle carries SVG made by Graphviz's ``dot``: ``"auto"`` only when ``dot`` is
+    installed and the front end has no hydro_lab renderer (nbconvert, VS Code, a kernel outside
+    JupyterLab), ``"always"`` whenever ``dot`` is installed, ``"never"``.
     """
 
+    svg_fallback = "auto"
+
     def __init__(self, model: GraphModel, *, legend: bool = True,
-                 activity: dot.Activity | None = None):
+                 activity: dot.Activity | None = None,
+                 views: Mapping[str, ViewSource | None] | None = None,
+                 key: str | None = None, live: protocol.Live | None = None):
         self.model = model
         self.legend = legend
         self.activity = activity
+        self._views: dict[str, ViewSource | None] = dict(views or {})
+        self.key = key
+        self.live = live
+
+    def _copy(self, model: GraphModel | None = None, **changes: Any) -> Graph:
+        fields: dict[str, Any] = dict(legend=self.legend, activity=self.activity,
+                                      views=self._views, key=self.key, live=self.live)
+        fields.update(changes)
+        return Graph(model if model is not None else self.model, **fields)
 
     def with_activity(self, active: Mapping[int | str, int] | Iterable[int | str]) -> Graph:
         """The same graph with ``active`` nodes lit (a replay's step): IR node ids (ints) or
@@ -51,12 +85,55 @@ class Graph:
                                  f"(IR node ids are ints; model keys look like "
                                  f"{next(iter(keys), 'n1')!r})")
             lit[key] = int(n)
-        return Graph(self.model, legend=self.legend, activity=dot.Activity(lit))
+        return self._copy(activity=dot.Activity(lit))
+
+    def with_members(self, sizes: Mapping[str, int]) -> Graph:
+        """The same graph with each cluster's member count shown (``{cluster name: size}``),
+        as a deployment's graph has it."""
+        views = {name: (_members(v, sizes) if v is not None else None)
+                 for name, v in self._views.items()}
+        return self._copy(self.model.with_members(sizes), views=views)
+
+    def live_as(self, live: protocol.Live | None, key: str | None = None) -> Graph:
+        """The same graph, displayed as the live graph ``live`` (updates arrive on the comm)."""
+        return self._copy(live=live, key=key if key is not None else self.key)
 
     @property
     def active(self) -> frozenset[str]:
         """The model keys lit by ``with_activity`` (empty without an overlay)."""
         return self.activity.nodes if self.activity is not None else frozenset()
+
+    # -- views ----------------------------------------------------------------------------------
+
+    def views(self) -> tuple[dict[str, GraphModel | None], dict[str, str]]:
+        """Both views of the flow (this graph's and the other one, when it can be made) and,
+        for a view that cannot, why."""
+        out: dict[str, GraphModel | None] = {self.model.kind: self.model}
+        notes: dict[str, str] = {}
+        for name in ("ir", "dfir"):
+            if name in out:
+                continue
+            source = self._views.get(name)
+            if source is None:
+                out[name] = None
+                if name == "dfir":
+                    notes[name] = "no DFIR view: this graph was made without compiling the flow"
+                continue
+            try:
+                out[name] = source() if callable(source) else source
+            except Exception as err:  # noqa: BLE001  (any reason: the other view still shows)
+                out[name] = None
+                first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+                notes[name] = f"the flow does not compile yet: {first}"
+        return out, notes
+
+    def payload(self) -> protocol.Payload:
+        """What the JupyterLab extension draws (``protocol.Payload``)."""
+        views, notes = self.views()
+        return payload.payload(self.model.title, views, view=self.model.kind, notes=notes,
+                               key=self.key, live=self.live)
+
+    # -- formats --------------------------------------------------------------------------------
 
     def to_dot(self) -> str:
         return dot.to_dot(self.model, legend=self.legend, activity=self.activity)
@@ -65,24 +142,44 @@ class Graph:
         return mermaid.to_mermaid(self.model)
 
     def to_json(self) -> str:
-        return json_graph.to_json(self.model)
+        """This view as JSON: ``title``, ``kind``, ``groups``, ``nodes``, ``edges`` (the format
+        the JupyterLab extension reads, ``hydro_lab.viz.protocol.GraphView``)."""
+        return json.dumps({"title": self.model.title, **payload.graph_view(self.model)},
+                          indent=2, ensure_ascii=False)
+
+    def to_hydroscope(self) -> dict[str, Any]:
+        """This view in the JSON format of Hydro's own graph viewer (hydroscope), as Hydro writes
+        it in ``hydro_lang/src/viz/json.rs``: ``nodes``, ``edges`` with ``semanticTags``,
+        ``hierarchyChoices`` and ``nodeAssignments``. ``save("x.hydroscope.json")`` writes it."""
+        return hydroscope.to_hydroscope(self.model)
 
     def to_svg(self) -> str:
         if not dot.dot_available():
             raise HydroError("graph.to_svg() needs Graphviz's `dot` program, which is not "
                              "installed. Install graphviz (apt-get install graphviz / conda "
-                             "install graphviz), or save DOT/Mermaid/JSON instead.")
+                             "install graphviz), or save DOT/Mermaid/JSON instead; in "
+                             "JupyterLab the hydro_lab extension draws graphs without it.")
         return dot.to_svg(self.to_dot())
 
     def to_text(self) -> str:
         lines = [f"{self.model.kind} graph of {self.model.title}"]
+        into: dict[str, list[str]] = {}
+        for e in self.model.edges:
+            if not e.cycle:
+                into.setdefault(e.dst, []).append(("~" if e.network else "") + e.src)
+        children: dict[str | None, list] = {}
+        for box in self.model.boxes:
+            children.setdefault(box.parent, []).append(box)
+        inside: dict[str, list] = {}
+        for node in self.model.nodes:
+            inside.setdefault(node.box, []).append(node)
 
         def walk(parent: str | None, indent: str) -> None:
-            for box in self.model.children(parent):
-                lines.append(f"{indent}{box.label}")
-                for node in self.model.nodes_in(box.key):
-                    ins = [e for e in self.model.edges if e.dst == node.key and not e.cycle]
-                    frm = ", ".join(("~" if e.network else "") + e.src for e in ins)
+            for box in children.get(parent, []):
+                members = f" ({box.members} members)" if box.members is not None else ""
+                lines.append(f"{indent}{box.label}{members}")
+                for node in inside.get(box.key, []):
+                    frm = ", ".join(into.get(node.key, []))
                     mark = ""
                     if self.activity is not None and node.key in self.activity.counts:
                         mark = f"  * active ({self.activity.counts[node.key]})"
@@ -94,34 +191,49 @@ class Graph:
         return "\n".join(lines) + "\n"
 
     def save(self, path: str | os.PathLike) -> str:
-        """Write the graph; the format follows the extension (.dot/.gv, .mmd, .json, .svg)."""
+        """Write the graph; the format follows the extension (.dot/.gv, .mmd, .json,
+        .hydroscope.json for Hydro's viewer, .svg, .txt)."""
         path = os.fspath(path)
-        ext = os.path.splitext(path)[1].lower()
-        writers = {".dot": self.to_dot, ".gv": self.to_dot, ".mmd": self.to_mermaid,
-                   ".mermaid": self.to_mermaid, ".json": self.to_json, ".svg": self.to_svg,
-                   ".txt": self.to_text}
-        if ext not in writers:
-            raise HydroError(f"graph.save: unknown file type {ext or '(none)'!r} in {path!r}. "
-                             f"Use one of {', '.join(sorted(writers))}.")
-        text = writers[ext]()
+        if path.lower().endswith(".hydroscope.json"):
+            text = json.dumps(self.to_hydroscope(), indent=2, ensure_ascii=False)
+        else:
+            ext = os.path.splitext(path)[1].lower()
+            writers = {".dot": self.to_dot, ".gv": self.to_dot, ".mmd": self.to_mermaid,
+                       ".mermaid": self.to_mermaid, ".json": self.to_json, ".svg": self.to_svg,
+                       ".txt": self.to_text}
+            if ext not in writers:
+                raise HydroError(f"graph.save: unknown file type {ext or '(none)'!r} in "
+                                 f"{path!r}. Use one of {', '.join(sorted(writers))} or "
+                                 ".hydroscope.json.")
+            text = writers[ext]()
         with open(path, "w", encoding="utf-8") as f:
             f.write(text)
         return path
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        dot_source = self.to_dot()
-        bundle: dict[str, Any] = {
-            MIME_TYPE: {"version": json_graph.SCHEMA_VERSION, "kind": self.model.kind,
-                        "dot": dot_source, "graph": json_graph.to_dict(self.model)},
-            "text/vnd.graphviz": dot_source,
-            "text/plain": self.to_text(),
-        }
-        if dot.dot_available():
+        bundle: dict[str, Any] = {MIME_TYPE: self.payload(), "text/plain": self.to_text()}
+        if self._wants_svg():
             try:
-                bundle["image/svg+xml"] = dot.to_svg(dot_source)
+                svg = dot.to_svg(self.to_dot())
+                bundle["image/svg+xml"] = svg[svg.find("<svg"):]
             except Exception as err:  # a broken dot install must not hide the graph
                 bundle["text/plain"] += f"\n(SVG rendering failed: {err})\n"
         return bundle
 
+    def _wants_svg(self) -> bool:
+        mode = self.svg_fallback
+        if mode not in ("auto", "always", "never"):
+            raise HydroError(f"Graph.svg_fallback is {mode!r}; use 'auto', 'always' or 'never'")
+        if mode == "never" or not dot.dot_available():
+            return False
+        return mode == "always" or not frontend_draws()
+
     def __repr__(self) -> str:
         return self.to_text()
+
+
+def _members(view: ViewSource, sizes: Mapping[str, int]) -> Callable[[], GraphModel]:
+    def make() -> GraphModel:
+        return (view() if callable(view) else view).with_members(sizes)
+
+    return make

@@ -2,13 +2,16 @@
 
 Boxes are locations: processes, clusters and externals at the top, ticks and atomic regions
 nested inside their process or cluster. Nodes carry a type used for coloring (source, transform,
-join, aggregation, network, sink, tee, nondet, port). Edges carry what flows along them: the
-collection kind and its guarantees, and whether the edge crosses the network or closes a cycle.
+join, aggregation, network, sink, tee, nondet, port) and what the details of an operator show
+(its collection and guarantees, the user's line, its nondet reason, a channel's codec). Edges
+carry what flows along them: the collection kind and its guarantees, and whether the edge crosses
+the network or closes a cycle.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 from hydro_lab.ir import nodes as N
 from hydro_lab.ir.kinds import Kind
@@ -24,8 +27,11 @@ NODE_TYPES = ("source", "transform", "join", "aggregation", "network", "sink", "
 class Box:
     key: str
     label: str
-    kind: str  # process | cluster | external | tick | atomic
+    kind: str  # process | cluster | external | tick | atomic (DFIR: stratum | subgraph)
     parent: str | None = None
+    members: int | None = None  # a cluster's member count, when known (a deployment's graph)
+    name: str | None = None  # a location's name (processes, clusters, externals)
+    code: str | None = None  # DFIR graphs, a subgraph: its generated Python
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,10 @@ class VizNode:
     kind: str | None = None
     source: str | None = None
     nondet: str | None = None
+    code_line: str | None = None  # the text of the user's line
+    codec: str | None = None  # network nodes and ports: the codec both ends use
+    channel: str | None = None  # network nodes: the channel's name (what d.inject() takes)
+    ir: str | None = None  # DFIR graphs: the key of the IR node the operator was lowered from
 
 
 @dataclass(frozen=True)
@@ -83,6 +93,16 @@ class GraphModel:
     def nodes_in(self, box: str) -> list[VizNode]:
         return [n for n in self.nodes if n.box == box]
 
+    def with_members(self, sizes: Mapping[str, int]) -> GraphModel:
+        """The same model with each cluster box's member count (``{cluster name: size}``)."""
+        boxes = [replace(b, members=int(sizes[b.name])) if b.kind == "cluster"
+                 and b.name in sizes else b for b in self.boxes]
+        return GraphModel(self.title, self.kind, boxes, list(self.nodes), list(self.edges))
+
+
+def codec_name(codec) -> str:
+    return getattr(codec, "name", None) or type(codec).__name__
+
 
 def _box_key(loc: LocationId) -> str:
     return f"loc{loc.key}"
@@ -90,11 +110,11 @@ def _box_key(loc: LocationId) -> str:
 
 def _box(loc: LocationId) -> Box:
     if isinstance(loc, ProcessId):
-        return Box(_box_key(loc), f"process {loc.name}", "process")
+        return Box(_box_key(loc), f"process {loc.name}", "process", name=loc.name)
     if isinstance(loc, ClusterId):
-        return Box(_box_key(loc), f"cluster {loc.name}", "cluster")
+        return Box(_box_key(loc), f"cluster {loc.name}", "cluster", name=loc.name)
     if isinstance(loc, ExternalId):
-        return Box(_box_key(loc), f"external {loc.name}", "external")
+        return Box(_box_key(loc), f"external {loc.name}", "external", name=loc.name)
     if isinstance(loc, TickId):
         return Box(_box_key(loc), f"tick {loc.name}", "tick", _box_key(loc.outer))
     if isinstance(loc, AtomicId):
@@ -125,6 +145,7 @@ def from_program(program: Program, *, long_labels: bool = False) -> GraphModel:
     for node in program:
         src = node.meta.source
         nd = node.nondet
+        network = isinstance(node, N.Network)
         model.nodes.append(VizNode(
             key=key[node.id],
             label=node_label(node, long=long_labels),
@@ -135,6 +156,9 @@ def from_program(program: Program, *, long_labels: bool = False) -> GraphModel:
             kind=node.meta.kind.describe() if node.meta.kind is not None else None,
             source=src.where() if src is not None else None,
             nondet=nd.reason if nd is not None else None,
+            code_line=(src.code or None) if src is not None else None,
+            codec=codec_name(node.codec) if network else None,
+            channel=node.channel if network else None,
         ))
     for node in program:
         for src_id in node.inputs():
@@ -151,10 +175,11 @@ def from_program(program: Program, *, long_labels: bool = False) -> GraphModel:
         pkey = f"p{port.key}"
         model.nodes.append(VizNode(
             key=pkey, label=f"port {port.key} ({port.direction})",
-            long_label=f"port {port.key} ({port.direction}, codec "
-            f"{getattr(port.codec, 'name', type(port.codec).__name__)})",
+            long_label=f"port {port.key} ({port.direction}, codec {codec_name(port.codec)})",
             type="port", box=_box_key(port.external), op="port",
-            source=port.created_at.where() if port.created_at else None))
+            source=port.created_at.where() if port.created_at else None,
+            code_line=(port.created_at.code or None) if port.created_at else None,
+            codec=codec_name(port.codec)))
         for node_id in (port.input_node, port.events_node):
             if node_id is not None and node_id in key:
                 model.edges.append(VizEdge(src=pkey, dst=key[node_id], network=True))

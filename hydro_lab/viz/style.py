@@ -27,6 +27,7 @@ BOX_STYLE = {
     "external": {"color": "#718096", "style": "rounded,dashed", "bgcolor": "#fafafa"},
     "tick": {"color": "#b7791f", "style": "rounded", "bgcolor": "#fffdf5"},
     "atomic": {"color": "#9b2c2c", "style": "rounded,dashed", "bgcolor": "#fff8f8"},
+    "stratum": {"color": "#aaaaaa", "style": "rounded,dashed"},
     "subgraph": {"color": "#888888", "style": "rounded,filled", "fillcolor": "#eeeeee"},
 }
 DELAY_COLOR = "#cc0000"

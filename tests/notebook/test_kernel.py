@@ -93,7 +93,7 @@ def test_rerunning_a_cell_with_the_same_cell_id_does_not_duplicate_nodes(kernel)
     assert shown["msg_type"] == again["msg_type"] == "display_data"
     assert again["content"]["transient"]["display_id"] == display_id
     for executed in (first, second):
-        graph = executed.graphs()[0]["content"]["data"][MIME_TYPE]["graph"]
+        graph = executed.graphs()[0]["content"]["data"][MIME_TYPE]["views"]["ir"]
         assert [n["label"] for n in graph["nodes"]] == ["source_iter([1, 2, 3])",
                                                         "map(lambda x: x + 1)"]
     assert kernel.execute("len(flow.ir().nodes)").value() == "2"
@@ -107,7 +107,7 @@ def test_rerunning_a_cell_with_the_same_cell_id_does_not_duplicate_nodes(kernel)
         (updated,) = executed.graphs()
         assert updated["msg_type"] == "update_display_data"
         assert updated["content"]["transient"]["display_id"] == display_id
-        assert len(updated["content"]["data"][MIME_TYPE]["graph"]["nodes"]) == expected
+        assert len(updated["content"]["data"][MIME_TYPE]["views"]["ir"]["nodes"]) == expected
     assert kernel.execute("[n.meta.op for n in flow.ir().nodes.values()]").value() == \
         "['source_iter', 'map', 'filter', 'for_each']"
 

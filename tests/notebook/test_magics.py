@@ -48,7 +48,8 @@ def test_rerunning_a_cell_does_not_duplicate_its_nodes(ip, run, session):
     assert first.ok and second.ok, second.stderr
     assert ops(ip) == ["source_iter"]
     assert [h.name for h in session.flow.locations] == ["p"]  # no "already has a location 'p'"
-    assert len(second.graph()["graph"]["nodes"]) == len(first.graph()["graph"]["nodes"]) == 1
+    assert len(second.graph()["views"]["ir"]["nodes"]) == \
+        len(first.graph()["views"]["ir"]["nodes"]) == 1
     assert list(session.cells) == ["c1"]
 
 
@@ -64,7 +65,7 @@ def test_editing_a_cell_replaces_its_nodes_and_rebuilds_later_cells(ip, run, ses
     assert ip.user_ns["doubled"]._ctx is session.flow._ctx  # and its names are rebound
     assert by_op["map"].meta.source.cell_id == "c2"
     assert [c.key for c in session.cells.values()] == ["c1", "c2"]  # first-execution order
-    assert len(ran.graph()["graph"]["nodes"]) == 4
+    assert len(ran.graph()["views"]["ir"]["nodes"]) == 4
 
 
 def test_replaying_cells_does_not_repeat_their_output(run):
@@ -203,11 +204,12 @@ def test_the_graph_renders_in_place_with_one_display_id(run, session):
     (shown,) = first.graphs()
     display_id = shown.transient["display_id"]
     assert not shown.update and display_id.startswith("hydro-graph-")
-    assert {"text/vnd.graphviz", "text/plain", MIME_TYPE} <= set(shown.data)
+    assert {"text/plain", MIME_TYPE} <= set(shown.data)
+    assert shown.data[MIME_TYPE]["key"] == display_id  # zoom and folds survive a redraw
     second = run(DOUBLED, "c2")
     (updated,) = second.graphs()
     assert updated.update and updated.transient["display_id"] == display_id
-    assert len(updated.data[MIME_TYPE]["graph"]["nodes"]) == 3
+    assert len(updated.data[MIME_TYPE]["views"]["ir"]["nodes"]) == 3
     # re-running the cell holding the display cleared its output: it is displayed there anew
     rerun = run(SOURCE, "c1")
     (again,) = rerun.graphs()
@@ -222,18 +224,18 @@ def test_the_graph_renders_in_place_with_one_display_id(run, session):
 def test_graph_verb_shows_the_graph_here_and_switches_views(ip, run, session):
     assert run(SOURCE + "nums.for_each(print)\n", "c1").ok
     here = run("%hydro graph --dfir", "c2")
-    assert here.ok and here.graph()["kind"] == "dfir"
+    assert here.ok and here.graph()["view"] == "dfir"
     assert not here.graphs()[0].update  # displayed in this cell, same display id
     assert here.graphs()[0].transient["display_id"] == session.display_id
     assert ip.run_line_magic("config", "HydroMagics.graph_view") == "dfir"
     later = run("%%hydro\nq = flow.process('q')\nq.source_iter([1]).for_each(print)\n", "c3")
-    assert later.graph()["kind"] == "dfir" and later.graphs()[0].update
+    assert later.graph()["view"] == "dfir" and later.graphs()[0].update
     one = run("%hydro graph --location q", "c4")
-    assert one.graph()["kind"] == "dfir"
-    assert [b["label"] for b in one.graph()["graph"]["locations"]
+    assert one.graph()["view"] == "dfir"
+    assert [b["label"] for b in one.graph()["views"]["dfir"]["groups"]
             if b["kind"] in ("process", "cluster")] == ["process q"]
     back = run("%hydro graph --ir", "c5")
-    assert back.graph()["kind"] == "ir" and session.graph_location is None
+    assert back.graph()["view"] == "ir" and session.graph_location is None
     run("%%hydro\nclient = flow.external('client')\n", "c6")
     missing = usage_error(run("%hydro graph --location client"))
     assert missing == "%hydro graph: no process or cluster 'client'; this flow has p, q"
@@ -250,10 +252,12 @@ def test_the_dfir_view_falls_back_to_ir_with_a_note_until_the_flow_compiles(run)
             "completed.); "
             "showing the IR view")
     assert ran.stdout == note + "\n"
-    assert ran.graph()["kind"] == "ir" and ran.graph()["note"] == note
+    assert ran.graph()["view"] == "ir" and ran.graph()["views"]["dfir"] is None
+    assert ran.graph()["notes"]["dfir"].startswith(
+        "the flow does not compile yet: compile: forward reference cycle2")
     assert ran.graphs()[0].data["text/plain"].startswith(f"({note})\n")
     fixed = run("%%hydro\nhandle.complete(p.source_iter([1]))\n", "c2")
-    assert fixed.stdout == "" and fixed.graph()["kind"] == "dfir"
+    assert fixed.stdout == "" and fixed.graph()["view"] == "dfir"
 
 
 def test_live_graph_can_be_turned_off_with_config(ip, run):
@@ -268,7 +272,7 @@ def test_config_options_are_traits(ip, run, caplog):
     for option in ("backend", "graph_view", "live_graph", "cluster_size", "progress_interval"):
         assert f"HydroMagics.{option}" in listed.stdout
     ip.run_line_magic("config", "HydroMagics.graph_view = 'dfir'")
-    assert run(SOURCE + "nums.for_each(print)\n", "c1").graph()["kind"] == "dfir"
+    assert run(SOURCE + "nums.for_each(print)\n", "c1").graph()["view"] == "dfir"
     run("%config HydroMagics.backend = 'cloud'")
     assert "expected any of ['local', 'ray'], not the str 'cloud'" in caplog.text
     assert ip.run_line_magic("config", "HydroMagics.backend") == "local"
@@ -369,7 +373,7 @@ def test_reset_starts_over(ip, run, session):
     assert deployment.state == "stopped"
     assert session.cells == {} and ops(ip) == [] and ip.user_ns["flow"] is session.flow
     assert "nums" not in ip.user_ns and "p" not in ip.user_ns
-    assert ran.graph()["graph"]["nodes"] == [] and ran.graphs()[0].update
+    assert ran.graph()["views"]["ir"]["nodes"] == [] and ran.graphs()[0].update
     again = run(SOURCE, "c1")  # 'p' can be built again...
     assert again.ok and len(again.graphs()) == 1
     assert not again.graphs()[0].update  # ...and the new flow is drawn anew, in this cell

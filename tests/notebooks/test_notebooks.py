@@ -80,9 +80,9 @@ def test_00_first_flow():
     graphs = [o for o in outputs(nb) if "data" in o and MIME_TYPE in o["data"]]
     assert len(graphs) == 1
     payload = graphs[0]["data"][MIME_TYPE]
-    assert payload["dot"].startswith("digraph estimate_pi")
-    assert {b["label"] for b in payload["graph"]["locations"]} >= {"process leader",
-                                                                   "cluster workers"}
+    assert payload["title"] == "estimate_pi" and payload["views"]["dfir"]["nodes"]
+    assert {b["label"] for b in payload["views"]["ir"]["groups"]} >= {"process leader",
+                                                                      "cluster workers"}
     assert "flowchart TB" in text and "process leader:" in text
     estimates = [float(line.split()[2]) for line in text.splitlines() if line.startswith("pi ~")]
     assert estimates and all(abs(e - 3.14159) < 0.05 for e in estimates)
@@ -97,7 +97,8 @@ def test_01_estimate_pi_on_ray_with_a_dashboard():
     graph = [o for o in live if MIME_TYPE in o.get("data", {})]
     assert len(graph) == 1  # updated in place, one display: now the DFIR view
     payload = graph[0]["data"][MIME_TYPE]
-    assert payload["kind"] == "dfir" and "subgraph" in payload["dot"]
+    assert payload["view"] == "dfir"
+    assert any(g["kind"] == "subgraph" for g in payload["views"]["dfir"]["groups"])
     deploy = plain(cell_outputs(nb, "%hydro deploy"))
     for stage in ("✓ starting Ray", "✓ deploying 3 actors", "✓ first tick"):
         assert stage in deploy
@@ -138,8 +139,9 @@ def test_02_the_simulator_catches_the_read_after_write_bug():
     # it, under the same display id, so both drawings of the counter show the fixed flow
     assert len(graphs) == 3
     payloads = [g["data"][MIME_TYPE] for g in graphs]
-    assert payloads[0]["graph"]["nodes"] == []
-    assert payloads[1]["dot"] == payloads[2]["dot"] and "snapshot_atomic" in payloads[2]["dot"]
+    assert payloads[0]["views"]["ir"]["nodes"] == []
+    assert payloads[1]["views"] == payloads[2]["views"]
+    assert any(n["op"] == "snapshot_atomic" for n in payloads[2]["views"]["ir"]["nodes"])
 
 
 def test_03_two_phase_commit_blocks_on_a_dead_participant_and_stays_safe():

@@ -13,7 +13,7 @@ from hydro_lab import FlowBuilder, HydroError
 from hydro_lab.viz import MIME_TYPE
 from hydro_lab.viz.mermaid import escape as mermaid_escape
 from tests.conftest import assert_snapshot
-from tests.flows import echo_flow, pi_flow, two_pc_flow
+from tests.flows import echo_flow, nasty_flow, pi_flow, two_pc_flow
 
 SNAP = Path(__file__).parent / "snapshots"
 HAS_DOT = shutil.which("dot") is not None
@@ -81,14 +81,6 @@ def test_cycle_back_edges_are_drawn():
     assert "style=dotted" in _edge_line(graph.to_dot(), cycles[0].src, cycles[0].dst)
 
 
-def nasty_flow():
-    flow = FlowBuilder('my "flow" <x>')
-    p = flow.process("p")
-    p.source_iter(['"', "<", "\\"]).map(lambda x: "quoted" + '<b>bold</b>' + "\\n" + x + "#;`|") \
-        .ir_node_named('name "with" <html> & \\ stuff').for_each(print)
-    return flow
-
-
 def test_dot_escapes_user_strings():
     dot = nasty_flow().graph().to_dot()
     assert '\\"quoted\\"' in dot          # quotes escaped
@@ -117,16 +109,17 @@ def test_mermaid_structure():
     assert "-.->" in text and "==>" in text and "classDef aggregation" in text
 
 
-def test_json_model_round_trips():
+def test_json_is_the_view_the_extension_reads():
     graph = two_pc_flow().graph()
     data = json.loads(graph.to_json())
-    assert data["version"] == 1 and data["kind"] == "ir"
-    keys = {n["id"] if "id" in n else n["key"] for n in data["nodes"]}
+    assert data["title"] == "two_pc" and data["kind"] == "ir"
+    keys = {n["id"] for n in data["nodes"]}
     for e in data["edges"]:
         assert e["src"] in keys and e["dst"] in keys
-    locs = {b["key"] for b in data["locations"]}
-    assert all(n["box"] in locs for n in data["nodes"])
-    assert any(e["keyed"] for e in data["edges"]) and any(e["network"] for e in data["edges"])
+    groups = {g["id"] for g in data["groups"]}
+    assert all(n["group"] in groups for n in data["nodes"])
+    assert any(e.get("kind") == "KeyedStream" for e in data["edges"])
+    assert any(e.get("network") for e in data["edges"])
 
 
 def test_json_keeps_nasty_strings_exact():
@@ -135,21 +128,22 @@ def test_json_keeps_nasty_strings_exact():
     assert any('"quoted" + \'<b>bold</b>\' + "\\\\n" + x + "#;`|"' in label for label in labels)
 
 
-def test_mimebundle_carries_dot_json_text_and_svg():
+def test_mimebundle_carries_the_payload_and_text():
     bundle = pi_flow().graph()._repr_mimebundle_()
     payload = bundle[MIME_TYPE]
-    assert payload["dot"].startswith("digraph")
-    assert payload["graph"]["nodes"]
-    assert bundle["text/vnd.graphviz"] == payload["dot"]
+    assert payload["version"] == 2 and payload["views"]["ir"]["nodes"]
+    assert payload["views"]["dfir"]["nodes"]
     assert "process leader" in bundle["text/plain"]
-    assert ("image/svg+xml" in bundle) == HAS_DOT
+    assert "text/vnd.graphviz" not in bundle  # the extension lays out; DOT is graph.to_dot()
 
 
 def test_save_picks_the_format_from_the_extension(tmp_path):
     graph = echo_flow().graph()
     assert Path(graph.save(tmp_path / "g.dot")).read_text().startswith("digraph")
     assert Path(graph.save(tmp_path / "g.mmd")).read_text().startswith("flowchart")
-    assert json.loads(Path(graph.save(tmp_path / "g.json")).read_text())["version"] == 1
+    assert json.loads(Path(graph.save(tmp_path / "g.json")).read_text())["kind"] == "ir"
+    scope = json.loads(Path(graph.save(tmp_path / "g.hydroscope.json")).read_text())
+    assert scope["selectedHierarchy"] == "location" and scope["nodes"]
     with pytest.raises(HydroError, match="unknown file type '.png'"):
         graph.save(tmp_path / "g.png")
 
