@@ -1,0 +1,47 @@
+/** Payloads for the tests: the hand-written fixture, generated graphs, and the kernel's fixtures. */
+import * as fs from 'fs';
+import * as path from 'path';
+import { IGraph, IPayload } from '../protocol';
+
+export function small(): IPayload {
+  return JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'small.json'), 'utf-8'));
+}
+
+/** `n` operators in a chain over `locations` processes (each with a tick holding every third operator). */
+export function chain(n: number, locations = 3): IGraph {
+  const groups = [];
+  for (let l = 0; l < locations; l++) {
+    groups.push({ id: `L${l}`, label: `process p${l}`, kind: 'process' as const, parent: null });
+    groups.push({ id: `L${l}t`, label: `tick t${l}`, kind: 'tick' as const, parent: `L${l}` });
+  }
+  const nodes = [];
+  const edges = [];
+  for (let i = 0; i < n; i++) {
+    const l = Math.floor((i * locations) / n);
+    nodes.push({
+      id: `n${i}`,
+      label: `map(f${i})`,
+      long_label: `map(f${i})`,
+      op: 'map',
+      type: 'transform' as const,
+      group: i % 3 === 0 ? `L${l}t` : `L${l}`
+    });
+    if (i > 0) {
+      edges.push({ id: `e${i}`, src: `n${i - 1}`, dst: `n${i}` });
+    }
+  }
+  return { kind: 'ir', groups, nodes, edges };
+}
+
+/** The kernel's payload fixtures (`tests/fixtures/mime/*.json`), by file name, once they exist. */
+export function kernelFixtures(): [string, unknown][] {
+  const dir = path.join(__dirname, '..', '..', '..', 'tests', 'fixtures', 'mime');
+  if (!fs.existsSync(dir)) {
+    return [];
+  }
+  return fs
+    .readdirSync(dir)
+    .filter(f => f.endsWith('.json'))
+    .sort()
+    .map(f => [f, JSON.parse(fs.readFileSync(path.join(dir, f), 'utf-8'))]);
+}
