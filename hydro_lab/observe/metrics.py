@@ -3,6 +3,7 @@
 A record is ``(location, member, tick, time, metric, key, value)``: the tick's duration, elements
 out of (and into) each operator, handoff sizes, state sizes, and messages and bytes per channel.
 Recording appends tuples to a ring buffer per instance; pandas is imported only to build a frame.
+Subscribers get every chunk of rows as it is recorded (on the recording thread: they must be cheap).
 """
 
 from __future__ import annotations
@@ -33,8 +34,22 @@ class MetricsRecorder:
             if buf is None:
                 buf = self._rows[instance] = deque(maxlen=self.max_records)
             buf.extend(rows)
-        for callback in list(self.subscribers):
+            subscribers = list(self.subscribers)  # the rows are either kept or passed on
+        for callback in subscribers:
             callback(instance, rows)
+
+    def subscribe(self, callback, *, past: bool = False) -> list[tuple[str, list[Record]]]:
+        """Call ``callback(instance, rows)`` with every chunk recorded from now on. With
+        ``past=True`` also return the rows kept so far, ``[(instance, rows)]``, taken at the same
+        moment: no row is both returned and passed to the callback, none is missed."""
+        with self._lock:
+            self.subscribers.append(callback)
+            return [(name, list(buf)) for name, buf in self._rows.items()] if past else []
+
+    def unsubscribe(self, callback) -> None:
+        with self._lock:
+            if callback in self.subscribers:
+                self.subscribers.remove(callback)
 
     def rows(self) -> list[Record]:
         with self._lock:

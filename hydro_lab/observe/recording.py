@@ -58,7 +58,9 @@ class Recording:
 
     ``origins[location][op_id]`` is the IR node a DFIR operator was lowered from,
     ``channel_nodes[name]`` the IR network node of a channel; ``program`` is the IR program
-    (what the replay draws).
+    (what the replay draws), ``programs`` the compiled DFIR programs the ticks ran
+    (``{LocationId: CompiledProgram}``) and ``channel_specs`` the lowered flow's channels, when
+    known (the replay's DFIR view).
     """
 
     title: str
@@ -68,6 +70,8 @@ class Recording:
     watches: dict[str, WatchInfo] = field(default_factory=dict)
     program: Any = None
     source: str = ""
+    programs: dict | None = None
+    channel_specs: list = field(default_factory=list)
     _free: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     # -- building ---------------------------------------------------------------------------------
@@ -134,7 +138,8 @@ class Recording:
             origins=operator_origins(compiled.programs),
             channel_nodes={spec.name: spec.origin.node_id for spec in compiled.lowered.channels},
             watches={i.name: i for i in infos}, program=compiled.program,
-            source=f"{d.backend} deployment")
+            source=f"{d.backend} deployment", programs=compiled.programs,
+            channel_specs=list(compiled.lowered.channels))
 
     @classmethod
     def from_trace(cls, trace) -> Recording:
@@ -168,7 +173,8 @@ class Recording:
                                         t.time, t.ops, t.channels, {**t.values, **values})
         return cls(context.get("title", "simulation"), ticks, context["origins"],
                    context["channels"], {w.name: w for w in context["watches"]},
-                   context.get("program"), "simulation")
+                   context.get("program"), "simulation", context.get("programs"),
+                   list(context.get("channel_specs", [])))
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -196,30 +202,11 @@ class Recording:
         return out
 
     def _through_free_nodes(self, active: dict[int, int]) -> None:
-        """IR nodes that lower to no operator of their own (casts, all_ticks, a deployment's
-        batch, a nondet assumption) carried data when what feeds them and what reads them
-        both did."""
         if self.program is None:
             return
         if self._free is None:
-            lowered = {n for ops in self.origins.values() for n in ops.values()}
-            lowered |= set(self.channel_nodes.values())
-            readers: dict[int, list[int]] = defaultdict(list)
-            for node in self.program.nodes.values():
-                for src in node.inputs():
-                    readers[src].append(node.id)
-            self._free = {nid: (node.inputs(), readers[nid])
-                          for nid, node in self.program.nodes.items() if nid not in lowered}
-        changed = True
-        while changed:
-            changed = False
-            for nid, (inputs, readers_of) in self._free.items():
-                if nid in active:
-                    continue
-                fed = [active[i] for i in inputs if i in active]
-                if fed and any(r in active for r in readers_of):
-                    active[nid] = max(fed)
-                    changed = True
+            self._free = free_nodes(self.program, self.origins, self.channel_nodes)
+        through_free_nodes(active, self._free)
 
     def values_at(self, step: int) -> dict[str, list]:
         """What each watch saw at ``step`` (only the watches that saw something)."""
@@ -291,3 +278,33 @@ def watch_infos(watches) -> list[WatchInfo]:
         name = w.name if n == 1 else f"{w.name} ({n})"
         out.append(WatchInfo(name, w.node_id, w.collection, w.shape))
     return out
+
+
+def free_nodes(program, origins: dict[str, dict[int, int]],
+               channel_nodes: dict[str, int]) -> dict[int, tuple[list[int], list[int]]]:
+    """The IR nodes of ``program`` that lower to no operator of their own (casts, all_ticks, a
+    deployment's batch, a nondet assumption): ``{node id: (its inputs, its readers)}``."""
+    lowered = {n for ops in origins.values() for n in ops.values()}
+    lowered |= set(channel_nodes.values())
+    readers: dict[int, list[int]] = defaultdict(list)
+    for node in program.nodes.values():
+        for src in node.inputs():
+            readers[src].append(node.id)
+    return {nid: (list(node.inputs()), readers[nid])
+            for nid, node in program.nodes.items() if nid not in lowered}
+
+
+def through_free_nodes(active: dict[int, int], free: dict[int, tuple[list[int], list[int]]]
+                       ) -> None:
+    """Count the free nodes (``free_nodes``) in ``active`` (``{IR node: elements}``): one
+    carried data when what feeds it and what reads it both did, as many as its inputs gave."""
+    changed = True
+    while changed:
+        changed = False
+        for nid, (inputs, readers_of) in free.items():
+            if nid in active:
+                continue
+            fed = [active[i] for i in inputs if i in active]
+            if fed and any(r in active for r in readers_of):
+                active[nid] = max(fed)
+                changed = True

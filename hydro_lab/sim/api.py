@@ -194,6 +194,8 @@ class Simulator:
             "program": self.program_ir,
             "origins": operator_origins(self.programs),
             "channels": {spec.name: spec.origin.node_id for spec in self.lowered.channels},
+            "programs": self.programs,  # the replay's DFIR view
+            "channel_specs": list(self.lowered.channels),
             "watches": list(self.watch_infos.values()),
             "instances": [inst.name for inst in self.instances],
         }
