@@ -1,6 +1,7 @@
-"""Live views in a notebook: per-tick dashboards of a deployment, watched values, and the replay
-of a recorded run. Widgets are ipywidgets and bokeh figures inside jupyter_bokeh widgets, with
-BokehJS loaded inline; one pump thread applies every live update at a bounded rate.
+"""Live views in a notebook: per-tick dashboards of a deployment, its live graph, watched values,
+and the replay of a recorded run. Widgets are ipywidgets and bokeh figures inside jupyter_bokeh
+widgets, with BokehJS loaded inline; graphs are drawn by the JupyterLab extension, which gets
+small updates on a comm. One pump thread applies every live update at a bounded rate.
 """
 
 from __future__ import annotations
@@ -19,6 +20,16 @@ def deployment_dashboard(deployment: Any, **options: Any) -> Any:
 
 
 register_view("dashboard", deployment_dashboard)
+
+
+def deployment_graph(deployment: Any, **options: Any) -> Any:
+    """``d.graph(**options)``: see ``live_graph.LiveGraph`` (no widget library needed)."""
+    from hydro_lab.dashboard.live_graph import LiveGraph
+
+    return LiveGraph(deployment, **options)
+
+
+register_view("graph", deployment_graph)
 
 
 def watch_view(watch: Any, **options: Any) -> Any:

@@ -10,7 +10,8 @@ stops the deployment and is raised in the caller as ``HydroRuntimeError``.
 Live controls, on every backend and while the flow runs: ``set_tick_rate(n)`` caps how many ticks
 a second each free-running instance makes, ``inject(channel, drop=, delay=)`` drops or delays the
 messages of one channel (``channels()`` names them), ``kill``/``restart`` stop and start cluster
-members; ``dashboard()`` shows it all live in a notebook.
+members; ``dashboard()`` shows it all live in a notebook, ``graph()`` draws the flow with its
+counts and rates live.
 """
 
 from __future__ import annotations
@@ -553,6 +554,13 @@ class Deployment:
         and channel, with pause/resume/step, tick-rate, kill/restart and fault controls (see
         ``hydro_lab.dashboard.deployment_view.DeploymentDashboard`` for the options)."""
         return get_view("dashboard")(self, **options)
+
+    def graph(self, **options: Any) -> Any:
+        """The flow's graph, alive: in a notebook it draws as ``flow.graph()`` does (both
+        views, cluster sizes) and then shows per-operator element counts, messages/s per
+        channel, killed members and the deployment's state as they change, a few times a
+        second (see ``hydro_lab.dashboard.live_graph.LiveGraph`` for the options)."""
+        return get_view("graph")(self, **options)
 
     def _apply_tick_rate(self, rate: float | None) -> None:
         """Backends that tick elsewhere than in ``_background`` pass the limit on."""
