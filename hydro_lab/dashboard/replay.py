@@ -1,44 +1,57 @@
 """The replay of a recorded run (registered as the ``"replay"`` view): ``recording.replay()``.
 
 A slider scrubs the recording's steps (one tick of one instance each), with a Play widget linked
-to it in the browser (``jslink``) to animate; every step draws the flow's IR graph with that
-tick's active operators and channels lit (``Graph.with_activity``), lists them with their
-counts, and shows what each watch saw. The drawing is SVG when a ``dot`` binary is installed;
-without one it is the DOT text (and the list), so a replay never fails for want of Graphviz.
-Updates follow the slider (a widget event in the kernel), not the pump: nothing here is live.
+to it in the browser (``jslink``) to animate; every step lights that tick's active operators and
+channels on the flow's graph, lists them with their counts, and shows what each watch saw.
+
+The graph is the JupyterLab extension's: the graph bundle (both views, ``live`` in state
+``"replay"``) is shown once, in an ipywidgets Output, and each step sends one small ``Update``
+on the live channel whose overlays light the step's nodes (``lit``) with their counts: the IR
+view's from ``Recording.active_nodes``, the DFIR view's from the operators that ran. No ``dot``
+is needed. For front ends without the extension, ``render="svg"`` (needs Graphviz's ``dot``)
+or ``render="dot"`` (the DOT text) draw each step's lit graph in the kernel instead.
+Updates follow the slider (a widget event in the kernel), not the pump.
 """
 
 from __future__ import annotations
 
 import html
-from typing import Any
+import uuid
 
 import ipywidgets as widgets
 
+from hydro_lab.dashboard.live_channel import LIVE, LiveChannel
+from hydro_lab.dashboard.overlay import Overlays
 from hydro_lab.dashboard.watch import table_html, value_html
 from hydro_lab.observe.recording import Recording, op_id_of
-from hydro_lab.views import register_view
 from hydro_lab.viz import dot as dot_writer
-from hydro_lab.viz import graph_of_program
+from hydro_lab.viz import graph_of_program, protocol
+from hydro_lab.viz.graph import Graph, graph_of_dfir
 
-RENDERS = ("auto", "svg", "dot")
+RENDERS = ("graph", "svg", "dot")
 
 
 class ReplayView:
     """What ``recording.replay()`` displays: ``widget`` (an ipywidgets VBox) holding ``play``
-    and ``slider`` (jslinked), ``title`` (the step), ``graph_view`` (the lit graph: SVG, or
-    DOT text), ``ops_view`` (the active operators and channels) and ``values_view`` (the watched
-    values). ``step`` is the step shown, ``active`` its lit IR nodes, ``graph`` its ``Graph``.
+    and ``slider`` (jslinked), ``title`` (the step), ``graph_view`` (the graph: an Output
+    holding the graph bundle, or with ``render="svg"``/``"dot"`` an HTML widget with the lit
+    SVG or DOT text), ``ops_view`` (the active operators and channels) and ``values_view`` (the
+    watched values). ``step`` is the step shown, ``active`` its lit IR nodes, ``update`` the
+    step's ``Update`` (sent on ``channel`` under the payload's ``live`` id ``id``), ``graph``
+    the ``Graph`` drawn.
 
-    ``render``: ``"auto"`` (SVG when ``dot`` is installed, else DOT text), ``"svg"`` or
-    ``"dot"``; ``interval_ms``: the Play widget's pace."""
+    ``render``: ``"graph"`` (the JupyterLab extension draws it; the default), ``"svg"`` or
+    ``"dot"``; ``interval_ms``: the Play widget's pace; ``channel``: where step updates go
+    (the kernel's ``LIVE``)."""
 
-    def __init__(self, recording: Recording, *, render: str = "auto", interval_ms: int = 600,
-                 width: str = "640px"):
+    def __init__(self, recording: Recording, *, render: str = "graph", interval_ms: int = 600,
+                 width: str = "640px", channel: LiveChannel | None = None):
         if render not in RENDERS:
             raise ValueError(f"replay(render=...) takes one of {RENDERS}, got {render!r}")
         self.recording = recording
         self.render = render
+        self.channel = channel if channel is not None else LIVE
+        self.id = f"hydro-replay-{uuid.uuid4().hex[:16]}"
         last = max(len(recording) - 1, 0)
         self.play = widgets.Play(value=0, min=0, max=last, step=1, interval=interval_ms,
                                  description="play", disabled=not len(recording))
@@ -47,7 +60,9 @@ class ReplayView:
                                         layout=widgets.Layout(width="420px"))
         self.link = widgets.jslink((self.play, "value"), (self.slider, "value"))
         self.title = widgets.HTML()
-        self.graph_view = widgets.HTML(layout=widgets.Layout(width=width, overflow="auto"))
+        layout = widgets.Layout(width=width, overflow="auto")
+        self.graph_view = widgets.Output(layout=layout) if render == "graph" else \
+            widgets.HTML(layout=layout)
         self.ops_view = widgets.HTML()
         self.values_view = widgets.HTML()
         side = widgets.VBox([self.values_view, self.ops_view],
@@ -57,12 +72,17 @@ class ReplayView:
                          f"{len(recording)} steps"),
             widgets.HBox([self.play, self.slider]), self.title,
             widgets.HBox([self.graph_view, side])])
-        self._base = graph_of_program(recording.program) if recording.program is not None \
-            else None
+        self._base = _replay_graph(recording)
+        self._overlays = Overlays(recording.program, recording.programs,
+                                  recording.channel_specs) \
+            if recording.programs is not None else None
         self._svg_cache: dict[frozenset, str] = {}
         self.step = -1
         self.active: dict[int, int] = {}
-        self.graph = None
+        self.graph: Graph | None = None
+        self.update: protocol.Update | None = None
+        if render == "graph":
+            self._show_bundle()
         self.slider.observe(self._on_slide, names="value")
         self.show(0)
 
@@ -76,29 +96,63 @@ class ReplayView:
         rec = self.recording
         if not len(rec):
             self.title.value = "<i>nothing was recorded</i>"
-            self.graph_view.value = self.ops_view.value = self.values_view.value = ""
+            self.ops_view.value = self.values_view.value = ""
+            if self.render != "graph":
+                self.graph_view.value = ""
             return
         step = max(0, min(int(step), len(rec) - 1))
-        self.step = step
         if self.slider.value != step:
-            self.slider.value = step  # calls back here once, with the same step: cheap
+            self.slider.value = step  # calls back here with the same step: shown below
+            return
+        self.step = step
         t = rec[step]
         self.active = rec.active_nodes(step)
         self.title.value = (f"step <b>{step}</b>: tick <b>{t.tick}</b> of "
                             f"<b>{html.escape(t.instance)}</b> <small>(time {t.time:.6g}; "
-                            f"{len(t.ops)} operator{'s' if len(t.ops) != 1 else ''} active)"
+                            f"{len(t.ops)} operator{'s' * (len(t.ops) != 1)} active)"
                             f"</small>")
-        self.graph_view.value = self._graph_html()
+        if self.render == "graph":
+            self.update = self.channel.publish(self._step_update(step))
+        else:
+            self.graph_view.value = self._graph_html()
         self.ops_view.value = self._ops_html(t)
         self.values_view.value = self._values_html(step)
 
+    def _step_update(self, step: int) -> dict:
+        """The step's ``Update`` (without ``seq``): its nodes lit, with their counts."""
+        t = self.recording[step]
+        views: dict[str, protocol.Overlay] = {
+            "ir": {"counts": {f"n{node}": n for node, n in self.active.items()}, "lit": True}}
+        if self._overlays is not None:
+            views["dfir"] = self._overlays.overlays(
+                {(t.location, key): n for key, n in t.ops.items()}, lit=True)["dfir"]
+        ops = len(t.ops)
+        return {"type": "update", "id": self.id, "state": "replay",
+                "status": (f"step {step} of {len(self.recording)}: tick {t.tick} of "
+                           f"{t.instance} ({ops} operator{'s' * (ops != 1)} active)"),
+                "views": views}
+
+    def _show_bundle(self) -> None:
+        """The graph bundle, once, in the Output (each step only sends an update)."""
+        if self._base is None:
+            self.graph_view.outputs = ({"output_type": "display_data", "metadata": {},
+                                        "data": {"text/plain": "no program recorded: nothing "
+                                                               "to draw"}},)
+            return
+        live: protocol.Live = {"id": self.id, "state": "replay",
+                               "status": f"replay: {len(self.recording)} steps"}
+        self.graph = self._base.live_as(live)
+        bundle = self.graph._repr_mimebundle_()
+        self.graph_view.outputs = ({"output_type": "display_data", "metadata": {},
+                                    "data": bundle},)
+
     def _graph_html(self) -> str:
+        """``render="svg"``/``"dot"``: the step's lit graph drawn in the kernel."""
         if self._base is None:
             self.graph = None
             return "<i>no program recorded: nothing to draw</i>"
         self.graph = self._base.with_activity(self.active)
-        use_svg = self.render == "svg" or (self.render == "auto" and dot_writer.dot_available())
-        if use_svg:
+        if self.render == "svg" and dot_writer.dot_available():
             key = frozenset(self.active)
             svg = self._svg_cache.get(key)
             if svg is None:
@@ -156,15 +210,24 @@ class ReplayView:
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
+        opened = self.render == "graph" and self.channel.open()
         display(self.widget)
+        if opened and self.update is not None:
+            self.channel.resend(self.id)  # the drawn graph gets the step shown
 
     def __repr__(self) -> str:
         return f"<ReplayView of {self.recording!r} at step {self.step}>"
 
 
-def replay_view(recording: Recording, **options: Any) -> ReplayView:
-    """The ``"replay"`` view: ``Recording.replay()`` uses it."""
-    return ReplayView(recording, **options)
+def _replay_graph(recording: Recording) -> Graph | None:
+    """The recorded flow's graph: its IR, and its DFIR view when the programs are known."""
+    program = recording.program
+    if program is None:
+        return None
+    programs = recording.programs
+    if programs is None:
+        return graph_of_program(program)
+    dfir = graph_of_dfir(program.name, programs, channels=recording.channel_specs,
+                         program=program).model
+    return graph_of_program(program, dfir=lambda: dfir)
 
-
-register_view("replay", replay_view)
