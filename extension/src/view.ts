@@ -1,0 +1,1138 @@
+/**
+ * One graph output on the page: the toolbar, the pannable SVG, the details panel, the live status
+ * line and the legend. It lays out (in the worker) only when what is visible changes; live updates
+ * and replay steps are small edits to the drawing. Loaded at the first graph, not with JupyterLab.
+ */
+import {
+  IGraphIndex,
+  IVisibleGraph,
+  codeGroup,
+  compactNumber,
+  describeEdge,
+  graphSignature,
+  groupTitle,
+  indexGraph,
+  nodeAncestors,
+  rateText,
+  revealNode,
+  searchNodes,
+  summaryId,
+  topLevelGroups,
+  visibleGraph
+} from './model';
+import {
+  FONT_FAMILY,
+  ILayout,
+  Measure,
+  estimateWidth,
+  fromElk,
+  toElk
+} from './layout';
+import { IDrawn, Markers, drawGraph, setCount, setEdgeLit, setGroupStatus, setRate, svgEl } from './draw';
+import { layoutGraph } from './elk';
+import { ILiveSource } from './live';
+import {
+  IGraph,
+  IGroupStatus,
+  IOverlay,
+  IPayload,
+  IUpdate,
+  LiveState,
+  MIME_TYPE,
+  NodeType,
+  ViewKind
+} from './protocol';
+import { IZoom, restoreKind, viewStates } from './state';
+import {
+  CYCLE_COLOR,
+  DELAY_COLOR,
+  DFIR_LEGEND_TYPES,
+  IR_LEGEND_TYPES,
+  NODE_BORDER,
+  NODE_FILL,
+  NO_ORDER_COLOR,
+  ORDERED_COLOR,
+  SVG_CSS,
+  edgeLook
+} from './svgstyle';
+import { downloadPng, downloadSvg, svgText } from './export';
+
+/** The tallest the graph's viewport grows; a larger graph pans inside it. */
+export const MAX_VIEWPORT_HEIGHT = 600;
+const MIN_VIEWPORT_HEIGHT = 140;
+const FIT_PAD = 12;
+const MIN_ZOOM = 0.03;
+const MAX_ZOOM = 4;
+/** Zoom a search match is brought to when the view is smaller than this. */
+const READABLE_ZOOM = 0.8;
+
+/** One view kind's data, drawing cache and interaction state. */
+interface IViewData {
+  kind: ViewKind;
+  graph: IGraph;
+  index: IGraphIndex;
+  signature: string;
+  folded: Set<string>;
+  zoom: IZoom | null;
+  selection: string | null;
+  /** The last layout, kept while the folds it was made for hold. */
+  cache: { folds: string; vis: IVisibleGraph; layout: ILayout; layoutMs: number } | null;
+}
+
+function foldKey(folded: Set<string>): string {
+  return [...folded].sort().join('\u0000');
+}
+
+let uidCounter = 0;
+
+function injectSvgStyle(doc: Document): void {
+  if (doc.getElementById('hydro-lab-svg-style')) {
+    return;
+  }
+  const style = doc.createElement('style');
+  style.id = 'hydro-lab-svg-style';
+  style.textContent = SVG_CSS;
+  doc.head.appendChild(style);
+}
+
+/** Text width from a canvas (cached), or the monospace estimate where there is no canvas. */
+export function canvasMeasure(doc: Document): Measure {
+  let ctx: CanvasRenderingContext2D | null = null;
+  try {
+    if (!/jsdom/i.test(doc.defaultView?.navigator.userAgent ?? '')) {
+      ctx = doc.createElement('canvas').getContext('2d');
+    }
+  } catch {
+    ctx = null;
+  }
+  if (!ctx) {
+    return estimateWidth;
+  }
+  const c = ctx;
+  const cache = new Map<string, number>();
+  let font = '';
+  return (text, px) => {
+    const key = `${px}\u0000${text}`;
+    let w = cache.get(key);
+    if (w === undefined) {
+      const f = `${px}px ${FONT_FAMILY}`;
+      if (font !== f) {
+        c.font = f;
+        font = f;
+      }
+      w = c.measureText(text).width;
+      cache.set(key, w);
+    }
+    return w;
+  };
+}
+
+export interface IGraphViewOptions {
+  /** The element to draw into (the renderer's node); a new div when absent. */
+  host?: HTMLDivElement;
+  /** Live updates (none: a static graph, e.g. outside a notebook). */
+  live?: ILiveSource | null;
+  measure?: Measure;
+}
+
+type Action =
+  | 'view-ir'
+  | 'view-dfir'
+  | 'zoom-in'
+  | 'zoom-out'
+  | 'fit'
+  | 'fold-all'
+  | 'unfold-all'
+  | 'export-svg'
+  | 'export-png';
+
+export class GraphView {
+  readonly node: HTMLDivElement;
+  private doc: Document;
+  private uid = `hl${++uidCounter}`;
+  private measure: Measure;
+  private liveSource: ILiveSource | null;
+  private payload: IPayload | null = null;
+  private views = new Map<ViewKind, IViewData>();
+  private kind: ViewKind = 'ir';
+  private disposed = false;
+
+  // live
+  private liveId: string | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private lastSeq = -Infinity;
+  private overlays: { [kind in ViewKind]?: IOverlay } = {};
+  private groupStatus: { [group: string]: IGroupStatus } = {};
+
+  // search
+  private matches: string[] = [];
+  private matchAt = -1;
+
+  // DOM
+  private statusEl: HTMLDivElement;
+  private stateEl: HTMLSpanElement;
+  private statusText: HTMLSpanElement;
+  private statusError: HTMLDivElement;
+  private titleEl: HTMLSpanElement;
+  private buttons = new Map<Action, HTMLButtonElement>();
+  private searchInput: HTMLInputElement;
+  private searchCount: HTMLSpanElement;
+  private busyEl: HTMLSpanElement;
+  private noteEl: HTMLDivElement;
+  private errorEl: HTMLDivElement | null = null;
+  private viewport: HTMLDivElement;
+  private svg: SVGSVGElement;
+  private defs: SVGDefsElement;
+  private stage: SVGGElement;
+  private markers: Markers;
+  private placeholder: HTMLDivElement;
+  private details: HTMLDivElement;
+  private legend: HTMLDivElement;
+  private resizeObserver: ResizeObserver | null = null;
+
+  // what is on screen
+  private drawn: IDrawn | null = null;
+  private drawnKind: ViewKind | null = null;
+  private drawnVis: IVisibleGraph | null = null;
+  private drawnLayout: ILayout | null = null;
+  private layoutToken = 0;
+  private pan: { x: number; y: number; zx: number; zy: number; moved: boolean; pointer: number } | null = null;
+  private justPanned = false;
+
+  constructor(options: IGraphViewOptions = {}) {
+    this.doc = document;
+    this.liveSource = options.live ?? null;
+    this.measure = options.measure ?? canvasMeasure(this.doc);
+    injectSvgStyle(this.doc);
+    const d = this.doc;
+    const el = <K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, parent?: HTMLElement) => {
+      const e = d.createElement(tag);
+      e.className = cls;
+      parent?.appendChild(e);
+      return e;
+    };
+    this.node = options.host ?? d.createElement('div');
+    this.node.classList.add('hl-graph');
+    this.node.setAttribute('data-mime-type', MIME_TYPE);
+    this.node.setAttribute('data-drawn', '0');
+
+    this.statusEl = el('div', 'hl-status', this.node);
+    this.stateEl = el('span', 'hl-state', this.statusEl);
+    this.statusText = el('span', 'hl-status-text', this.statusEl);
+    this.statusError = el('div', 'hl-status-error', this.statusEl);
+    this.statusEl.hidden = true;
+
+    const toolbar = el('div', 'hl-toolbar', this.node);
+    this.titleEl = el('span', 'hl-title', toolbar);
+    const group = (cls = '') => el('span', `hl-tool-group ${cls}`, toolbar);
+    const button = (parent: HTMLElement, action: Action, text: string, tip: string) => {
+      const b = el('button', 'hl-button', parent);
+      b.type = 'button';
+      b.textContent = text;
+      b.title = tip;
+      b.setAttribute('data-action', action);
+      b.addEventListener('click', () => this.act(action));
+      this.buttons.set(action, b);
+      return b;
+    };
+    const views = group('hl-views');
+    button(views, 'view-ir', 'IR', 'the IR graph: operators by location');
+    button(views, 'view-dfir', 'DFIR', 'the compiled DFIR graph: subgraphs and strata by location');
+    const zoom = group();
+    button(zoom, 'zoom-out', '−', 'zoom out (or ctrl/⌘ + wheel)');
+    button(zoom, 'zoom-in', '+', 'zoom in (or ctrl/⌘ + wheel)');
+    button(zoom, 'fit', 'Fit', 'fit the graph to the output');
+    const folds = group();
+    button(folds, 'fold-all', 'Fold all', 'fold every location into one node');
+    button(folds, 'unfold-all', 'Unfold all', 'show every operator');
+    const search = group('hl-search-group');
+    this.searchInput = el('input', 'hl-search', search);
+    this.searchInput.type = 'search';
+    this.searchInput.placeholder = 'find operator…';
+    this.searchInput.title = 'type an operator name or label; Enter: next match, Shift+Enter: previous';
+    this.searchInput.setAttribute('aria-label', 'find operator');
+    this.searchCount = el('span', 'hl-search-count', search);
+    this.searchInput.addEventListener('input', () => this.onSearchInput());
+    this.searchInput.addEventListener('keydown', e => {
+      if (e.key === 'Enter') {
+        e.preventDefault();
+        void this.searchStep(e.shiftKey ? -1 : 1);
+      } else if (e.key === 'Escape') {
+        this.searchInput.value = '';
+        this.onSearchInput();
+      }
+    });
+    this.busyEl = el('span', 'hl-busy', toolbar);
+    this.busyEl.hidden = true;
+    const exports = group('hl-exports');
+    button(exports, 'export-svg', 'SVG', 'download this view as SVG');
+    button(exports, 'export-png', 'PNG', 'download this view as PNG (2×)');
+
+    this.noteEl = el('div', 'hl-note', this.node);
+    this.noteEl.hidden = true;
+
+    const body = el('div', 'hl-body', this.node);
+    this.viewport = el('div', 'hl-viewport', body);
+    this.viewport.style.height = '200px';
+    this.svg = svgEl(d, 'svg', { class: 'hl-svg', width: '100%', height: '100%' });
+    this.defs = svgEl(d, 'defs');
+    this.stage = svgEl(d, 'g', { class: 'hl-stage' });
+    this.svg.appendChild(this.defs);
+    this.svg.appendChild(this.stage);
+    this.viewport.appendChild(this.svg);
+    this.markers = new Markers(d, this.defs, this.uid);
+    this.placeholder = el('div', 'hl-placeholder', this.viewport);
+    this.placeholder.textContent = 'laying out…';
+    this.details = el('div', 'hl-details', body);
+    this.details.hidden = true;
+    this.legend = el('div', 'hl-legend', this.node);
+
+    this.listen();
+  }
+
+  // -- rendering ------------------------------------------------------------------------------
+
+  /** Shows a payload: the first, or a new one for the same output (kept in place). */
+  async render(payload: IPayload): Promise<void> {
+    const first = this.payload === null;
+    this.payload = payload;
+    const saved = payload.key ? viewStates.get(payload.key) : undefined;
+    for (const kind of ['ir', 'dfir'] as ViewKind[]) {
+      const graph = payload.views[kind] ?? null;
+      if (!graph) {
+        this.views.delete(kind);
+        continue;
+      }
+      const signature = graphSignature(graph);
+      const old = this.views.get(kind);
+      const index = indexGraph(graph);
+      if (old && old.signature === signature) {
+        old.graph = graph;
+        old.index = index;
+        continue;
+      }
+      const restored = old
+        ? restoreKind(index, { folded: [...old.folded], zoom: old.zoom, selection: old.selection })
+        : restoreKind(index, saved?.views[kind]);
+      this.views.set(kind, {
+        kind,
+        graph,
+        index,
+        signature,
+        folded: restored.folded,
+        zoom: restored.zoom,
+        selection: restored.selection,
+        cache: null
+      });
+    }
+    if (first) {
+      const wanted = saved?.view ?? payload.view;
+      this.kind = wanted && this.views.has(wanted) ? wanted : 'ir';
+    } else if (!this.views.has(this.kind)) {
+      this.kind = 'ir';
+    }
+    this.titleEl.textContent = payload.title ?? '';
+    this.titleEl.title = payload.title ?? '';
+    this.updateToolbar();
+    this.subscribeLive(payload);
+    const vd = this.current();
+    const dropped = vd.index.droppedEdges;
+    if (dropped) {
+      this.showNote(`${dropped} edge${dropped === 1 ? '' : 's'} of this graph name operators it does not have; they are not drawn.`);
+    }
+    if (!vd.cache || vd.cache.folds !== foldKey(vd.folded) || this.drawnKind !== this.kind) {
+      await this.relayout({});
+    } else {
+      this.paintOverlay();
+      this.paintSearch();
+    }
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.layoutToken++;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.resizeObserver?.disconnect();
+  }
+
+  private current(): IViewData {
+    return this.views.get(this.kind)!;
+  }
+
+  /** Lays out what is visible now (from the cache when the folds did not change) and draws it. */
+  private async relayout(opts: { anchor?: { group: string; at: [number, number] }; center?: string; fit?: boolean }): Promise<void> {
+    const token = ++this.layoutToken;
+    const vd = this.current();
+    const folds = foldKey(vd.folded);
+    let cache = vd.cache && vd.cache.folds === folds ? vd.cache : null;
+    if (!cache) {
+      const vis = visibleGraph(vd.index, vd.folded);
+      const titles = new Map(vis.groups.map(g => [g.id, groupTitle(g.group)]));
+      const request = toElk(vis, this.measure, titles);
+      this.setBusy(`laying out ${vis.nodes.length} node${vis.nodes.length === 1 ? '' : 's'}…`);
+      let laid;
+      try {
+        laid = await layoutGraph(request.graph);
+      } catch (err) {
+        if (token === this.layoutToken) {
+          this.setBusy(null);
+          this.showError(`hydro_lab could not lay out this graph: ${(err as Error).message ?? err}`);
+        }
+        return;
+      }
+      if (token !== this.layoutToken || this.disposed) {
+        return;
+      }
+      this.setBusy(null);
+      cache = { folds, vis, layout: fromElk(request, laid.graph), layoutMs: laid.ms };
+      vd.cache = cache;
+    }
+    if (token !== this.layoutToken || this.disposed) {
+      return;
+    }
+    this.draw(vd, cache.vis, cache.layout, cache.layoutMs);
+    if (opts.anchor) {
+      this.keepAnchor(opts.anchor.group, opts.anchor.at);
+    } else if (opts.fit) {
+      vd.zoom = null;
+    }
+    this.sizeViewport();
+    if (opts.center) {
+      this.centerOn(opts.center);
+    }
+    this.applyZoom();
+    this.saveState();
+  }
+
+  private draw(vd: IViewData, vis: IVisibleGraph, layout: ILayout, layoutMs: number): void {
+    const start = performance.now();
+    const drawn = drawGraph(this.doc, vis, layout, { markers: this.markers, measure: this.measure });
+    this.stage.replaceChildren(drawn.scene);
+    this.drawn = drawn;
+    this.drawnKind = vd.kind;
+    this.drawnVis = vis;
+    this.drawnLayout = layout;
+    this.placeholder.hidden = true;
+    this.errorEl?.remove();
+    this.errorEl = null;
+    this.paintOverlay();
+    this.paintSelection();
+    this.paintSearch();
+    this.node.setAttribute('data-view', vd.kind);
+    this.node.setAttribute('data-drawn', String(drawn.operators));
+    this.node.setAttribute('data-summaries', String(drawn.nodes.size - drawn.operators));
+    this.node.setAttribute('data-layout-ms', String(Math.round(layoutMs)));
+    this.node.setAttribute('data-draw-ms', String(Math.round(performance.now() - start)));
+    this.buildLegend(vd);
+    try {
+      performance.mark('hydro-lab:drawn');
+    } catch {
+      // performance.mark is missing in some test environments
+    }
+  }
+
+  // -- zoom and pan ---------------------------------------------------------------------------
+
+  private viewportSize(): [number, number] {
+    return [this.viewport.clientWidth, this.viewport.clientHeight];
+  }
+
+  /** The viewport grows with the graph (at its fitted width) up to {@link MAX_VIEWPORT_HEIGHT}. */
+  private sizeViewport(): void {
+    const layout = this.drawnLayout;
+    const width = this.viewport.clientWidth;
+    if (!layout || width === 0) {
+      return;
+    }
+    const k = Math.min(1, (width - 2 * FIT_PAD) / Math.max(1, layout.width));
+    const h = Math.round(Math.max(MIN_VIEWPORT_HEIGHT, Math.min(MAX_VIEWPORT_HEIGHT, layout.height * k + 2 * FIT_PAD)));
+    this.viewport.style.height = `${h}px`;
+  }
+
+  private fitZoom(): IZoom {
+    const layout = this.drawnLayout;
+    const [w, h] = this.viewportSize();
+    if (!layout || w === 0 || h === 0) {
+      return { k: 1, x: FIT_PAD, y: FIT_PAD };
+    }
+    const k = Math.max(
+      MIN_ZOOM,
+      Math.min(1, (w - 2 * FIT_PAD) / Math.max(1, layout.width), (h - 2 * FIT_PAD) / Math.max(1, layout.height))
+    );
+    return { k, x: (w - layout.width * k) / 2, y: Math.max(FIT_PAD, (h - layout.height * k) / 2) };
+  }
+
+  private zoomNow(): IZoom {
+    return this.current().zoom ?? this.fitZoom();
+  }
+
+  private applyZoom(): void {
+    const z = this.zoomNow();
+    this.stage.setAttribute('transform', `translate(${z.x.toFixed(1)},${z.y.toFixed(1)}) scale(${z.k.toFixed(4)})`);
+  }
+
+  private setZoom(z: IZoom): void {
+    this.current().zoom = { k: Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, z.k)), x: z.x, y: z.y };
+    this.applyZoom();
+    this.saveState();
+  }
+
+  /** Zooms by `factor` keeping the graph point under (sx, sy) in place. */
+  private zoomAt(factor: number, sx: number, sy: number): void {
+    const z = this.zoomNow();
+    const k = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, z.k * factor));
+    const gx = (sx - z.x) / z.k;
+    const gy = (sy - z.y) / z.k;
+    this.setZoom({ k, x: sx - gx * k, y: sy - gy * k });
+  }
+
+  /** Where a group (box or summary) is on screen: its top-left, in viewport pixels. */
+  private screenOf(group: string): [number, number] | null {
+    const layout = this.drawnLayout;
+    const box = layout?.groups.get(group) ?? layout?.nodes.get(summaryId(group));
+    if (!box) {
+      return null;
+    }
+    const z = this.zoomNow();
+    return [box.x * z.k + z.x, box.y * z.k + z.y];
+  }
+
+  /** After a fold or unfold, the group stays where it was on screen. */
+  private keepAnchor(group: string, at: [number, number]): void {
+    const layout = this.drawnLayout!;
+    const box = layout.groups.get(group) ?? layout.nodes.get(summaryId(group));
+    const vd = this.current();
+    if (!box) {
+      return;
+    }
+    const k = (vd.zoom ?? this.fitZoom()).k;
+    vd.zoom = { k, x: at[0] - box.x * k, y: at[1] - box.y * k };
+  }
+
+  private centerOn(id: string): void {
+    const box = this.drawnLayout?.nodes.get(id);
+    if (!box) {
+      return;
+    }
+    this.sizeViewport();
+    const [w, h] = this.viewportSize();
+    const vd = this.current();
+    let k = (vd.zoom ?? this.fitZoom()).k;
+    if (k < READABLE_ZOOM) {
+      k = 1;
+    }
+    vd.zoom = { k, x: w / 2 - (box.x + box.w / 2) * k, y: h / 2 - (box.y + box.h / 2) * k };
+  }
+
+  // -- events ---------------------------------------------------------------------------------
+
+  private listen(): void {
+    const vp = this.viewport;
+    vp.addEventListener(
+      'wheel',
+      e => {
+        // A plain wheel scrolls the notebook; only ctrl/⌘ + wheel (and pinch) zooms the graph.
+        if (!(e.ctrlKey || e.metaKey)) {
+          return;
+        }
+        e.preventDefault();
+        const r = vp.getBoundingClientRect();
+        const unit = e.deltaMode === 1 ? 0.05 : e.deltaMode === 2 ? 1 : 0.0025;
+        this.zoomAt(Math.exp(-e.deltaY * unit), e.clientX - r.left, e.clientY - r.top);
+      },
+      { passive: false }
+    );
+    vp.addEventListener('pointerdown', e => {
+      if (e.button !== 0 || !this.drawn) {
+        return;
+      }
+      const z = this.zoomNow();
+      this.pan = { x: e.clientX, y: e.clientY, zx: z.x, zy: z.y, moved: false, pointer: e.pointerId };
+    });
+    vp.addEventListener('pointermove', e => {
+      const p = this.pan;
+      if (!p || e.pointerId !== p.pointer) {
+        return;
+      }
+      const dx = e.clientX - p.x;
+      const dy = e.clientY - p.y;
+      if (!p.moved && Math.hypot(dx, dy) < 4) {
+        return;
+      }
+      if (!p.moved) {
+        p.moved = true;
+        vp.classList.add('hl-panning');
+        try {
+          vp.setPointerCapture(e.pointerId);
+        } catch {
+          // the pointer is gone already
+        }
+      }
+      const z = this.zoomNow();
+      this.current().zoom = { k: z.k, x: p.zx + dx, y: p.zy + dy };
+      this.applyZoom();
+    });
+    const end = () => {
+      if (this.pan?.moved) {
+        this.justPanned = true;
+        setTimeout(() => (this.justPanned = false), 0);
+        this.saveState();
+      }
+      this.pan = null;
+      vp.classList.remove('hl-panning');
+    };
+    vp.addEventListener('pointerup', end);
+    vp.addEventListener('pointercancel', end);
+    this.svg.addEventListener('click', e => {
+      if (this.justPanned) {
+        return;
+      }
+      this.onClick(e.target as Element);
+    });
+    if (typeof ResizeObserver !== 'undefined') {
+      let lastWidth = 0;
+      this.resizeObserver = new ResizeObserver(() => {
+        const w = this.viewport.clientWidth;
+        if (w !== lastWidth) {
+          lastWidth = w;
+          this.sizeViewport();
+        }
+        this.applyZoom();
+      });
+      this.resizeObserver.observe(this.viewport);
+    }
+  }
+
+  private onClick(target: Element): void {
+    const toggle = target.closest('.hl-fold-toggle');
+    if (toggle) {
+      const group = toggle.closest('.hl-group')?.getAttribute('data-id');
+      if (group) {
+        void this.setFolded(group, true);
+      }
+      return;
+    }
+    const node = target.closest('.hl-node');
+    if (node) {
+      const group = node.getAttribute('data-group');
+      if (group !== null) {
+        // A folded group's summary unfolds on click.
+        void this.setFolded(group, false);
+      } else {
+        this.select(node.getAttribute('data-id'));
+      }
+      return;
+    }
+    this.select(null);
+  }
+
+  private act(action: Action): void {
+    switch (action) {
+      case 'view-ir':
+        void this.setView('ir');
+        break;
+      case 'view-dfir':
+        void this.setView('dfir');
+        break;
+      case 'zoom-in':
+      case 'zoom-out': {
+        const [w, h] = this.viewportSize();
+        this.zoomAt(action === 'zoom-in' ? 1.25 : 0.8, w / 2, h / 2);
+        break;
+      }
+      case 'fit':
+        this.current().zoom = null;
+        this.applyZoom();
+        this.saveState();
+        break;
+      case 'fold-all':
+        this.current().folded = new Set(topLevelGroups(this.current().index));
+        void this.relayout({ fit: true });
+        break;
+      case 'unfold-all':
+        this.current().folded = new Set();
+        void this.relayout({ fit: true });
+        break;
+      case 'export-svg':
+        this.exportAs('svg');
+        break;
+      case 'export-png':
+        this.exportAs('png');
+        break;
+    }
+  }
+
+  private async setFolded(group: string, folded: boolean): Promise<void> {
+    const vd = this.current();
+    if (vd.folded.has(group) === folded) {
+      return;
+    }
+    const at = this.screenOf(group);
+    if (folded) {
+      vd.folded.add(group);
+    } else {
+      vd.folded.delete(group);
+    }
+    await this.relayout(at ? { anchor: { group, at } } : {});
+  }
+
+  private async setView(kind: ViewKind): Promise<void> {
+    if (kind === 'dfir' && !this.views.has('dfir')) {
+      this.showNote(this.payload?.notes?.dfir ?? 'this graph has no DFIR view');
+      return;
+    }
+    this.noteEl.hidden = true;
+    if (kind === this.kind) {
+      return;
+    }
+    this.kind = kind;
+    this.select(this.current().selection, false);
+    this.updateToolbar();
+    this.onSearchInput();
+    await this.relayout({});
+  }
+
+  private updateToolbar(): void {
+    for (const kind of ['ir', 'dfir'] as ViewKind[]) {
+      const b = this.buttons.get(`view-${kind}` as Action)!;
+      b.classList.toggle('hl-active', this.kind === kind);
+      b.setAttribute('aria-pressed', String(this.kind === kind));
+    }
+    const dfir = this.buttons.get('view-dfir')!;
+    const missing = !this.views.has('dfir');
+    dfir.classList.toggle('hl-unavailable', missing);
+    dfir.title = missing
+      ? `no DFIR view: ${this.payload?.notes?.dfir ?? 'this graph has none'}`
+      : 'the compiled DFIR graph: subgraphs and strata by location';
+    this.node.setAttribute('data-view', this.kind);
+  }
+
+  private setBusy(text: string | null): void {
+    this.busyEl.hidden = text === null;
+    this.busyEl.textContent = text ?? '';
+    if (text !== null && !this.drawn) {
+      this.placeholder.textContent = text;
+    }
+  }
+
+  private showNote(text: string): void {
+    this.noteEl.textContent = text;
+    this.noteEl.hidden = false;
+  }
+
+  private showError(text: string): void {
+    if (!this.errorEl) {
+      this.errorEl = this.doc.createElement('div');
+      this.errorEl.className = 'hl-error';
+      this.noteEl.after(this.errorEl);
+    }
+    this.errorEl.textContent = text;
+    this.placeholder.hidden = true;
+  }
+
+  private saveState(): void {
+    const key = this.payload?.key;
+    if (!key) {
+      return;
+    }
+    const views: { [kind in ViewKind]?: { folded: string[]; zoom: IZoom | null; selection: string | null } } = {};
+    for (const [kind, vd] of this.views) {
+      views[kind] = { folded: [...vd.folded], zoom: vd.zoom ? { ...vd.zoom } : null, selection: vd.selection };
+    }
+    viewStates.set(key, { view: this.kind, views });
+  }
+
+  // -- selection and details ------------------------------------------------------------------
+
+  private select(id: string | null, save = true): void {
+    const vd = this.current();
+    vd.selection = id && vd.index.nodes.has(id) ? id : null;
+    this.paintSelection();
+    this.showDetails();
+    if (save) {
+      this.saveState();
+    }
+  }
+
+  private paintSelection(): void {
+    if (!this.drawn) {
+      return;
+    }
+    const sel = this.drawnKind === this.kind ? this.current().selection : null;
+    for (const [id, g] of this.drawn.nodes) {
+      g.classList.toggle('hl-selected', id === sel);
+    }
+  }
+
+  private showDetails(): void {
+    const vd = this.current();
+    const id = vd.selection;
+    const node = id ? vd.index.nodes.get(id) : undefined;
+    const panel = this.details;
+    if (!node) {
+      panel.hidden = true;
+      panel.replaceChildren();
+      return;
+    }
+    const d = this.doc;
+    const make = <K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, text?: string) => {
+      const e = d.createElement(tag);
+      e.className = cls;
+      if (text !== undefined) {
+        e.textContent = text;
+      }
+      return e;
+    };
+    const head = make('div', 'hl-details-head');
+    head.appendChild(make('span', `hl-details-type hl-type-${node.type}`, node.type));
+    const swatch = head.firstChild as HTMLElement;
+    swatch.style.background = NODE_FILL[node.type] ?? '#fff';
+    swatch.style.borderColor = NODE_BORDER[node.type] ?? '#8a94a6';
+    head.appendChild(make('span', 'hl-details-id', node.id));
+    const close = make('button', 'hl-details-close', '×');
+    close.title = 'close';
+    (close as HTMLButtonElement).type = 'button';
+    close.addEventListener('click', () => this.select(null));
+    head.appendChild(close);
+    const rows: HTMLElement[] = [head];
+    const field = (name: string, title: string, value: string | null | undefined, pre = false) => {
+      if (value === null || value === undefined || value === '') {
+        return null;
+      }
+      const row = make('div', 'hl-field');
+      row.setAttribute('data-field', name);
+      row.appendChild(make('div', 'hl-field-name', title));
+      row.appendChild(make(pre ? 'pre' : 'div', 'hl-field-value', value));
+      rows.push(row);
+      return row;
+    };
+    field('label', 'label', node.long_label || node.label);
+    field('op', 'operator', node.op);
+    field('kind', 'produces', node.kind);
+    const source = field('source', 'source', node.source);
+    if (source && node.code_line) {
+      source.appendChild(make('pre', 'hl-code-line', node.code_line));
+    }
+    field('nondet', 'nondet', node.nondet);
+    field('codec', 'codec', node.codec);
+    field('channel', 'channel', node.channel);
+    const overlay = this.overlays[this.kind];
+    const count = overlay?.counts?.[node.id];
+    if (count !== undefined) {
+      field('count', this.payload?.live?.state === 'replay' || overlay?.lit ? 'elements in this step' : 'elements so far', count.toLocaleString());
+    }
+    const rate = overlay?.rates?.[node.id];
+    if (rate !== undefined) {
+      field('rate', 'rate', rateText(rate));
+    }
+    if (vd.kind === 'dfir') {
+      if (node.ir) {
+        const ir = this.views.get('ir')?.index.nodes.get(node.ir);
+        const row = field('ir', 'lowered from', ir ? `${ir.id} · ${ir.long_label || ir.label}` : node.ir);
+        if (row && ir) {
+          const go = make('button', 'hl-link', 'show in IR') as HTMLButtonElement;
+          go.type = 'button';
+          go.addEventListener('click', () => void this.showInIr(ir.id));
+          row.appendChild(go);
+        }
+      }
+      const sg = codeGroup(vd.index, node.id);
+      if (sg?.code) {
+        field('code', `generated Python (${sg.label})`, sg.code, true);
+      }
+    }
+    const edgeList = (name: string, title: string, incoming: boolean) => {
+      const list = vd.index.edges.filter(e => (incoming ? e.dst : e.src) === node.id);
+      if (!list.length) {
+        return;
+      }
+      const lines = list.slice(0, 12).map(e => {
+        const other = vd.index.nodes.get(incoming ? e.src : e.dst);
+        const what = describeEdge(e);
+        const flags = [e.network ? 'network' : '', e.cycle ? 'cycle' : '', e.delay ? `delay: ${e.delay}` : '']
+          .filter(x => !!x)
+          .join(', ');
+        return `${incoming ? '←' : '→'} ${other?.label.split('\n')[0] ?? '?'}${what ? `  ${what}` : ''}${flags ? `  (${flags})` : ''}`;
+      });
+      if (list.length > 12) {
+        lines.push(`… and ${list.length - 12} more`);
+      }
+      field(name, title, lines.join('\n'), true);
+    };
+    edgeList('inputs', 'inputs', true);
+    edgeList('outputs', 'outputs', false);
+    const where = nodeAncestors(vd.index, node.id).map(g => vd.index.groups.get(g)!.label);
+    field('where', 'in', where.join(' › '));
+    panel.replaceChildren(...rows);
+    panel.hidden = false;
+  }
+
+  private async showInIr(id: string): Promise<void> {
+    await this.setView('ir');
+    await this.reveal(id);
+    this.select(id);
+  }
+
+  // -- search ---------------------------------------------------------------------------------
+
+  private onSearchInput(): void {
+    const q = this.searchInput.value;
+    this.matches = q.trim() ? searchNodes(this.current().index, q) : [];
+    this.matchAt = -1;
+    this.paintSearch();
+  }
+
+  private paintSearch(): void {
+    const q = this.searchInput.value.trim();
+    const n = this.matches.length;
+    this.searchCount.textContent = !q ? '' : n === 0 ? 'no match' : this.matchAt >= 0 ? `${this.matchAt + 1}/${n}` : `${n} match${n === 1 ? '' : 'es'}`;
+    this.searchCount.setAttribute('data-count', String(n));
+    if (!this.drawn || !this.drawnVis) {
+      return;
+    }
+    const shownAs = this.drawnVis.shownAs;
+    const hit = new Set<string>();
+    for (const id of this.matches) {
+      const v = shownAs.get(id);
+      if (v) {
+        hit.add(v);
+      }
+    }
+    const currentId = this.matchAt >= 0 ? this.matches[this.matchAt] : null;
+    for (const [id, g] of this.drawn.nodes) {
+      g.classList.toggle('hl-match', hit.has(id));
+      g.classList.toggle('hl-current', id === currentId);
+    }
+  }
+
+  /** Brings the next (or previous) match into view: its folded groups unfold, it is centred and lit. */
+  private async searchStep(step: number): Promise<void> {
+    if (!this.matches.length) {
+      this.onSearchInput();
+      if (!this.matches.length) {
+        return;
+      }
+    }
+    const n = this.matches.length;
+    this.matchAt = this.matchAt < 0 ? (step > 0 ? 0 : n - 1) : (this.matchAt + step + n) % n;
+    await this.reveal(this.matches[this.matchAt]);
+    this.paintSearch();
+  }
+
+  private async reveal(id: string): Promise<void> {
+    const vd = this.current();
+    const folded = revealNode(vd.index, vd.folded, id);
+    if (folded.size !== vd.folded.size) {
+      vd.folded = folded;
+      await this.relayout({ center: id });
+    } else {
+      this.centerOn(id);
+      this.applyZoom();
+      this.saveState();
+    }
+  }
+
+  // -- live -----------------------------------------------------------------------------------
+
+  private subscribeLive(payload: IPayload): void {
+    const live = payload.live ?? null;
+    const id = live?.id ?? null;
+    if (live) {
+      this.statusEl.hidden = false;
+      if (this.lastSeq === -Infinity || id !== this.liveId) {
+        this.setStatus(live.state, live.status ?? '', null);
+      }
+    } else {
+      this.statusEl.hidden = true;
+      this.node.removeAttribute('data-state');
+    }
+    if (id === this.liveId) {
+      return;
+    }
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.liveId = id;
+    this.lastSeq = -Infinity;
+    this.overlays = {};
+    this.groupStatus = {};
+    if (id && this.liveSource) {
+      this.unsubscribe = this.liveSource.subscribe(id, u => this.update(u));
+    }
+  }
+
+  /** An update from the kernel: newer ones only, applied as small edits. */
+  update(u: IUpdate): void {
+    if (this.disposed || u.id !== this.liveId || u.seq <= this.lastSeq) {
+      return;
+    }
+    this.lastSeq = u.seq;
+    this.setStatus(u.state, u.status ?? this.statusText.textContent ?? '', u.error ?? null);
+    for (const kind of ['ir', 'dfir'] as ViewKind[]) {
+      const o = u.views?.[kind];
+      if (o) {
+        this.overlays[kind] = o;
+      }
+    }
+    if (u.groups) {
+      this.groupStatus = { ...this.groupStatus, ...u.groups };
+    }
+    this.paintOverlay();
+    if (this.current().selection) {
+      this.showDetails();
+    }
+  }
+
+  private setStatus(state: LiveState, status: string, error: string | null): void {
+    this.statusEl.hidden = false;
+    this.statusEl.setAttribute('data-state', state);
+    this.node.setAttribute('data-state', state);
+    this.stateEl.textContent = state;
+    this.statusText.textContent = status;
+    const failed = state === 'failed';
+    this.statusError.hidden = !(failed && error);
+    this.statusError.textContent = failed && error ? error : '';
+  }
+
+  /** Counts, rates, lit nodes and cluster membership on the drawing (no layout). */
+  private paintOverlay(): void {
+    const drawn = this.drawn;
+    const vis = this.drawnVis;
+    const layout = this.drawnLayout;
+    if (!drawn || !vis || !layout || this.drawnKind === null) {
+      return;
+    }
+    const overlay = this.overlays[this.drawnKind];
+    const counts = overlay?.counts ?? {};
+    const rates = overlay?.rates ?? {};
+    const lit = !!overlay?.lit;
+    const sums = new Map<string, number>();
+    for (const op in counts) {
+      const shown = vis.shownAs.get(op);
+      if (shown !== undefined) {
+        sums.set(shown, (sums.get(shown) ?? 0) + counts[op]);
+      }
+    }
+    for (const n of vis.nodes) {
+      const g = drawn.nodes.get(n.id);
+      const box = layout.nodes.get(n.id);
+      if (!g || !box) {
+        continue;
+      }
+      const c = sums.get(n.id);
+      setCount(this.doc, g, box.w, c === undefined ? null : compactNumber(c));
+      if (c === undefined) {
+        g.removeAttribute('data-count');
+      } else {
+        g.setAttribute('data-count', String(c));
+      }
+      const type: NodeType | undefined = n.node?.type;
+      const r = n.node && (type === 'network' || type === 'port') ? rates[n.id] : undefined;
+      setRate(this.doc, g, box, r === undefined ? null : rateText(r));
+      g.classList.toggle('hl-lit', lit && c !== undefined);
+      g.classList.toggle('hl-faded', lit && c === undefined);
+    }
+    vis.edges.forEach((e, i) => {
+      const g = drawn.edges[i];
+      if (!g) {
+        return;
+      }
+      const on = lit && sums.has(e.src) && sums.has(e.dst);
+      if (g.classList.contains('hl-lit') !== on) {
+        const look = edgeLook(e.edges[0]);
+        setEdgeLit(this.markers, g, on, look.head, look.color);
+      }
+      g.classList.toggle('hl-lit', on);
+      g.classList.toggle('hl-faded', lit && !on);
+    });
+    this.svg.classList.toggle('hl-lit-mode', lit);
+    const index = this.views.get(this.drawnKind)?.index;
+    for (const [gid, el] of drawn.groups) {
+      const st = this.groupStatus[gid];
+      const members = st?.members ?? index?.groups.get(gid)?.members ?? null;
+      const alive = st && st.alive !== undefined ? `${st.alive}/${members ?? '?'} alive` : null;
+      setGroupStatus(this.doc, el, alive, st?.killed ?? []);
+      el.classList.toggle('hl-has-killed', !!st?.killed?.length);
+    }
+    for (const n of vis.nodes) {
+      if (!n.group) {
+        continue;
+      }
+      const st = this.groupStatus[n.group.id];
+      drawn.nodes.get(n.id)?.classList.toggle('hl-has-killed', !!st?.killed?.length);
+    }
+  }
+
+  // -- legend and export ----------------------------------------------------------------------
+
+  private buildLegend(vd: IViewData): void {
+    const d = this.doc;
+    const present = new Set(vd.graph.nodes.map(n => n.type));
+    const types = (vd.kind === 'dfir' ? DFIR_LEGEND_TYPES : IR_LEGEND_TYPES).filter(t => present.has(t));
+    const items: HTMLElement[] = [];
+    for (const t of types) {
+      const item = d.createElement('span');
+      item.className = 'hl-legend-item';
+      const sw = d.createElement('span');
+      sw.className = 'hl-swatch';
+      sw.style.background = NODE_FILL[t];
+      sw.style.borderColor = NODE_BORDER[t] ?? '#8a94a6';
+      item.appendChild(sw);
+      item.appendChild(d.createTextNode(t));
+      items.push(item);
+    }
+    const edges = vd.graph.edges;
+    const lines: [string, string, string, number][] = [];
+    if (vd.kind === 'ir') {
+      lines.push([ORDERED_COLOR, '', 'ordered', 1.3]);
+      if (edges.some(e => e.order === 'NoOrder')) {
+        lines.push([NO_ORDER_COLOR, '', 'NoOrder', 1.3]);
+      }
+      if (edges.some(e => e.bound === 'Unbounded')) {
+        lines.push([ORDERED_COLOR, '', 'Unbounded (thick)', 2.4]);
+      }
+      if (edges.some(e => e.network)) {
+        lines.push([ORDERED_COLOR, '6 4', 'network', 1.3]);
+      }
+      if (edges.some(e => e.cycle)) {
+        lines.push([CYCLE_COLOR, '2 3', 'cycle', 1.3]);
+      }
+    } else if (edges.some(e => e.delay)) {
+      lines.push([DELAY_COLOR, '', 'delayed (tick / stratum / reference)', 1.3]);
+    }
+    for (const [color, dash, text, width] of lines) {
+      const item = d.createElement('span');
+      item.className = 'hl-legend-item';
+      const svg = svgEl(d, 'svg', { width: 26, height: 10, class: 'hl-legend-line' });
+      const attrs: { [k: string]: string | number } = { x1: 1, y1: 5, x2: 25, y2: 5, stroke: color, 'stroke-width': width };
+      if (dash) {
+        attrs['stroke-dasharray'] = dash;
+      }
+      svg.appendChild(svgEl(d, 'line', attrs));
+      item.appendChild(svg);
+      item.appendChild(d.createTextNode(text));
+      items.push(item);
+    }
+    const hint = d.createElement('span');
+    hint.className = 'hl-legend-hint';
+    hint.textContent = 'drag: pan · ctrl/⌘+wheel: zoom · click: details';
+    items.push(hint);
+    this.legend.replaceChildren(...items);
+  }
+
+  private exportAs(format: 'svg' | 'png'): void {
+    const layout = this.drawnLayout;
+    if (!this.drawn || !layout) {
+      return;
+    }
+    const text = svgText(this.defs, this.drawn.scene, layout.width, layout.height);
+    const title = `${this.payload?.title || 'graph'}-${this.kind}`;
+    if (format === 'svg') {
+      downloadSvg(text, title);
+    } else {
+      downloadPng(text, layout.width, layout.height, title).catch(err =>
+        this.showNote(`PNG export failed: ${(err as Error).message ?? err}`)
+      );
+    }
+  }
+}
