@@ -18,6 +18,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from traitlets import Bool, Enum, Float, Int
 
+from hydro_lab.dashboard.live_channel import LIVE
 from hydro_lab.errors import HydroError
 from hydro_lab.ir.source_info import set_cell_id_provider
 from hydro_lab.lang import External
@@ -333,7 +334,7 @@ class HydroMagics(Magics):
 
     def _note_if_stale(self) -> None:
         s = self.session
-        if s.deployment is not None and s.deployed_version != s.version:
+        if s.flow_changed():
             print("note: the flow changed since it was deployed; this runs the deployed version "
                   "(%hydro deploy to pick up the changes)")
 
@@ -369,6 +370,8 @@ class HydroMagics(Magics):
         print(f"deployed on {backend}: {len(d.instances)} instance"
               f"{'s' * (len(d.instances) != 1)} ({', '.join(i.name for i in d.instances)})"
               f"{'; cluster sizes ' + sizes if sizes else ''}; {d.state}")
+        if s.display_id is not None and self.live_graph:
+            self._show_graph(s.execution_key())  # the graph shown above comes alive, in place
 
     def _verb_run(self, args: argparse.Namespace) -> None:
         d = self._running("run")
@@ -557,6 +560,7 @@ def register(ipython: Any) -> HydroMagics:
     ipython.events.register("post_run_cell", magics.post_run_cell)
     set_cell_id_provider(magics.building_cell)
     ipython.user_ns.setdefault("flow", magics.session.flow)
+    LIVE.register()  # a reloaded page's renderer says hello on this comm target (in a kernel)
     _loaded[id(ipython)] = magics
     return magics
 

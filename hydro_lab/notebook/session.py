@@ -5,6 +5,12 @@ Cells are kept in first-execution order, keyed by the notebook's cell id. A new 
 current flow and is undone entirely if it fails. Re-running a known cell rebuilds the flow from
 scratch by replaying every recorded cell in order, the re-run one with its new source, so what a
 cell defined before is replaced rather than duplicated.
+
+The graph display is the flow's graph, and while a deployment of this very flow exists it is the
+deployment's live graph (``deployment.graph()``): counts and rates arrive on the comm, and after
+``%hydro stop`` the last values stay. Once a cell changes the flow the display shows the edited
+flow without live values, saying that the deployment runs the flow as it was deployed; a cell
+that changes it back (or re-runs unchanged) brings the live graph back.
 """
 
 from __future__ import annotations
@@ -21,8 +27,9 @@ from typing import Any
 from hydro_lab.errors import HydroError
 from hydro_lab.flow import FlowBuilder
 from hydro_lab.ir.locations import ClusterId
+from hydro_lab.ir.printer import format_program
 from hydro_lab.ir.source_info import SourceInfo, cell_label, is_internal
-from hydro_lab.viz.graph import Graph
+from hydro_lab.viz.graph import MIME_TYPE, Graph
 
 MISSING: Any = object()  # "this name was not bound"
 
@@ -122,6 +129,8 @@ class NotebookSession:
         self.version = 0                    # bumped whenever the flow changes
         self.deployment: Any = None
         self.deployed_version: int | None = None
+        self.deployed_flow: str | None = None  # the deployed flow's IR, as text without lines
+        self.live: Any = None               # the deployment's live graph, once shown
         self.display_id: str | None = None  # the live graph's display id
         self.display_key: str | None = None  # the cell whose output holds the live graph
         self.graph_location: str | None = None  # %hydro graph --location: one DFIR location
@@ -267,6 +276,7 @@ class NotebookSession:
         self.flow = FlowBuilder(self.flow_name)
         self.shell.user_ns["flow"] = self.flow
         self.version += 1
+        self.deployed_flow = self.live = None  # the display no longer shows the deployment
         self.last_sim = None
         self.last_sim_run = None
 
@@ -290,12 +300,46 @@ class NotebookSession:
     def graph_bundle(self, view: str = "ir", location: str | None = None
                      ) -> tuple[dict[str, Any], str | None]:
         """The live graph's bundle; its payload is keyed by the display id, so the renderer
-        keeps the user's zoom and folds when the graph is drawn again."""
+        keeps the user's zoom and folds when the graph is drawn again. While the deployment
+        runs this flow it is the deployment's live graph (all locations: ``location`` is not
+        applied); when the flow changed since, the edited flow, with a note."""
+        live = self.live_graph()
+        if live is not None:
+            live.key = self.display_id
+            return live.bundle(view), None
         graph, note = self.graph(view, location)
         bundle = graph.live_as(graph.live, key=self.display_id)._repr_mimebundle_()
+        stale = self.stale_note()
+        if stale:
+            payload = bundle[MIME_TYPE]
+            payload["notes"] = {**{v: stale for v in ("ir", "dfir")}, **payload.get("notes", {})}
+            note = f"{note}\nnote: {stale}" if note else f"note: {stale}"
         if note:
             bundle["text/plain"] = f"({note})\n{bundle['text/plain']}"
         return bundle, note
+
+    def live_graph(self) -> Any:
+        """The deployment's live graph when the display should show it (a deployment exists
+        and the flow is the one it runs), made on first use; else None."""
+        d = self.deployment
+        if d is None or self.flow_changed():
+            return None
+        if self.live is None or self.live.deployment is not d:
+            self.live = d.graph()
+        return self.live
+
+    def flow_changed(self) -> bool:
+        """The flow differs from the deployed one (a cell re-run unchanged does not count)."""
+        if self.deployment is None or self.deployed_version == self.version:
+            return False
+        return self.deployed_flow != _flow_text(self.flow)
+
+    def stale_note(self) -> str | None:
+        d = self.deployment
+        if d is None or d.state in ("stopped", "failed") or not self.flow_changed():
+            return None
+        return ("the flow changed since %hydro deploy: this graph shows it without live values; "
+                "the deployment runs the flow as it was deployed (%hydro deploy runs this one)")
 
     def show_graph(self, key: str, view: str = "ir", location: str | None = None, *,
                    here: bool = False) -> str | None:
@@ -347,6 +391,7 @@ class NotebookSession:
             stage(f"creating {n} instance{'s' * (n != 1)}")
         d = compiled.deploy(backend, sizes)
         self.deployment, self.deployed_version = d, self.version
+        self.deployed_flow, self.live = _flow_text(self.flow), None
         if self.shell is not None:  # the notebook reaches it as `deployment`, as `flow`
             self.shell.user_ns["deployment"] = d
         if not paused:
@@ -371,6 +416,9 @@ class NotebookSession:
         except HydroError:
             if not quiet:
                 raise
+        finally:
+            if self.live is not None:
+                self.live.refresh()  # its last update, before the cell ends
         return True
 
     def rounds(self) -> dict[str, int]:
@@ -412,7 +460,7 @@ class NotebookSession:
             lines.append(f"deployment: {d.backend}, {d.state}; instances: "
                          f"{', '.join(i.name for i in d.instances)}")
             lines.append(f"  ticks run: {ticks or 'none yet'}")
-            if self.deployed_version != self.version:
+            if self.flow_changed():
                 lines.append("  the flow changed since it was deployed: %hydro deploy again")
         if self.last_sim is not None:
             result = self.last_sim
@@ -420,6 +468,11 @@ class NotebookSession:
                                          if isinstance(result, int)
                                          else f"failed: {first_line(str(result))}"))
         return "\n".join(lines)
+
+
+def _flow_text(flow: FlowBuilder) -> str:
+    """A flow's IR as text without cells and lines: equal for a cell re-run unchanged."""
+    return format_program(flow.ir(), long=True, sources=False)
 
 
 def _restore_namespace(ns: dict[str, Any], saved: dict[str, Any]) -> None:

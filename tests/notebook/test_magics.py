@@ -445,7 +445,7 @@ def test_deploy_on_ray_shows_its_stages(ip, run, session, monkeypatch):
     ip.run_line_magic("config", "HydroMagics.backend = 'ray'")
     ran = run("%hydro deploy")
     assert ran.ok and started == [True] and backends == ["ray"]
-    texts = [o.data["text/plain"] for o in ran.outputs]
+    texts = [o.data["text/plain"] for o in ran.outputs if MIME_TYPE not in o.data]
     assert "▸ starting Ray…" in texts[2] and "▸ deploying 3 actors…" in texts[3]
     assert "▸ first tick…" in texts[4]
     for stage in ("✓ starting Ray", "✓ deploying 3 actors", "✓ first tick"):
@@ -461,7 +461,10 @@ def test_deploy_on_ray_for_real(ip, run, session, ray_session):
     ran = run("%hydro deploy --ray")
     assert ran.ok, ran.stderr
     assert ran.stdout.endswith("deployed on ray: 1 instance (p); running\n")
-    assert "✓ deploying 1 actor" in ran.outputs[-1].data["text/plain"]
+    progress = [o for o in ran.outputs if MIME_TYPE not in o.data]
+    assert "✓ deploying 1 actor" in progress[-1].data["text/plain"]
+    (graph,) = [o for o in ran.outputs if MIME_TYPE in o.data]  # the graph above, now live
+    assert graph.update and graph.data[MIME_TYPE]["live"]["state"] == "running"
     # (the actor's prints reach the driver whenever Ray's log thread forwards them)
     assert "ran 2 rounds" in run("%hydro step 2").stdout
     assert run("%hydro stop").stdout.endswith("deployment stopped\n")
