@@ -3,6 +3,8 @@ whose metadata carries the cell id (``{"cellId": ...}``, which ipykernel hands t
 
 from __future__ import annotations
 
+import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 from jupyter_client.manager import start_new_kernel
 
 from hydro_lab.viz import MIME_TYPE
+from hydro_lab.viz.protocol import COMM_TARGET
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 60
@@ -127,3 +130,65 @@ def test_a_rule_violation_fails_the_cell_with_a_short_error(kernel):
                            ".reduce(lambda a, b: a + b, commutative='addition')\n", "cell-c")
     assert fixed.reply["status"] == "ok"
     assert kernel.execute("len(flow.ir().nodes)").value() == str(int(before) + 2)
+
+
+LIVE_CELL = """
+from IPython.display import display
+from hydro_lab import FlowBuilder
+from hydro_lab.examples.estimate_pi import estimate_pi
+pi = FlowBuilder("pi")
+leader, workers = pi.process("leader"), pi.cluster("workers")
+estimate_pi(leader, workers, batch_size=64)
+d = pi.deploy("local", cluster_sizes={workers: 2})
+display(d.graph())
+d.run(seconds=2.5)
+"""
+
+
+def test_a_live_graph_sends_updates_on_its_comm_while_the_cell_runs(kernel):
+    kc = kernel.client
+    msg = kc.session.msg("execute_request", {
+        "code": LIVE_CELL, "silent": False, "store_history": True, "user_expressions": {},
+        "allow_stdin": False, "stop_on_error": True})
+    kc.shell_channel.send(msg)
+    seen: list[tuple[float, dict]] = []  # every iopub message until the cell is idle
+    while True:
+        m = kc.get_iopub_msg(timeout=TIMEOUT)
+        seen.append((time.monotonic(), m))
+        if m["msg_type"] == "status" and m["parent_header"].get("msg_id") == \
+                msg["header"]["msg_id"] and m["content"]["execution_state"] == "idle":
+            break
+    idle_at = seen[-1][0]
+    messages = [m for _, m in seen]
+    (shown,) = [m for m in messages if m["msg_type"] == "display_data"]
+    live_id = shown["content"]["data"][MIME_TYPE]["live"]["id"]
+    (opened,) = [m for m in messages if m["msg_type"] == "comm_open"]
+    assert opened["content"]["target_name"] == COMM_TARGET
+    assert messages.index(opened) < messages.index(shown)  # open before the graph needs it
+    updates = [(t, m["content"]["data"]) for t, m in seen if m["msg_type"] == "comm_msg"
+               and m["content"]["comm_id"] == opened["content"]["comm_id"]]
+    assert all(u["type"] == "update" and u["id"] == live_id for _, u in updates)
+    # while the cell ran (2.5 s): at least 2 updates a second, counts growing
+    during = [(t, u) for t, u in updates if t < idle_at]
+    assert len(during) >= 5, [u["seq"] for _, u in updates]
+    assert during[-1][0] - during[0][0] >= 1.5  # they arrived as the cell ran, not at its end
+    counts = [u["views"]["ir"]["counts"].get("n5", 0) for _, u in during]
+    assert counts == sorted(counts) and len(set(counts)) >= 4  # growing all along
+    assert [u["seq"] for _, u in updates] == list(range(1, len(updates) + 1))
+    assert not [m for m in messages if m["msg_type"] in ("stream", "error")]  # nothing printed
+
+    # the deployment stops; a reloaded page opens a comm with a Hello and gets the last update
+    assert kernel.execute("d.stop()").reply["status"] == "ok"
+    time.sleep(0.3)
+    comm_id = uuid.uuid4().hex
+    hello = kc.session.msg("comm_open", {"comm_id": comm_id, "target_name": COMM_TARGET,
+                                         "data": {"type": "hello", "ids": [live_id]}})
+    kc.shell_channel.send(hello)
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        m = kc.get_iopub_msg(timeout=TIMEOUT)
+        if m["msg_type"] == "comm_msg" and m["content"]["comm_id"] == comm_id:
+            answer = m["content"]["data"]
+            break
+    assert answer["id"] == live_id and answer["state"] == "stopped"
+    assert answer["views"]["ir"]["counts"]["n5"] >= counts[-1]
