@@ -10,10 +10,8 @@ import {
   groupTitle
 } from './model';
 import {
-  GROUP_FONT_PX,
   ILayout,
   LINE_HEIGHT,
-  Measure,
   TOGGLE_SIZE,
   edgeLabel,
   labelLines
@@ -145,7 +143,8 @@ export class Markers {
 
 export interface IDrawOptions {
   markers: Markers;
-  measure: Measure;
+  /** Groups with a status line (live clusters): a taller header, or a summary's extra line. */
+  tallHeaders?: ReadonlySet<string>;
 }
 
 /** The whole scene: group boxes (outer first), then edges, then nodes on top. */
@@ -169,7 +168,7 @@ export function drawGraph(
     if (!box) {
       continue;
     }
-    const el = drawGroup(doc, g.id, g.group.kind, groupTitle(g.group), box, options.measure);
+    const el = drawGroup(doc, g.id, g.group.kind, groupTitle(g.group), box);
     groups.set(g.id, el);
     groupLayer.appendChild(el);
   }
@@ -225,7 +224,7 @@ export function drawGraph(
     if (!box) {
       continue;
     }
-    const el = drawNode(doc, n, box);
+    const el = drawNode(doc, n, box, options.tallHeaders ?? new Set());
     if (!n.group) {
       operators++;
     }
@@ -248,8 +247,7 @@ function drawGroup(
   id: string,
   kind: string,
   title: string,
-  box: { x: number; y: number; w: number; h: number },
-  measure: Measure
+  box: { x: number; y: number; w: number; h: number }
 ): SVGGElement {
   const look = GROUP_LOOK[kind as keyof typeof GROUP_LOOK] ?? UNKNOWN_GROUP_LOOK;
   const g = svgEl(doc, 'g', { class: `hl-group hl-kind-${kind}`, 'data-id': id, 'data-kind': kind });
@@ -298,14 +296,14 @@ function drawGroup(
       fill: look.stroke
     })
   );
-  g.setAttribute('data-label-end', String(round(lx + measure(title, GROUP_FONT_PX) + 10)));
   return g;
 }
 
 function drawNode(
   doc: Document,
   n: IVisibleNode,
-  box: { x: number; y: number; w: number; h: number }
+  box: { x: number; y: number; w: number; h: number },
+  tall: ReadonlySet<string>
 ): SVGGElement {
   const g = svgEl(doc, 'g', { transform: `translate(${round(box.x)},${round(box.y)})` });
   const lines = labelLines(n.label);
@@ -360,7 +358,9 @@ function drawNode(
     );
   }
   const text = svgEl(doc, 'text', { class: 'hl-label', 'text-anchor': 'middle' });
-  const top = box.h / 2 - ((lines.length - 1) * LINE_HEIGHT) / 2 + 4;
+  // A summary with a status line below its label: the label centres in the rest.
+  const h = n.group && tall.has(n.group.id) ? box.h - LINE_HEIGHT : box.h;
+  const top = h / 2 - ((lines.length - 1) * LINE_HEIGHT) / 2 + 4;
   lines.forEach((line, i) => {
     const span = svgEl(doc, 'tspan', { x: round(box.w / 2), y: round(top + i * LINE_HEIGHT) });
     span.textContent = line;
@@ -393,28 +393,25 @@ export function setCount(doc: Document, node: SVGGElement, width: number, text: 
   }
 }
 
-/** Sets (or removes) the rate under a node. */
-export function setRate(
-  doc: Document,
-  node: SVGGElement,
-  box: { w: number; h: number },
-  text: string | null
-): void {
+/** Sets (or removes) the rate: a pill on a node's bottom-left corner (edges leave from the middle). */
+export function setRate(doc: Document, node: SVGGElement, box: { w: number; h: number }, text: string | null): void {
   let rate = node.querySelector(':scope > .hl-rate') as SVGGElement | null;
   if (text === null) {
     rate?.remove();
     return;
   }
   if (!rate) {
-    rate = svgEl(doc, 'g', {
-      class: 'hl-rate',
-      transform: `translate(${round(box.w / 2)},${round(box.h + 11)})`
-    });
-    rate.appendChild(svgEl(doc, 'text', { 'text-anchor': 'middle' }));
+    rate = svgEl(doc, 'g', { class: 'hl-rate' });
+    rate.appendChild(svgEl(doc, 'rect', { height: 14, rx: 7 }));
+    rate.appendChild(svgEl(doc, 'text', { y: 10.5, 'text-anchor': 'middle' }));
     node.appendChild(rate);
   }
-  const label = rate.firstChild as SVGTextElement;
+  const [rect, label] = [rate.firstChild as SVGRectElement, rate.lastChild as SVGTextElement];
   if (label.textContent !== text) {
+    const w = text.length * 6 + 10;
+    rate.setAttribute('transform', `translate(-6,${round(box.h - 7)})`);
+    rect.setAttribute('width', String(round(w)));
+    label.setAttribute('x', String(round(w / 2)));
     label.textContent = text;
   }
 }
@@ -432,11 +429,17 @@ export function setGroupStatus(
     return;
   }
   if (!status) {
-    const label = group.querySelector(':scope > .hl-group-label') as SVGTextElement;
+    // A box: the second header line; a folded summary: its last line (the layout made room).
+    const summary = group.classList.contains('hl-summary');
+    const label = group.querySelector(':scope > .hl-group-label') as SVGTextElement | null;
+    const box = group.querySelector(':scope > .hl-node-box');
     status = svgEl(doc, 'text', {
       class: 'hl-group-status',
-      x: group.getAttribute('data-label-end') ?? '0',
-      y: label.getAttribute('y') ?? '0'
+      x: summary ? Number(box?.getAttribute('width') ?? 0) / 2 : label?.getAttribute('x') ?? '0',
+      y: summary
+        ? Number(box?.getAttribute('height') ?? 0) - 8
+        : Number(label?.getAttribute('y') ?? '0') + 14,
+      'text-anchor': summary ? 'middle' : 'start'
     });
     group.appendChild(status);
   }

@@ -20,6 +20,8 @@ export const LINE_HEIGHT = 14;
 const NODE_PAD_X = 10;
 const NODE_PAD_Y = 6;
 const GROUP_HEADER = 26;
+/** A header with a second line (a live cluster's members). */
+export const GROUP_HEADER_TALL = 40;
 const GROUP_PAD = 10;
 /** The fold toggle's square, left of a group's title. */
 export const TOGGLE_SIZE = 12;
@@ -133,7 +135,8 @@ export interface IElkRequest {
 export function toElk(
   vis: IVisibleGraph,
   measure: Measure,
-  groupTitles: Map<string, string>
+  groupTitles: Map<string, string>,
+  tallHeaders: ReadonlySet<string> = new Set()
 ): IElkRequest {
   const root: IElkNode = {
     id: 'root',
@@ -148,14 +151,15 @@ export function toElk(
     parentOfGroup.set(g.id, g.parent);
     const title = groupTitles.get(g.id) ?? g.group.label;
     const minWidth = measure(title, GROUP_FONT_PX) + TOGGLE_SIZE + 3 * GROUP_PAD;
+    const header = tallHeaders.has(g.id) ? GROUP_HEADER_TALL : GROUP_HEADER;
     const box: IElkNode = {
       id: `g${groupIds.length}`,
       children: [],
       edges: [],
       layoutOptions: {
-        'elk.padding': `[top=${GROUP_HEADER},left=${GROUP_PAD},bottom=${GROUP_PAD},right=${GROUP_PAD}]`,
+        'elk.padding': `[top=${header},left=${GROUP_PAD},bottom=${GROUP_PAD},right=${GROUP_PAD}]`,
         'elk.nodeSize.constraints': 'MINIMUM_SIZE',
-        'elk.nodeSize.minimum': `(${Math.ceil(minWidth)},${GROUP_HEADER + 2 * GROUP_PAD})`
+        'elk.nodeSize.minimum': `(${Math.ceil(minWidth)},${header + 2 * GROUP_PAD})`
       }
     };
     groupIds.push(g.id);
@@ -169,7 +173,8 @@ export function toElk(
   const elkNodeId = new Map<string, string>();
   const parentOfNode = new Map<string, string | null>();
   for (const n of vis.nodes) {
-    const [width, height] = nodeSize(n.label, measure, isSummary(n.id));
+    const [width, h] = nodeSize(n.label, measure, isSummary(n.id));
+    const height = n.group && tallHeaders.has(n.group.id) ? h + LINE_HEIGHT : h;
     const id = `n${nodeIds.length}`;
     nodeIds.push(n.id);
     elkNodeId.set(n.id, id);

@@ -128,7 +128,7 @@ export const SVG_CSS = `
 .hl-svg .hl-label { font-size: ${NODE_FONT_PX}px; }
 .hl-svg .hl-summary .hl-label { font-weight: 600; }
 .hl-svg .hl-group-label { font-size: ${GROUP_FONT_PX}px; font-weight: 600; }
-.hl-svg .hl-group-status { font-size: ${GROUP_FONT_PX}px; fill: #2f855a; }
+.hl-svg .hl-group-status { font-size: ${GROUP_FONT_PX}px; fill: #2f855a; paint-order: stroke; stroke: #ffffff; stroke-width: 3px; stroke-linejoin: round; }
 .hl-svg .hl-killed { fill: #c53030; font-weight: 600; }
 .hl-svg .hl-edge-label { font-size: ${EDGE_FONT_PX}px; fill: #444; paint-order: stroke; stroke: #ffffff; stroke-width: 3px; stroke-linejoin: round; }
 .hl-svg .hl-edge path { fill: none; }
@@ -142,7 +142,8 @@ export const SVG_CSS = `
 .hl-svg .hl-current .hl-node-box { stroke: #e65100; stroke-width: 4px; }
 .hl-svg .hl-count rect { fill: #1f2937; }
 .hl-svg .hl-count text { fill: #ffffff; font-size: 10px; font-weight: 600; }
-.hl-svg .hl-rate text { fill: #1d4ed8; font-size: 10px; font-weight: 600; paint-order: stroke; stroke: #ffffff; stroke-width: 3px; stroke-linejoin: round; }
+.hl-svg .hl-rate rect { fill: #1d4ed8; }
+.hl-svg .hl-rate text { fill: #ffffff; font-size: 10px; font-weight: 600; }
 .hl-svg.hl-lit-mode .hl-node.hl-faded { opacity: 0.3; }
 .hl-svg.hl-lit-mode .hl-edge.hl-faded { opacity: 0.2; }
 .hl-svg .hl-node.hl-lit .hl-node-box { fill: ${LIT_FILL}; stroke: ${LIT_BORDER}; stroke-width: 2.5px; }

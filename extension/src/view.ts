@@ -76,11 +76,12 @@ interface IViewData {
   zoom: IZoom | null;
   selection: string | null;
   /** The last layout, kept while the folds it was made for hold. */
-  cache: { folds: string; vis: IVisibleGraph; layout: ILayout; layoutMs: number } | null;
+  cache: { key: string; vis: IVisibleGraph; layout: ILayout; layoutMs: number } | null;
 }
 
-function foldKey(folded: Set<string>): string {
-  return [...folded].sort().join('\u0000');
+/** What a layout depends on besides the graph: the folds, and room for live clusters' status. */
+function layoutKey(folded: Set<string>, live: boolean): string {
+  return [...folded].sort().join('\u0000') + (live ? '\u0001live' : '');
 }
 
 let uidCounter = 0;
@@ -189,6 +190,8 @@ export class GraphView {
   private details: HTMLDivElement;
   private legend: HTMLDivElement;
   private resizeObserver: ResizeObserver | null = null;
+  /** The viewport's width and height in px (0: not known yet). */
+  private size: [number, number] = [0, 0];
 
   // what is on screen
   private drawn: IDrawn | null = null;
@@ -214,10 +217,12 @@ export class GraphView {
     this.node = options.host ?? d.createElement('div');
     this.node.classList.add('hl-graph');
     this.node.setAttribute('data-mime-type', MIME_TYPE);
-    this.node.setAttribute('data-drawn', '0');
+    // data-drawn stays absent until the first drawing is on screen (browser tests wait for it)
+    this.node.removeAttribute('data-drawn');
 
     this.statusEl = el('div', 'hl-status', this.node);
     this.stateEl = el('span', 'hl-state', this.statusEl);
+    this.statusEl.appendChild(d.createTextNode(' '));
     this.statusText = el('span', 'hl-status-text', this.statusEl);
     this.statusError = el('div', 'hl-status-error', this.statusEl);
     this.statusEl.hidden = true;
@@ -340,7 +345,7 @@ export class GraphView {
     if (dropped) {
       this.showNote(`${dropped} edge${dropped === 1 ? '' : 's'} of this graph name operators it does not have; they are not drawn.`);
     }
-    if (!vd.cache || vd.cache.folds !== foldKey(vd.folded) || this.drawnKind !== this.kind) {
+    if (!vd.cache || vd.cache.key !== this.layoutKey(vd) || this.drawnKind !== this.kind) {
       await this.relayout({});
     } else {
       this.paintOverlay();
@@ -364,12 +369,12 @@ export class GraphView {
   private async relayout(opts: { anchor?: { group: string; at: [number, number] }; center?: string; fit?: boolean }): Promise<void> {
     const token = ++this.layoutToken;
     const vd = this.current();
-    const folds = foldKey(vd.folded);
-    let cache = vd.cache && vd.cache.folds === folds ? vd.cache : null;
+    const key = this.layoutKey(vd);
+    let cache = vd.cache && vd.cache.key === key ? vd.cache : null;
     if (!cache) {
       const vis = visibleGraph(vd.index, vd.folded);
       const titles = new Map(vis.groups.map(g => [g.id, groupTitle(g.group)]));
-      const request = toElk(vis, this.measure, titles);
+      const request = toElk(vis, this.measure, titles, this.tallHeaders(vd));
       this.setBusy(`laying out ${vis.nodes.length} node${vis.nodes.length === 1 ? '' : 's'}…`);
       let laid;
       try {
@@ -385,7 +390,7 @@ export class GraphView {
         return;
       }
       this.setBusy(null);
-      cache = { folds, vis, layout: fromElk(request, laid.graph), layoutMs: laid.ms };
+      cache = { key, vis, layout: fromElk(request, laid.graph), layoutMs: laid.ms };
       vd.cache = cache;
     }
     if (token !== this.layoutToken || this.disposed) {
@@ -405,9 +410,24 @@ export class GraphView {
     this.saveState();
   }
 
+  private layoutKey(vd: IViewData): string {
+    return layoutKey(vd.folded, !!this.payload?.live);
+  }
+
+  /** A live graph's clusters get a line for their members (alive, killed), boxed or folded. */
+  private tallHeaders(vd: IViewData): Set<string> {
+    if (!this.payload?.live) {
+      return new Set();
+    }
+    return new Set(vd.graph.groups.filter(g => g.kind === 'cluster').map(g => g.id));
+  }
+
   private draw(vd: IViewData, vis: IVisibleGraph, layout: ILayout, layoutMs: number): void {
     const start = performance.now();
-    const drawn = drawGraph(this.doc, vis, layout, { markers: this.markers, measure: this.measure });
+    const drawn = drawGraph(this.doc, vis, layout, {
+      markers: this.markers,
+      tallHeaders: this.tallHeaders(vd)
+    });
     this.stage.replaceChildren(drawn.scene);
     this.drawn = drawn;
     this.drawnKind = vd.kind;
@@ -434,20 +454,28 @@ export class GraphView {
 
   // -- zoom and pan ---------------------------------------------------------------------------
 
+  /**
+   * The viewport's size, remembered (the resize observer and the height we set keep it): reading
+   * it from the DOM right after drawing would force a layout of the whole new SVG in that task.
+   */
   private viewportSize(): [number, number] {
-    return [this.viewport.clientWidth, this.viewport.clientHeight];
+    if (this.size[0] === 0) {
+      this.size = [this.viewport.clientWidth, this.viewport.clientHeight];
+    }
+    return this.size;
   }
 
   /** The viewport grows with the graph (at its fitted width) up to {@link MAX_VIEWPORT_HEIGHT}. */
   private sizeViewport(): void {
     const layout = this.drawnLayout;
-    const width = this.viewport.clientWidth;
+    const [width] = this.viewportSize();
     if (!layout || width === 0) {
       return;
     }
     const k = Math.min(1, (width - 2 * FIT_PAD) / Math.max(1, layout.width));
     const h = Math.round(Math.max(MIN_VIEWPORT_HEIGHT, Math.min(MAX_VIEWPORT_HEIGHT, layout.height * k + 2 * FIT_PAD)));
     this.viewport.style.height = `${h}px`;
+    this.size = [width, h];
   }
 
   private fitZoom(): IZoom {
@@ -591,11 +619,11 @@ export class GraphView {
       this.onClick(e.target as Element);
     });
     if (typeof ResizeObserver !== 'undefined') {
-      let lastWidth = 0;
-      this.resizeObserver = new ResizeObserver(() => {
-        const w = this.viewport.clientWidth;
-        if (w !== lastWidth) {
-          lastWidth = w;
+      this.resizeObserver = new ResizeObserver(entries => {
+        const box = entries[entries.length - 1].contentRect;
+        const widthChanged = Math.round(box.width) !== this.size[0];
+        this.size = [Math.round(box.width), Math.round(box.height)];
+        if (widthChanged) {
           this.sizeViewport();
         }
         this.applyZoom();
@@ -796,14 +824,16 @@ export class GraphView {
     close.addEventListener('click', () => this.select(null));
     head.appendChild(close);
     const rows: HTMLElement[] = [head];
+    // The data-field element holds the value alone (tests and users read it as is).
     const field = (name: string, title: string, value: string | null | undefined, pre = false) => {
       if (value === null || value === undefined || value === '') {
         return null;
       }
       const row = make('div', 'hl-field');
-      row.setAttribute('data-field', name);
       row.appendChild(make('div', 'hl-field-name', title));
-      row.appendChild(make(pre ? 'pre' : 'div', 'hl-field-value', value));
+      const v = make(pre ? 'pre' : 'div', 'hl-field-value', value);
+      v.setAttribute('data-field', name);
+      row.appendChild(v);
       rows.push(row);
       return row;
     };
@@ -1059,7 +1089,13 @@ export class GraphView {
         continue;
       }
       const st = this.groupStatus[n.group.id];
-      drawn.nodes.get(n.id)?.classList.toggle('hl-has-killed', !!st?.killed?.length);
+      const el = drawn.nodes.get(n.id);
+      if (el) {
+        const members = st?.members ?? n.group.members ?? null;
+        const alive = st && st.alive !== undefined ? `${st.alive}/${members ?? '?'} alive` : null;
+        setGroupStatus(this.doc, el, alive, st?.killed ?? []);
+        el.classList.toggle('hl-has-killed', !!st?.killed?.length);
+      }
     }
   }
 

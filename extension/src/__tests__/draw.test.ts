@@ -1,6 +1,6 @@
 /** The drawing in jsdom: structure, the DOM hooks the browser tests use, and labels kept as text. */
 import { IDrawn, Markers, drawGraph, setCount, setGroupStatus, svgEl } from '../draw';
-import { ILayout, estimateWidth } from '../layout';
+import { ILayout } from '../layout';
 import { IVisibleGraph, indexGraph, summaryId, visibleGraph } from '../model';
 import { small } from './helpers';
 
@@ -20,8 +20,7 @@ function draw(folded: string[] = []): { drawn: IDrawn; vis: IVisibleGraph; svg: 
   const defs = svgEl(document, 'defs');
   svg.appendChild(defs);
   const drawn = drawGraph(document, vis, fakeLayout(vis), {
-    markers: new Markers(document, defs, 'hlT'),
-    measure: estimateWidth
+    markers: new Markers(document, defs, 'hlT')
   });
   svg.appendChild(drawn.scene);
   document.body.replaceChildren(svg);

@@ -69,6 +69,8 @@ describe('GraphView', () => {
     expect(node.getAttribute('data-view')).toBe('ir');
     expect(drawn(view)).toBe('10');
     expect(node.getAttribute('data-layout-ms')).toBe('1');
+    const fresh = new GraphView({ measure: estimateWidth });
+    expect(fresh.node.hasAttribute('data-drawn')).toBe(false); // absent until drawn
     expect(node.getAttribute('data-draw-ms')).not.toBeNull();
     const actions = [...node.querySelectorAll('.hl-toolbar [data-action]')].map(b => b.getAttribute('data-action'));
     expect(actions).toEqual([
@@ -124,13 +126,13 @@ describe('GraphView', () => {
     click(view.node.querySelector('.hl-node[data-id="n2"] rect'));
     const fields = () => [...view.node.querySelectorAll('.hl-details [data-field]')].map(f => f.getAttribute('data-field'));
     expect(fields()).toEqual(['label', 'op', 'codec', 'channel', 'inputs', 'outputs', 'where']);
-    const value = (f: string) => view.node.querySelector(`.hl-details [data-field="${f}"] .hl-field-value`)!.textContent;
+    const value = (f: string) => view.node.querySelector(`.hl-details [data-field="${f}"]`)!.textContent;
     expect(value('channel')).toBe('leader->workers#1');
     expect(value('codec')).toBe('pickle');
     click(view.node.querySelector('.hl-node[data-id="n1"]'));
     expect(value('kind')).toBe('Stream<Bounded, TotalOrder, ExactlyOnce>');
     expect(value('source')).toBe('In [3], line 2');
-    expect(view.node.querySelector('.hl-details [data-field="source"] .hl-code-line')!.textContent).toBe(
+    expect(view.node.querySelector('.hl-details .hl-code-line')!.textContent).toBe(
       'xs = leader.source_iter([1, 2, 3])'
     );
     click(view.node.querySelector('.hl-node[data-id="n10"]'));
@@ -145,8 +147,8 @@ describe('GraphView', () => {
     expect(view.node.querySelectorAll('.hl-group[data-kind="subgraph"]').length).toBe(2);
     expect(view.node.querySelectorAll('.hl-group[data-kind="stratum"]').length).toBe(2);
     click(view.node.querySelector('.hl-node[data-id="d2"]'));
-    expect(view.node.querySelector('.hl-details [data-field="code"] pre')!.textContent).toMatch(/def sg_0/);
-    expect(view.node.querySelector('.hl-details [data-field="ir"] .hl-field-value')!.textContent).toBe(
+    expect(view.node.querySelector('.hl-details pre[data-field="code"]')!.textContent).toMatch(/def sg_0/);
+    expect(view.node.querySelector('.hl-details [data-field="ir"]')!.textContent).toBe(
       "n10 · <img src=x onerror=alert(1)>"
     );
   });
@@ -215,6 +217,18 @@ describe('live', () => {
     live.send({ type: 'update', id: 'dep1', seq: 1, state: 'stopped', views: { ir: { counts: { n4: 1 } } } });
     expect(badge('n4')).toBe('1.2k');
     expect(view.node.getAttribute('data-state')).toBe('running');
+  });
+
+  it("shows a folded cluster's members on its summary", async () => {
+    const live = new FakeLive();
+    const view = await open(livePayload(), live);
+    click(view.node.querySelector('.hl-group[data-id="workers"] .hl-fold-toggle'));
+    await waitFor(() => drawn(view) === '5', 'fold');
+    live.send({ type: 'update', id: 'dep1', seq: 1, state: 'running', views: {}, groups: { workers: { members: 3, alive: 1, killed: ['workers[0]', 'workers[2]'] } } });
+    const summary = view.node.querySelector('.hl-summary[data-group="workers"]')!;
+    expect(summary.querySelector('.hl-alive')!.textContent).toBe('1/3 alive');
+    expect(summary.querySelector('.hl-killed')!.textContent).toBe(' · killed: workers[0], workers[2]');
+    expect(summary.classList.contains('hl-has-killed')).toBe(true);
   });
 
   it('sums the counts of a folded group on its summary', async () => {
