@@ -439,6 +439,7 @@ export class GraphView {
     this.paintOverlay();
     this.paintSelection();
     this.paintSearch();
+    // data-view and data-drawn change together, when the drawing is on screen
     this.node.setAttribute('data-view', vd.kind);
     this.node.setAttribute('data-drawn', String(drawn.operators));
     this.node.setAttribute('data-summaries', String(drawn.nodes.size - drawn.operators));
@@ -733,7 +734,6 @@ export class GraphView {
     dfir.title = missing
       ? `no DFIR view: ${this.payload?.notes?.dfir ?? 'this graph has none'}`
       : 'the compiled DFIR graph: subgraphs and strata by location';
-    this.node.setAttribute('data-view', this.kind);
   }
 
   private setBusy(text: string | null): void {
@@ -842,7 +842,10 @@ export class GraphView {
     field('kind', 'produces', node.kind);
     const source = field('source', 'source', node.source);
     if (source && node.code_line) {
-      source.appendChild(make('pre', 'hl-code-line', node.code_line));
+      // The line itself belongs to the source field: "where" and "what".
+      const value = source.querySelector('[data-field]')!;
+      value.appendChild(d.createTextNode('\n'));
+      value.appendChild(make('pre', 'hl-code-line', node.code_line));
     }
     field('nondet', 'nondet', node.nondet);
     field('codec', 'codec', node.codec);

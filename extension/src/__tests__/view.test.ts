@@ -131,8 +131,8 @@ describe('GraphView', () => {
     expect(value('codec')).toBe('pickle');
     click(view.node.querySelector('.hl-node[data-id="n1"]'));
     expect(value('kind')).toBe('Stream<Bounded, TotalOrder, ExactlyOnce>');
-    expect(value('source')).toBe('In [3], line 2');
-    expect(view.node.querySelector('.hl-details .hl-code-line')!.textContent).toBe(
+    expect(value('source')).toBe('In [3], line 2\nxs = leader.source_iter([1, 2, 3])');
+    expect(view.node.querySelector('.hl-details [data-field="source"] .hl-code-line')!.textContent).toBe(
       'xs = leader.source_iter([1, 2, 3])'
     );
     click(view.node.querySelector('.hl-node[data-id="n10"]'));
