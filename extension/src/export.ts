@@ -27,7 +27,6 @@ export function svgText(
   const w = Math.ceil(width + 2 * PAD);
   const h = Math.ceil(height + 2 * PAD);
   const svg = doc.createElementNS(SVG_NS, 'svg');
-  svg.setAttribute('xmlns', SVG_NS);
   svg.setAttribute('class', 'hl-svg');
   svg.setAttribute('width', String(w));
   svg.setAttribute('height', String(h));

@@ -138,9 +138,16 @@ export function toElk(
   groupTitles: Map<string, string>,
   tallHeaders: ReadonlySet<string> = new Set()
 ): IElkRequest {
+  const options = rootOptions(vis.nodes.length);
+  if (vis.groups.length === 0 && vis.nodes.length > 6) {
+    // Only top-level nodes (a large graph folded to its locations): a long chain of them wraps
+    // into rows instead of one tall column that a fit shrinks to nothing.
+    options['elk.layered.wrapping.strategy'] = 'MULTI_EDGE';
+    options['elk.aspectRatio'] = '1.6';
+  }
   const root: IElkNode = {
     id: 'root',
-    layoutOptions: rootOptions(vis.nodes.length),
+    layoutOptions: options,
     children: [],
     edges: []
   };

@@ -9,9 +9,7 @@ import {
   IGraph,
   IGroup,
   INode,
-  IPayload,
-  SCHEMA_VERSIONS,
-  ViewKind
+  SCHEMA_VERSIONS
 } from './protocol';
 
 /** A graph of this many operators or more opens folded to its top-level groups. */
@@ -80,11 +78,6 @@ function checkGraph(view: unknown): string | null {
     }
   }
   return null;
-}
-
-/** The views a payload can show, and the note saying why DFIR is missing when it is. */
-export function availableViews(payload: IPayload): ViewKind[] {
-  return payload.views.dfir ? ['ir', 'dfir'] : ['ir'];
 }
 
 /** One view, indexed: who contains whom, and how many operators each group holds. */

@@ -9,7 +9,7 @@ import {
   toElk
 } from '../layout';
 import { groupTitle, indexGraph, summaryId, visibleGraph } from '../model';
-import { small } from './helpers';
+import { chain, small } from './helpers';
 
 function request(folded: string[] = []) {
   const index = indexGraph(small().views.ir);
@@ -71,6 +71,14 @@ describe('toElk', () => {
     const merged = req.graph.edges!.find(e => e.labels?.[0].text === '×2');
     expect(merged).toBeDefined();
     expect(vis.edges[+merged!.id.slice(1)].edges.map(e => e.id)).toEqual(['e1', 'e11']);
+  });
+
+  it('wraps a long row of top-level nodes (a big graph folded), and nothing with boxes', () => {
+    const index = indexGraph(chain(2000, 20));
+    const folded = visibleGraph(index, new Set(index.childGroups.get(null)));
+    expect(toElk(folded, estimateWidth, new Map()).graph.layoutOptions!['elk.layered.wrapping.strategy']).toBe('MULTI_EDGE');
+    const { req } = request();
+    expect(req.graph.layoutOptions!['elk.layered.wrapping.strategy']).toBeUndefined();
   });
 
   it('sizes nodes from their label, cut at the maximum length', () => {
