@@ -254,7 +254,8 @@ class HydroMagics(Magics):
             --dfir switches the live view to each location's partitioned DFIR program
             (subgraphs, strata, handoffs); until the flow compiles the IR view is shown with a
             one-line note. --location NAME shows one location's program (implies --dfir).
-            --ir switches back.
+            --ir switches back. While a deployment runs the flow, the graph is its live graph
+            (every location; see %hydro deploy).
         %hydro deploy [--local | --ray] [--size NAME=N ...] [--paused]
             Compile and deploy the flow (replacing a running deployment), run a first tick and
             start it in the background. --ray: one Ray actor per process and cluster member
@@ -262,6 +263,11 @@ class HydroMagics(Magics):
             cluster's members; clusters not named get HydroMagics.cluster_size. --paused:
             deploy without running anything (then step or resume). The deployment is bound
             as ``deployment`` in the notebook (``deployment.connect(port)``, ``.kill(...)``).
+            The graph shown above becomes the deployment's live graph, in place: elements per
+            operator, messages/s per channel, killed members, a few times a second. A cell
+            that changes the flow afterwards draws the edited flow without live values (the
+            deployment runs the flow as it was deployed); changing it back, or deploying
+            again, brings them back. After %hydro stop the last values stay.
         %hydro run --ticks N | --seconds S
             Run N rounds now (every instance ticks once per round), or S seconds of real time
             (a paused deployment is paused again afterwards).

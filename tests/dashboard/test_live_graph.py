@@ -247,3 +247,27 @@ def test_a_ray_deployments_live_graph_counts_grow(ray_session):
         d.stop()
     graph.refresh()
     assert comm.sent[-1]["state"] == "stopped"
+
+
+def test_a_live_graph_whose_update_fails_says_so_on_the_graph_and_stops(capsys):
+    pump = Pump(rate_hz=50)
+    d = pi(workers=1)
+    channel, comms = fake_channel()
+    graph = d.graph(channel=channel, pump=pump, interval=0.02)
+    graph._repr_mimebundle_()
+
+    def broken():
+        raise RuntimeError("the overlay said no")
+
+    graph.update = broken
+    deadline = time.monotonic() + 5
+    while not graph.closed and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert graph.closed and isinstance(graph.subscription.error, RuntimeError)
+    said = comms[0].sent[-1]
+    assert said["status"] == "the live graph stopped updating: RuntimeError: the overlay said no"
+    assert said["id"] == graph.id and said["state"] == "created"
+    assert graph.totals.add not in d.recorder.subscribers
+    assert capsys.readouterr() == ("", "")
+    d.stop()
+    pump.stop()
