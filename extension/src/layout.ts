@@ -180,8 +180,15 @@ export function toElk(
   const elkNodeId = new Map<string, string>();
   const parentOfNode = new Map<string, string | null>();
   for (const n of vis.nodes) {
-    const [width, h] = nodeSize(n.label, measure, isSummary(n.id));
-    const height = n.group && tallHeaders.has(n.group.id) ? h + LINE_HEIGHT : h;
+    let [width, height] = nodeSize(n.label, measure, isSummary(n.id));
+    if (n.group && tallHeaders.has(n.group.id)) {
+      // Room for the status line live updates write: "2/3 alive · killed: name[2]".
+      const m = n.group.members ?? 3;
+      const name = n.group.label.split(' ').pop();
+      const status = `${m}/${m} alive · killed: ${name}[${Math.max(0, m - 1)}]`;
+      width = Math.max(width, Math.ceil(measure(status, GROUP_FONT_PX)) + 16);
+      height += LINE_HEIGHT;
+    }
     const id = `n${nodeIds.length}`;
     nodeIds.push(n.id);
     elkNodeId.set(n.id, id);

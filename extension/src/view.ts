@@ -551,7 +551,10 @@ export class GraphView {
     if (k < READABLE_ZOOM) {
       k = 1;
     }
-    vd.zoom = { k, x: w / 2 - (box.x + box.w / 2) * k, y: h / 2 - (box.y + box.h / 2) * k };
+    // With the details panel open on the right, centre in what it leaves visible.
+    const covered = this.details.hidden ? 0 : this.details.offsetWidth + 16;
+    const cx = covered > 0 && covered < w * 0.7 ? (w - covered) / 2 : w / 2;
+    vd.zoom = { k, x: cx - (box.x + box.w / 2) * k, y: h / 2 - (box.y + box.h / 2) * k };
   }
 
   // -- events ---------------------------------------------------------------------------------
@@ -613,6 +616,11 @@ export class GraphView {
     };
     vp.addEventListener('pointerup', end);
     vp.addEventListener('pointercancel', end);
+    this.node.addEventListener('keydown', e => {
+      if (e.key === 'Escape' && !this.details.hidden && e.target !== this.searchInput) {
+        this.select(null);
+      }
+    });
     this.svg.addEventListener('click', e => {
       if (this.justPanned) {
         return;
