@@ -342,6 +342,7 @@ export class GraphView {
     this.subscribeLive(payload);
     const vd = this.current();
     const dropped = vd.index.droppedEdges;
+    this.noteEl.hidden = true;
     if (dropped) {
       this.showNote(`${dropped} edge${dropped === 1 ? '' : 's'} of this graph name operators it does not have; they are not drawn.`);
     }
@@ -351,6 +352,7 @@ export class GraphView {
       this.paintOverlay();
       this.paintSearch();
     }
+    this.showDetails();
   }
 
   dispose(): void {
@@ -386,12 +388,13 @@ export class GraphView {
         }
         return;
       }
+      // Kept even when a newer layout was asked for meanwhile: these folds may come back.
+      cache = { key, vis, layout: fromElk(request, laid.graph), layoutMs: laid.ms };
+      vd.cache = cache;
       if (token !== this.layoutToken || this.disposed) {
         return;
       }
       this.setBusy(null);
-      cache = { key, vis, layout: fromElk(request, laid.graph), layoutMs: laid.ms };
-      vd.cache = cache;
     }
     if (token !== this.layoutToken || this.disposed) {
       return;
