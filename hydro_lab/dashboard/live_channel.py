@@ -7,6 +7,11 @@ itself with a ``Hello`` and gets the latest update of each id it names. The late
 every id is kept for that. Without a kernel (plain Python, a terminal IPython) nothing is sent,
 and a comm the front end closed is forgotten. Nothing here prints or raises: it runs on the pump
 thread, whose output would land in whichever cell ran last.
+
+The kernel opens its comm only for a front end that draws hydro_lab graphs
+(``viz.frontend.frontend_draws``: JupyterLab with the extension). Others get nothing live, and
+must not: nbclient (nbconvert, papermill, CI running the notebooks) reads any comm message whose
+data has a ``"state"`` key as widget state and fails the run on an ``Update``.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any
 import comm
 
 from hydro_lab.viz import protocol
+from hydro_lab.viz.frontend import frontend_draws
 
 KEEP_IDS = 1000  # the latest update of this many live graphs is kept for a Hello
 
@@ -52,8 +58,11 @@ class LiveChannel:
 
     @property
     def available(self) -> bool:
-        """Whether updates can reach a front end at all (a kernel, or injected comms)."""
-        return self._create_comm is not None or kernel_running()
+        """Whether updates can reach a front end that draws them: injected comms, or a kernel
+        serving JupyterLab with the extension (or whose renderer opened a comm here)."""
+        if self._create_comm is not None:
+            return True
+        return kernel_running() and (frontend_draws() or bool(self.comms))
 
     # -- opening ----------------------------------------------------------------------------------
 
@@ -83,6 +92,8 @@ class LiveChannel:
         with self._lock:
             if self._own is not None and self._own in self.comms:
                 return True
+            if self._create_comm is None and not frontend_draws():
+                return True  # a renderer's comm is open: no need for one of ours
             create = self._create_comm or comm.create_comm
             try:
                 opened = create(target_name=protocol.COMM_TARGET, data={})

@@ -7,7 +7,7 @@ from __future__ import annotations
 from hydro_lab.dashboard import live_channel
 from hydro_lab.dashboard.live_channel import LiveChannel
 from hydro_lab.viz.protocol import COMM_TARGET
-from tests.dashboard.live_fakes import FakeComm, fake_channel
+from tests.dashboard.live_fakes import FakeComm, FakeManager, fake_channel
 
 
 def body(live_id="g1", n=1):
@@ -80,3 +80,27 @@ def test_only_the_latest_updates_of_recent_ids_are_kept(monkeypatch):
     for i in range(5):
         channel.publish(body(f"g{i}"))
     assert list(channel.latest) == ["g2", "g3", "g4"]
+
+
+def test_in_a_kernel_whose_front_end_does_not_draw_graphs_nothing_is_opened(monkeypatch):
+    """nbclient (nbconvert, papermill, CI) would read an update's "state" as widget state and
+    fail: a kernel not serving JupyterLab with the extension opens no comm."""
+    monkeypatch.setattr(live_channel, "kernel_running", lambda: True)
+    monkeypatch.setattr(live_channel, "frontend_draws", lambda: False)
+    manager = FakeManager()
+    monkeypatch.setattr(live_channel.comm, "get_comm_manager", lambda: manager)
+    opened = []
+    monkeypatch.setattr(live_channel.comm, "create_comm", lambda **kw: opened.append(kw))
+    channel = LiveChannel()
+    assert not channel.available and channel.open() is False and opened == []
+    channel.publish(body())
+    # a renderer that opens a comm here does draw them: it gets updates from then on
+    assert channel.register() and COMM_TARGET in manager.targets
+    reloaded = FakeComm(COMM_TARGET)
+    manager.targets[COMM_TARGET](reloaded, {"content": {"data": {"type": "hello",
+                                                                 "ids": ["g1"]}}})
+    assert channel.available and channel.open() and opened == []
+    channel.publish(body(n=2))
+    assert [u["seq"] for u in reloaded.sent] == [1, 2]
+    monkeypatch.setattr(live_channel, "frontend_draws", lambda: True)
+    assert LiveChannel().available

@@ -3,6 +3,7 @@ whose metadata carries the cell id (``{"cellId": ...}``, which ipykernel hands t
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from dataclasses import dataclass
@@ -72,7 +73,10 @@ class Kernel:
 
 @pytest.fixture(scope="module")
 def kernel():
-    km, kc = start_new_kernel(kernel_name="python3", cwd=str(ROOT), startup_timeout=TIMEOUT)
+    # as JupyterLab starts a notebook's kernel (live graphs open their comm only then)
+    env = {**os.environ, "JPY_SESSION_NAME": str(ROOT / "test.ipynb")}
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(ROOT), startup_timeout=TIMEOUT,
+                              env=env)
     try:
         k = Kernel(kc)
         assert k.execute("%load_ext hydro_lab").reply["status"] == "ok"
