@@ -75,9 +75,26 @@ interface IViewData {
   folded: Set<string>;
   zoom: IZoom | null;
   selection: string | null;
-  /** The last layout, kept while the folds it was made for hold. */
-  cache: { key: string; vis: IVisibleGraph; layout: ILayout; layoutMs: number } | null;
+  /** Recent layouts by {@link layoutKey} (folding a group back is a cache hit), newest last. */
+  layouts: Map<string, ILaidOutView>;
+  /** Layouts the worker is making, so one asked for twice is made once. */
+  pending: Map<string, Promise<ILaidOutView>>;
 }
+
+/** A visible graph with its layout. */
+interface ILaidOutView {
+  vis: IVisibleGraph;
+  layout: ILayout;
+  layoutMs: number;
+}
+
+/** Layouts kept per view kind. */
+const KEEP_LAYOUTS = 6;
+/**
+ * A folded graph up to this many operators is also laid out unfolded, in the worker, right after
+ * it is drawn: "Unfold all" then only draws. (A larger one would keep the worker busy for seconds.)
+ */
+const SPECULATE_MAX_OPERATORS = 800;
 
 /** What a layout depends on besides the graph: the folds, and room for live clusters' status. */
 function layoutKey(folded: Set<string>, live: boolean): string {
@@ -327,7 +344,8 @@ export class GraphView {
         folded: restored.folded,
         zoom: restored.zoom,
         selection: restored.selection,
-        cache: null
+        layouts: new Map(),
+        pending: new Map()
       });
     }
     if (first) {
@@ -346,7 +364,7 @@ export class GraphView {
     if (dropped) {
       this.showNote(`${dropped} edge${dropped === 1 ? '' : 's'} of this graph name operators it does not have; they are not drawn.`);
     }
-    if (!vd.cache || vd.cache.key !== this.layoutKey(vd) || this.drawnKind !== this.kind) {
+    if (!vd.layouts.has(this.layoutKey(vd)) || this.drawnKind !== this.kind) {
       await this.relayout({});
     } else {
       this.paintOverlay();
@@ -367,20 +385,16 @@ export class GraphView {
     return this.views.get(this.kind)!;
   }
 
-  /** Lays out what is visible now (from the cache when the folds did not change) and draws it. */
+  /** Lays out what is visible now (or takes a kept layout of these folds) and draws it. */
   private async relayout(opts: { anchor?: { group: string; at: [number, number] }; center?: string; fit?: boolean }): Promise<void> {
     const token = ++this.layoutToken;
     const vd = this.current();
-    const key = this.layoutKey(vd);
-    let cache = vd.cache && vd.cache.key === key ? vd.cache : null;
-    if (!cache) {
-      const vis = visibleGraph(vd.index, vd.folded);
-      const titles = new Map(vis.groups.map(g => [g.id, groupTitle(g.group)]));
-      const request = toElk(vis, this.measure, titles, this.tallHeaders(vd));
-      this.setBusy(`laying out ${vis.nodes.length} node${vis.nodes.length === 1 ? '' : 's'}…`);
-      let laid;
+    let laid = vd.layouts.get(this.layoutKey(vd));
+    if (!laid) {
+      const operators = vd.index.nodes.size;
+      this.setBusy(`laying out ${operators} operator${operators === 1 ? '' : 's'}…`);
       try {
-        laid = await layoutGraph(request.graph);
+        laid = await this.layoutOf(vd, vd.folded);
       } catch (err) {
         if (token === this.layoutToken) {
           this.setBusy(null);
@@ -388,18 +402,15 @@ export class GraphView {
         }
         return;
       }
-      // Kept even when a newer layout was asked for meanwhile: these folds may come back.
-      cache = { key, vis, layout: fromElk(request, laid.graph), layoutMs: laid.ms };
-      vd.cache = cache;
       if (token !== this.layoutToken || this.disposed) {
-        return;
+        return; // a newer layout was asked for meanwhile (this one is kept for later)
       }
       this.setBusy(null);
     }
     if (token !== this.layoutToken || this.disposed) {
       return;
     }
-    this.draw(vd, cache.vis, cache.layout, cache.layoutMs);
+    this.draw(vd, laid.vis, laid.layout, laid.layoutMs);
     if (opts.anchor) {
       this.keepAnchor(opts.anchor.group, opts.anchor.at);
     } else if (opts.fit) {
@@ -411,6 +422,42 @@ export class GraphView {
     }
     this.applyZoom();
     this.saveState();
+    this.speculate(vd);
+  }
+
+  /** The layout of `vd` under `folded`: kept, being made, or asked of the worker now. */
+  private layoutOf(vd: IViewData, folded: Set<string>): Promise<ILaidOutView> {
+    const key = layoutKey(folded, !!this.payload?.live);
+    const kept = vd.layouts.get(key);
+    if (kept) {
+      return Promise.resolve(kept);
+    }
+    let pending = vd.pending.get(key);
+    if (!pending) {
+      const vis = visibleGraph(vd.index, folded);
+      const titles = new Map(vis.groups.map(g => [g.id, groupTitle(g.group)]));
+      const request = toElk(vis, this.measure, titles, this.tallHeaders(vd));
+      pending = layoutGraph(request.graph)
+        .then(result => {
+          const laid = { vis, layout: fromElk(request, result.graph), layoutMs: result.ms };
+          vd.layouts.set(key, laid);
+          while (vd.layouts.size > KEEP_LAYOUTS) {
+            vd.layouts.delete(vd.layouts.keys().next().value!);
+          }
+          return laid;
+        })
+        .finally(() => vd.pending.delete(key));
+      vd.pending.set(key, pending);
+    }
+    return pending;
+  }
+
+  /** A folded graph of moderate size is laid out unfolded too, while the user looks at it. */
+  private speculate(vd: IViewData): void {
+    if (vd.folded.size === 0 || vd.index.nodes.size > SPECULATE_MAX_OPERATORS || this.disposed) {
+      return;
+    }
+    this.layoutOf(vd, new Set()).catch(() => undefined);
   }
 
   private layoutKey(vd: IViewData): string {
