@@ -178,8 +178,7 @@ class LiveGraph:
                 totals = self.totals
             else:  # not following: the values from what the recorder kept
                 totals = Totals()
-                for instance, rows in _rows_by_instance(d.recorder.rows()):
-                    totals.add(instance, rows)
+                totals.add("", d.recorder.rows())
                 totals.fold()
             op = self.overlays.op
             counts: dict[tuple[str, str], float] = {}
@@ -195,7 +194,7 @@ class LiveGraph:
             if state not in OVER and self.started:
                 self._rates = self._rates_now(channels)
             views = self.overlays.overlays(counts, channels, self._rates)
-            alive = _live_instances(d, state)
+            alive = _live_instances(d)
             body: dict[str, Any] = {
                 "type": "update", "id": self.id, "state": state,
                 "status": self._status(state, alive, totals), "views": views}
@@ -321,16 +320,8 @@ def _changed(last: dict, body: dict) -> bool:
         any(k not in body for k in last if k != "seq")
 
 
-def _live_instances(d: Any, state: str) -> list[str] | None:
+def _live_instances(d: Any) -> list[str] | None:
     try:
         return d.live_instances()
     except Exception:  # noqa: BLE001  (a failed backend may not answer: no membership then)
         return None
-
-
-def _rows_by_instance(rows: list[Record]) -> list[tuple[str, list[Record]]]:
-    out: dict[str, list[Record]] = {}
-    for row in rows:
-        name = row[0] if row[1] is None else f"{row[0]}[{row[1]}]"
-        out.setdefault(name, []).append(row)
-    return list(out.items())
