@@ -117,6 +117,7 @@ function injectSvgStyle(doc: Document): void {
 export function canvasMeasure(doc: Document): Measure {
   let ctx: CanvasRenderingContext2D | null = null;
   try {
+    // jsdom (the Jest tests) has no canvas and logs an error when asked for one
     if (!/jsdom/i.test(doc.defaultView?.navigator.userAgent ?? '')) {
       ctx = doc.createElement('canvas').getContext('2d');
     }
