@@ -3,7 +3,10 @@ location instance (ticks/s, elements out per tick, tick duration, state size) an
 (messages/s, bytes/s, dropped/s).
 
 Records arrive in any chunks (every tick locally, every 0.2 s from Ray actors) on whatever thread
-records them; ``add`` only queues them, ``points`` (on the pump thread) folds them. Rates use the
+records them; ``add`` only queues them (the rows, not the chunks: thousands of chunk lists a
+second kept until the next refresh outlived young garbage collections and brought on full ones,
+which cost the deployment more than the folding), ``points`` (on the pump thread) folds them.
+Rates use the
 records' own times (from the last record of the previous refresh to the last of this one), so
 the size of the chunks does not show in the curves; a series that got no records in one refresh
 keeps its last value for ``hold_s`` seconds before it falls to zero.
@@ -12,7 +15,6 @@ keeps its last value for ``hold_s`` seconds before it falls to zero.
 from __future__ import annotations
 
 import math
-import threading
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -54,12 +56,11 @@ class DeploymentSeries:
     (instance names such as ``"workers[1]"``, channel names)."""
 
     def __init__(self, instances: list[str], channels: list[str], *, start: float | None = None,
-                 hold_s: float = 0.5, max_pending: int = 200_000):
+                 hold_s: float = 0.5, max_pending: int = 2_000_000):
         self.instances = list(instances)
         self.channels = list(channels)
         self.hold_s = hold_s
-        self._pending: deque[tuple[str, list[Record]]] = deque(maxlen=max_pending)
-        self._lock = threading.Lock()
+        self._pending: deque[Record] = deque(maxlen=max_pending)
         self._last_time: dict[str, float] = {}     # series -> time of its latest record
         self._last_value: dict[tuple[str, str], float] = {}
         self._last_now = start  # the previous refresh
@@ -67,41 +68,39 @@ class DeploymentSeries:
 
     def add(self, instance: str, rows: list[Record]) -> None:
         """A ``MetricsRecorder`` subscriber: queue the rows (cheap: called on the tick path)."""
-        self._pending.append((instance, rows))
-
-    def _drain(self) -> list[tuple[str, list[Record]]]:
-        with self._lock:
-            chunks = []
-            while self._pending:
-                chunks.append(self._pending.popleft())
-            return chunks
+        self._pending.extend(rows)
 
     def points(self, now: float) -> dict[str, dict[str, float]]:
         """One value per panel and series for the records queued since the last call; ``now``
         is the time of this refresh on the records' clock."""
         insts: dict[str, _Instance] = {}
         chans: dict[str, _Channel] = {}
-        for instance, rows in self._drain():
-            for _loc, _member, tick, t, metric, key, value in rows:
-                if metric == "tick_duration_s":
-                    s = insts.get(instance) or insts.setdefault(instance, _Instance())
-                    s.ticks += 1
-                    s.duration += value
-                    s.first = min(s.first, t)
-                    s.last = max(s.last, t)
-                elif metric == "elements_out":
-                    s = insts.get(instance) or insts.setdefault(instance, _Instance())
-                    s.elements += value
-                elif metric == "state_size":
-                    s = insts.get(instance) or insts.setdefault(instance, _Instance())
-                    s.state[tick] = s.state.get(tick, 0.0) + value
-                elif metric in _CHANNEL_METRICS:
-                    c = chans.get(key) or chans.setdefault(key, _Channel())
-                    c.sums[_CHANNEL_METRICS[metric]] += value
-                    c.first = min(c.first, t)
-                    c.last = max(c.last, t)
-                elif metric == "event":
-                    self.events.append((t, instance, key))
+        popleft = self._pending.popleft
+        last_loc, last_member, instance = None, None, ""
+        for _ in range(len(self._pending)):  # add() may append meanwhile: next refresh
+            loc, member, tick, t, metric, key, value = popleft()
+            if loc is not last_loc or member != last_member:
+                last_loc, last_member = loc, member
+                instance = loc if member is None else f"{loc}[{member}]"
+            if metric == "tick_duration_s":
+                s = insts.get(instance) or insts.setdefault(instance, _Instance())
+                s.ticks += 1
+                s.duration += value
+                s.first = min(s.first, t)
+                s.last = max(s.last, t)
+            elif metric == "elements_out":
+                s = insts.get(instance) or insts.setdefault(instance, _Instance())
+                s.elements += value
+            elif metric == "state_size":
+                s = insts.get(instance) or insts.setdefault(instance, _Instance())
+                s.state[tick] = s.state.get(tick, 0.0) + value
+            elif metric in _CHANNEL_METRICS:
+                c = chans.get(key) or chans.setdefault(key, _Channel())
+                c.sums[_CHANNEL_METRICS[metric]] += value
+                c.first = min(c.first, t)
+                c.last = max(c.last, t)
+            elif metric == "event":
+                self.events.append((t, instance, key))
         out: dict[str, dict[str, float]] = {panel: {} for panel in PANELS}
         for name in self.instances:
             s = insts.get(name)
