@@ -119,6 +119,7 @@ class LiveGraph:
         self.sent = 0
         self._history: deque[tuple[float, dict[str, float]]] = deque()
         self._rates: dict[str, float] = {}
+        self._alive: list[str] | None = None
         self._last_refresh = 0.0
         self._redrawn = False  # displayed again: send the latest values even if unchanged
         if self.channel.available:
@@ -194,7 +195,11 @@ class LiveGraph:
             if state not in OVER and self.started:
                 self._rates = self._rates_now(channels)
             views = self.overlays.overlays(counts, channels, self._rates)
-            alive = _live_instances(d)
+            # once over, who ran at the end (a stopped Ray deployment has no actors left, and
+            # none of them was killed; never seen running: membership unknown)
+            if state not in OVER:
+                self._alive = _live_instances(d)
+            alive = self._alive
             body: dict[str, Any] = {
                 "type": "update", "id": self.id, "state": state,
                 "status": self._status(state, alive, totals), "views": views}

@@ -246,7 +246,11 @@ def test_a_ray_deployments_live_graph_counts_grow(ray_session):
     finally:
         d.stop()
     graph.refresh()
-    assert comm.sent[-1]["state"] == "stopped"
+    stopped = comm.sent[-1]
+    assert stopped["state"] == "stopped"
+    # the actors are gone, none of them killed: membership as it was at the end
+    assert stopped["groups"] == {"loc2": {"members": 2, "alive": 2, "killed": []}}
+    assert stopped["status"].startswith("stopped · 3 instances")
 
 
 def test_a_live_graph_whose_update_fails_says_so_on_the_graph_and_stops(capsys):
