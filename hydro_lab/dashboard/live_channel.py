@@ -1,9 +1,10 @@
 """The kernel's end of the live graph comm (``protocol.COMM_TARGET``): live graphs publish their
 ``Update`` messages here and every open comm gets them.
 
-The kernel opens one comm when a live graph is first displayed (its messages travel on iopub, so
-they reach the renderer while a cell still runs); a renderer whose page was reloaded opens one
-itself with a ``Hello`` and gets the latest update of each id it names. The latest update of
+The kernel opens a comm whenever a live graph is displayed (its messages travel on iopub, so they
+reach the renderer while a cell still runs, and every page connected then); a renderer whose
+page was reloaded opens one itself with a ``Hello`` and gets the latest update of each id it
+names. The latest update of
 every id is kept for that. Without a kernel (plain Python, a terminal IPython) nothing is sent,
 and a comm the front end closed is forgotten. Nothing here prints or raises: it runs on the pump
 thread, whose output would land in whichever cell ran last.
@@ -84,14 +85,17 @@ class LiveChannel:
             return True
 
     def open(self) -> bool:
-        """Make sure updates reach the front end: register the target and open a comm, unless
-        one this kernel opened is still open. False without a kernel."""
+        """Make sure updates reach the front end showing a live graph now: register the target
+        and open a new comm (closing the one opened before). False without a kernel.
+
+        A new one each time because a comm reaches only the pages connected when it opened: a
+        page reloaded since never heard of the old one, and its own Hello would wait behind
+        every cell a Run All queued (shell messages are handled in order), so a graph shown
+        by one of those cells would stay still until the last cell ran."""
         if not self.available:
             return False
         self.register()
         with self._lock:
-            if self._own is not None and self._own in self.comms:
-                return True
             if self._create_comm is None and not frontend_draws():
                 return True  # a renderer's comm is open: no need for one of ours
             create = self._create_comm or comm.create_comm
@@ -99,8 +103,14 @@ class LiveChannel:
                 opened = create(target_name=protocol.COMM_TARGET, data={})
             except Exception:  # noqa: BLE001
                 return False
-            self._own = opened
+            previous, self._own = self._own, opened
             self._attach(opened)
+            if previous is not None:
+                self._forget(previous)
+                try:
+                    previous.close()
+                except Exception:  # noqa: BLE001  (already closed by the front end)
+                    pass
             return True
 
     def comm_opened(self, opened: Any, msg: dict) -> None:

@@ -121,7 +121,6 @@ class LiveGraph:
         self._rates: dict[str, float] = {}
         self._alive: list[str] | None = None
         self._last_refresh = 0.0
-        self._redrawn = False  # displayed again: send the latest values even if unchanged
         if self.channel.available:
             self.start()
 
@@ -138,7 +137,8 @@ class LiveGraph:
                 self.totals.add(instance, rows)
             self.totals.fold()
             self._history.append((time.monotonic(), dict(self.totals.messages)))
-            if self._pump is not None:
+            self.refresh()  # the first update now: a renderer drawing the graph gets values
+            if self._pump is not None and not self.closed:
                 self.subscription = self._pump.subscribe(
                     self._pumped, f"live graph of {self.deployment!r:.60}",
                     on_error=self._on_pump_error)
@@ -160,10 +160,9 @@ class LiveGraph:
                 self.start()
             body = self.update()
             over = body["state"] in OVER
-            if over or self._redrawn or self.last is None or _changed(self.last, body):
+            if over or self.last is None or _changed(self.last, body):
                 self.last = self.channel.publish(body)
                 self.sent += 1
-                self._redrawn = False
             if over:
                 self._close()
                 return False
@@ -289,15 +288,15 @@ class LiveGraph:
         return self.graph_for(view or self.view).live_as(self.live(), key=self.key).payload()
 
     def bundle(self, view: str | None = None) -> dict[str, Any]:
-        """The graph bundle, opening with ``view``; shown, it starts following (in a kernel)
-        and its next update is sent even if nothing changed, so the new output gets the
-        values (at once when the deployment is over)."""
-        if self.channel.open() and not self.started:
-            self.start()
-        with self._lock:
-            self._redrawn = True
-            if self.closed and self.last is not None:
-                self.channel.resend(self.id)
+        """The graph bundle, opening with ``view``. Shown in a kernel, it opens a comm to the
+        front end (see ``LiveChannel.open``), starts following, and its latest update goes out
+        just before the graph, so the new output is drawn with the values."""
+        if self.channel.open():
+            with self._lock:
+                if not self.started:
+                    self.start()
+                elif self.last is not None:
+                    self.channel.resend(self.id)
         graph = self.graph_for(view or self.view)
         return graph.live_as(self.live(), key=self.key)._repr_mimebundle_()
 

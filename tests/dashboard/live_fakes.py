@@ -13,7 +13,7 @@ class FakeComm:
     def __init__(self, target_name: str = "", data: dict | None = None):
         self.target_name, self.data, self.sent = target_name, data, []
         self.on_msg_callback = self.on_close_callback = None
-        self.broken = False
+        self.broken = self.closed = False
 
     def send(self, data):
         if self.broken:
@@ -27,6 +27,8 @@ class FakeComm:
         self.on_close_callback = callback
 
     def close(self):
+        """Closed by either end (the kernel's close calls no callback; calling it is harmless)."""
+        self.closed = True
         self.on_close_callback({"content": {}})
 
     def says(self, data: dict):

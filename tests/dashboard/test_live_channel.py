@@ -24,9 +24,20 @@ def test_without_a_kernel_nothing_is_sent_and_nothing_fails(capsys):
     assert capsys.readouterr() == ("", "")
 
 
-def test_the_kernel_opens_one_comm_and_numbers_every_update_per_id():
+def test_each_display_opens_a_new_comm_and_closes_the_one_before():
+    """A comm reaches the pages connected when it opened: a page reloaded since gets the next
+    one (its own Hello would wait behind every queued cell)."""
     channel, comms = fake_channel()
     assert channel.available and channel.open() and channel.open()
+    first, second = comms
+    assert first.closed and not second.closed and channel.comms == [second]
+    channel.publish(body())
+    assert first.sent == [] and len(second.sent) == 1
+
+
+def test_updates_are_numbered_per_id():
+    channel, comms = fake_channel()
+    channel.open()
     (opened,) = comms
     assert opened.target_name == COMM_TARGET
     assert channel._manager.targets[COMM_TARGET] == channel.comm_opened

@@ -46,8 +46,9 @@ def test_it_displays_as_the_flows_graph_with_both_views_members_and_live_set():
     assert isinstance(graph, LiveGraph)
     bundle = graph._repr_mimebundle_()
     payload = bundle[MIME_TYPE]
-    assert payload["live"] == {"id": graph.id, "state": "created"} and payload["key"] == \
-        "display-1"
+    assert payload["live"] == {"id": graph.id, "state": "created",
+                               "status": "created · 3 instances · 0 ticks"}
+    assert payload["key"] == "display-1"
     assert payload["view"] == "ir" and payload["views"]["dfir"] is not None
     assert payload == json.loads(json.dumps(payload))
     for view in ("ir", "dfir"):
@@ -63,12 +64,14 @@ def test_counts_grow_between_updates_in_both_views():
     graph, comm = following(d)
     channel_node = f"n{d.compiled.lowered.channels[0].origin.node_id}"
     payload = graph.payload()
+    (shown,) = comm.sent  # sent with the graph: nothing ran yet
+    assert shown["views"]["ir"]["counts"] == {} and shown["status"].endswith(" 0 ticks")
     d.step(3)
     graph.refresh()
     d.step(4)
     graph.refresh()
-    first, second = comm.sent
-    assert (first["seq"], second["seq"]) == (1, 2) and first["id"] == second["id"] == graph.id
+    _, first, second = comm.sent
+    assert second["seq"] == first["seq"] + 1 and first["id"] == second["id"] == graph.id
     for view in ("ir", "dfir"):
         a, b = first["views"][view]["counts"], second["views"][view]["counts"]
         assert set(a) == set(b) and set(a) <= set(ids(payload, view))
