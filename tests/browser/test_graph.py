@@ -214,6 +214,7 @@ BAD_INPUTS = [
     "x.graph()",
     "nasty_flow().graph()",
     "big_flow().graph()",
+    "from tests.flows import paxos_flow\npaxos_flow().graph()",
 ]
 
 
@@ -260,5 +261,15 @@ def test_bad_inputs_show_as_messages_or_text_and_a_huge_graph_opens_folded():
         long_tasks = page.page.evaluate("() => window.__longTasks")
         print(f"2,040 operators unfolded in {elapsed:.1f} s; long tasks (ms): "
               f"{sorted(long_tasks)[-5:]}")
+        # Paxos (248 operators): folded to its 4 locations (the client, the proposers, the
+        # acceptors, the simulator's external), then everything
+        paxos = wait_drawn(page, 4)
+        assert paxos["drawn"] == 0 and len(paxos["summaries"]) == 4
+        shot(page, "graph-paxos-folded", 4)
+        graph_output(page, 4).locator('[data-action="unfold-all"]').click()
+        page.page.wait_for_function(
+            f"""() => Number(document.querySelectorAll(
+              '.jp-OutputArea-output[data-mime-type="{MIME}"]')[4].dataset.drawn) === 248""")
+        shot(page, "graph-paxos", 4)
         assert page.errors == []
         assert page.foreign == []
