@@ -64,3 +64,15 @@ def big_flow(processes: int = 20, chain: int = 100) -> FlowBuilder:
             stream = stream.send(locs[i + 1])
     stream.for_each(print)
     return flow
+
+
+PI_BATCH = 64  # darts per worker tick in the deployments below (small: tests count them)
+
+
+def pi_deployment(backend: str = "local", workers: int = 2):
+    """estimate_pi deployed (not started) with ``workers`` workers of ``PI_BATCH`` darts a tick;
+    the workers' channel to the leader is ``"workers->leader#1"``."""
+    flow = FlowBuilder("pi")
+    leader, cluster = flow.process("leader"), flow.cluster("workers")
+    estimate_pi(leader, cluster, batch_size=PI_BATCH)
+    return flow.deploy(backend, cluster_sizes={cluster: workers})

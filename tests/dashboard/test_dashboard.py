@@ -16,17 +16,12 @@ from hydro_lab.dashboard.deployment_view import DeploymentDashboard
 from hydro_lab.dashboard.pump import Pump
 from hydro_lab.dashboard.series import DeploymentSeries
 from hydro_lab.examples.echo import echo_capitalize
-from hydro_lab.examples.estimate_pi import estimate_pi
+from tests.flows import PI_BATCH, pi_deployment
 
-BATCH = 64
+BATCH = PI_BATCH
 CHANNEL = "workers->leader#1"
 
 
-def pi_deployment(backend="local", workers=2):
-    flow = FlowBuilder("pi")
-    leader, cluster = flow.process("leader"), flow.cluster("workers")
-    estimate_pi(leader, cluster, batch_size=BATCH)
-    return flow.deploy(backend, cluster_sizes={cluster: workers})
 
 
 def column(dash, panel, series):

@@ -13,19 +13,15 @@ from hydro_lab import FlowBuilder
 from hydro_lab.dashboard import live_graph
 from hydro_lab.dashboard.live_graph import LiveGraph
 from hydro_lab.dashboard.pump import Pump
-from hydro_lab.examples.estimate_pi import estimate_pi
 from hydro_lab.viz import MIME_TYPE
 from tests.dashboard.live_fakes import fake_channel
+from tests.flows import PI_BATCH
+from tests.flows import pi_deployment as pi
 
-BATCH = 64
+BATCH = PI_BATCH
 CHANNEL = "workers->leader#1"
 
 
-def pi(backend="local", workers=2):
-    flow = FlowBuilder("pi")
-    leader, cluster = flow.process("leader"), flow.cluster("workers")
-    estimate_pi(leader, cluster, batch_size=BATCH)
-    return flow.deploy(backend, cluster_sizes={cluster: workers})
 
 
 def following(d, **options):
