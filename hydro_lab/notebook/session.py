@@ -268,8 +268,14 @@ class NotebookSession:
                     ns[name] = original
 
     def reset(self) -> None:
-        """An empty flow and no cells; the deployment is stopped."""
-        self.stop()
+        """An empty flow and no cells; the deployment is stopped and forgotten. A deployment
+        that had failed raises its error, after the reset is done (it must not stop it)."""
+        failure = None
+        try:
+            self.stop()
+        except HydroError as err:
+            failure = err
+        self.deployment = self.deployed_version = None
         self._unbind()
         self.cells = {}
         self._originals = {}
@@ -279,6 +285,8 @@ class NotebookSession:
         self.deployed_flow = self.live = None  # the display no longer shows the deployment
         self.last_sim = None
         self.last_sim_run = None
+        if failure is not None:
+            raise failure
 
     @property
     def broken(self) -> list[Cell]:

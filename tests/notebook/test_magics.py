@@ -381,6 +381,20 @@ def test_reset_starts_over(ip, run, session):
     assert again.graphs()[0].transient["display_id"] != old_id
 
 
+def test_reset_starts_over_after_a_failed_deployment_too(ip, run, session):
+    assert run("%%hydro\np = flow.process('p')\n"
+               "p.source_iter([1, 0]).map(lambda x: 1 // x).for_each(print)\n", "c1").ok
+    run("%hydro deploy")
+    assert session.deployment.state == "failed"
+    ran = run("%hydro reset")
+    assert "ZeroDivisionError" in ran.stderr  # the failure, said once more as it is dropped
+    assert ran.stdout.endswith("hydro session reset: an empty flow, no %%hydro cells, "
+                               "no deployment\n")
+    assert session.deployment is None and session.cells == {} and ops(ip) == []
+    assert "deployment: none" in run("%hydro status").stdout
+    assert run("%%hydro\np = flow.process('p')\n", "c2").ok  # 'p' can be built again
+
+
 def test_dashboard_displays_what_the_deployment_gives(ip, run, session):
     assert usage_error(run("%hydro dashboard")) == \
         "%hydro dashboard: nothing is deployed yet; run %hydro deploy first"
