@@ -166,6 +166,29 @@ def test_notebook_00_graph_is_drawn_by_the_extension_and_explored():
                  .some(n => n.dataset.group === {json.dumps(group_id)})""")
         assert graph_state(page)["drawn"] == expected
 
+        # the wheel scrolls the notebook over a graph; ctrl + wheel zooms the graph
+        scroller = """() => { let e = document.querySelector(
+          '.jp-OutputArea-output[data-mime-type="MIME"]');
+          while (e && !(e.scrollHeight > e.clientHeight &&
+                        /(auto|scroll)/.test(getComputedStyle(e).overflowY))) e = e.parentElement;
+          return e ? e.scrollTop : null; }""".replace("MIME", MIME)
+        stage = "() => document.querySelector('g.hl-stage').getAttribute('transform')"
+        box = out.locator("svg").first.bounding_box()
+        page.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        top, zoom = page.page.evaluate(scroller), page.page.evaluate(stage)
+        page.page.mouse.wheel(0, 300)
+        page.page.wait_for_timeout(300)
+        assert page.page.evaluate(scroller) > top  # the notebook scrolled
+        assert page.page.evaluate(stage) == zoom   # the graph did not zoom
+        box = out.locator("svg").first.bounding_box()
+        page.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.page.keyboard.down("Control")
+        page.page.mouse.wheel(0, -200)
+        page.page.keyboard.up("Control")
+        page.page.wait_for_timeout(300)
+        assert page.page.evaluate(stage) != zoom   # ctrl + wheel zooms
+        out.locator('[data-action="fit"]').click()
+
         # search
         out.locator("input.hl-search").fill("sample_every")
         out.locator("input.hl-search").press("Enter")
