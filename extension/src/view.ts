@@ -56,15 +56,8 @@ import {
   edgeLook
 } from './svgstyle';
 import { downloadPng, downloadSvg, svgText } from './export';
-
-/** The tallest the graph's viewport grows; a larger graph pans inside it. */
-export const MAX_VIEWPORT_HEIGHT = 600;
-const MIN_VIEWPORT_HEIGHT = 140;
-const FIT_PAD = 12;
-const MIN_ZOOM = 0.03;
-const MAX_ZOOM = 4;
-/** Zoom a search match is brought to when the view is smaller than this. */
-const READABLE_ZOOM = 0.8;
+import { centerZoom, clampZoom, fitZoom, pinAt, toScreen, transformOf, viewportHeight, zoomAt } from './zoom';
+import { listenPan } from './pan';
 
 /** One view kind's data, drawing cache and interaction state. */
 interface IViewData {
@@ -217,8 +210,6 @@ export class GraphView {
   private drawnVis: IVisibleGraph | null = null;
   private drawnLayout: ILayout | null = null;
   private layoutToken = 0;
-  private pan: { x: number; y: number; zx: number; zy: number; moved: boolean; pointer: number } | null = null;
-  private justPanned = false;
 
   constructor(options: IGraphViewOptions = {}) {
     this.doc = document;
@@ -517,65 +508,37 @@ export class GraphView {
     return this.size;
   }
 
-  /** The viewport grows with the graph (at its fitted width) up to {@link MAX_VIEWPORT_HEIGHT}. */
+  /** The viewport grows with the graph (at its fitted width), up to a height (see {@link viewportHeight}). */
   private sizeViewport(): void {
     const layout = this.drawnLayout;
     const [width] = this.viewportSize();
     if (!layout || width === 0) {
       return;
     }
-    const k = Math.min(1, (width - 2 * FIT_PAD) / Math.max(1, layout.width));
-    const h = Math.round(Math.max(MIN_VIEWPORT_HEIGHT, Math.min(MAX_VIEWPORT_HEIGHT, layout.height * k + 2 * FIT_PAD)));
+    const h = viewportHeight(layout, width);
     this.viewport.style.height = `${h}px`;
     this.size = [width, h];
   }
 
-  private fitZoom(): IZoom {
-    const layout = this.drawnLayout;
-    const [w, h] = this.viewportSize();
-    if (!layout || w === 0 || h === 0) {
-      return { k: 1, x: FIT_PAD, y: FIT_PAD };
-    }
-    const k = Math.max(
-      MIN_ZOOM,
-      Math.min(1, (w - 2 * FIT_PAD) / Math.max(1, layout.width), (h - 2 * FIT_PAD) / Math.max(1, layout.height))
-    );
-    return { k, x: (w - layout.width * k) / 2, y: Math.max(FIT_PAD, (h - layout.height * k) / 2) };
-  }
-
   private zoomNow(): IZoom {
-    return this.current().zoom ?? this.fitZoom();
+    return this.current().zoom ?? fitZoom(this.drawnLayout, this.viewportSize());
   }
 
   private applyZoom(): void {
-    const z = this.zoomNow();
-    this.stage.setAttribute('transform', `translate(${z.x.toFixed(1)},${z.y.toFixed(1)}) scale(${z.k.toFixed(4)})`);
+    this.stage.setAttribute('transform', transformOf(this.zoomNow()));
   }
 
   private setZoom(z: IZoom): void {
-    this.current().zoom = { k: Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, z.k)), x: z.x, y: z.y };
+    this.current().zoom = { k: clampZoom(z.k), x: z.x, y: z.y };
     this.applyZoom();
     this.saveState();
-  }
-
-  /** Zooms by `factor` keeping the graph point under (sx, sy) in place. */
-  private zoomAt(factor: number, sx: number, sy: number): void {
-    const z = this.zoomNow();
-    const k = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, z.k * factor));
-    const gx = (sx - z.x) / z.k;
-    const gy = (sy - z.y) / z.k;
-    this.setZoom({ k, x: sx - gx * k, y: sy - gy * k });
   }
 
   /** Where a group (box or summary) is on screen: its top-left, in viewport pixels. */
   private screenOf(group: string): [number, number] | null {
     const layout = this.drawnLayout;
     const box = layout?.groups.get(group) ?? layout?.nodes.get(summaryId(group));
-    if (!box) {
-      return null;
-    }
-    const z = this.zoomNow();
-    return [box.x * z.k + z.x, box.y * z.k + z.y];
+    return box ? toScreen(this.zoomNow(), box.x, box.y) : null;
   }
 
   /** After a fold or unfold, the group stays where it was on screen. */
@@ -586,8 +549,7 @@ export class GraphView {
     if (!box) {
       return;
     }
-    const k = (vd.zoom ?? this.fitZoom()).k;
-    vd.zoom = { k, x: at[0] - box.x * k, y: at[1] - box.y * k };
+    vd.zoom = pinAt(box.x, box.y, at, (vd.zoom ?? fitZoom(this.drawnLayout, this.viewportSize())).k);
   }
 
   private centerOn(id: string): void {
@@ -596,84 +558,39 @@ export class GraphView {
       return;
     }
     this.sizeViewport();
-    const [w, h] = this.viewportSize();
+    const size = this.viewportSize();
     const vd = this.current();
-    let k = (vd.zoom ?? this.fitZoom()).k;
-    if (k < READABLE_ZOOM) {
-      k = 1;
-    }
+    const k = (vd.zoom ?? fitZoom(this.drawnLayout, size)).k;
     // With the details panel open on the right, centre in what it leaves visible.
     const covered = this.details.hidden ? 0 : this.details.offsetWidth + 16;
-    const cx = covered > 0 && covered < w * 0.7 ? (w - covered) / 2 : w / 2;
-    vd.zoom = { k, x: cx - (box.x + box.w / 2) * k, y: h / 2 - (box.y + box.h / 2) * k };
+    vd.zoom = centerZoom(box, size, k, covered);
   }
 
   // -- events ---------------------------------------------------------------------------------
 
   private listen(): void {
-    const vp = this.viewport;
-    vp.addEventListener(
-      'wheel',
-      e => {
-        // A plain wheel scrolls the notebook; only ctrl/⌘ + wheel (and pinch) zooms the graph.
-        if (!(e.ctrlKey || e.metaKey)) {
-          return;
+    const panning = listenPan(this.viewport, {
+      start: () => {
+        if (!this.drawn) {
+          return null;
         }
-        e.preventDefault();
-        const r = vp.getBoundingClientRect();
-        const unit = e.deltaMode === 1 ? 0.05 : e.deltaMode === 2 ? 1 : 0.0025;
-        this.zoomAt(Math.exp(-e.deltaY * unit), e.clientX - r.left, e.clientY - r.top);
+        const z = this.zoomNow();
+        return [z.x, z.y];
       },
-      { passive: false }
-    );
-    vp.addEventListener('pointerdown', e => {
-      if (e.button !== 0 || !this.drawn) {
-        return;
-      }
-      const z = this.zoomNow();
-      this.pan = { x: e.clientX, y: e.clientY, zx: z.x, zy: z.y, moved: false, pointer: e.pointerId };
+      drag: (x, y) => {
+        this.current().zoom = { k: this.zoomNow().k, x, y };
+        this.applyZoom();
+      },
+      end: () => this.saveState(),
+      zoom: (factor, sx, sy) => this.setZoom(zoomAt(this.zoomNow(), factor, sx, sy))
     });
-    vp.addEventListener('pointermove', e => {
-      const p = this.pan;
-      if (!p || e.pointerId !== p.pointer) {
-        return;
-      }
-      const dx = e.clientX - p.x;
-      const dy = e.clientY - p.y;
-      if (!p.moved && Math.hypot(dx, dy) < 4) {
-        return;
-      }
-      if (!p.moved) {
-        p.moved = true;
-        vp.classList.add('hl-panning');
-        try {
-          vp.setPointerCapture(e.pointerId);
-        } catch {
-          // the pointer is gone already
-        }
-      }
-      const z = this.zoomNow();
-      this.current().zoom = { k: z.k, x: p.zx + dx, y: p.zy + dy };
-      this.applyZoom();
-    });
-    const end = () => {
-      if (this.pan?.moved) {
-        this.justPanned = true;
-        setTimeout(() => (this.justPanned = false), 0);
-        this.saveState();
-      }
-      this.pan = null;
-      vp.classList.remove('hl-panning');
-    };
-    vp.addEventListener('pointerup', end);
-    vp.addEventListener('pointercancel', end);
     this.node.addEventListener('keydown', e => {
       if (e.key === 'Escape' && !this.details.hidden && e.target !== this.searchInput) {
         this.select(null);
       }
     });
     this.svg.addEventListener('click', e => {
-      if (this.justPanned) {
+      if (panning.justPanned()) {
         return;
       }
       this.onClick(e.target as Element);
@@ -726,7 +643,7 @@ export class GraphView {
       case 'zoom-in':
       case 'zoom-out': {
         const [w, h] = this.viewportSize();
-        this.zoomAt(action === 'zoom-in' ? 1.25 : 0.8, w / 2, h / 2);
+        this.setZoom(zoomAt(this.zoomNow(), action === 'zoom-in' ? 1.25 : 0.8, w / 2, h / 2));
         break;
       }
       case 'fit':

@@ -167,6 +167,19 @@ describe('GraphView', () => {
     );
   });
 
+  it('zooms with the buttons about the middle and fits again', async () => {
+    const view = await open(small());
+    const stage = () => view.node.querySelector('g.hl-stage')!.getAttribute('transform');
+    // jsdom measures nothing: the view is 0×0, so the fitted zoom is 1:1 at the padding
+    expect(stage()).toBe('translate(12.0,12.0) scale(1.0000)');
+    click(view.node.querySelector('[data-action="zoom-in"]'));
+    expect(stage()).toBe('translate(15.0,15.0) scale(1.2500)');
+    expect(viewStates.get('test:small')!.views.ir!.zoom).toEqual({ k: 1.25, x: 15, y: 15 });
+    click(view.node.querySelector('[data-action="fit"]'));
+    expect(stage()).toBe('translate(12.0,12.0) scale(1.0000)');
+    expect(viewStates.get('test:small')!.views.ir!.zoom).toBeNull();
+  });
+
   it('stays on IR and says why when there is no DFIR view', async () => {
     const p = small();
     p.views.dfir = null;
