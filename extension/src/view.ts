@@ -57,6 +57,8 @@ import {
 } from './svgstyle';
 import { downloadPng, downloadSvg, svgText } from './export';
 import { centerZoom, clampZoom, fitZoom, pinAt, toScreen, transformOf, viewportHeight, zoomAt } from './zoom';
+import { Action, IToolbar, buildToolbar, paintViewButtons } from './toolbar';
+import { IStatusLine, buildStatusLine, setStatusLine } from './status';
 import { listenPan } from './pan';
 
 /** One view kind's data, drawing cache and interaction state. */
@@ -147,17 +149,6 @@ export interface IGraphViewOptions {
   measure?: Measure;
 }
 
-type Action =
-  | 'view-ir'
-  | 'view-dfir'
-  | 'zoom-in'
-  | 'zoom-out'
-  | 'fit'
-  | 'fold-all'
-  | 'unfold-all'
-  | 'export-svg'
-  | 'export-png';
-
 export class GraphView {
   readonly node: HTMLDivElement;
   private doc: Document;
@@ -181,15 +172,8 @@ export class GraphView {
   private matchAt = -1;
 
   // DOM
-  private statusEl: HTMLDivElement;
-  private stateEl: HTMLSpanElement;
-  private statusText: HTMLSpanElement;
-  private statusError: HTMLDivElement;
-  private titleEl: HTMLSpanElement;
-  private buttons = new Map<Action, HTMLButtonElement>();
-  private searchInput: HTMLInputElement;
-  private searchCount: HTMLSpanElement;
-  private busyEl: HTMLSpanElement;
+  private status: IStatusLine;
+  private toolbar: IToolbar;
   private noteEl: HTMLDivElement;
   private errorEl: HTMLDivElement | null = null;
   private viewport: HTMLDivElement;
@@ -229,58 +213,12 @@ export class GraphView {
     // data-drawn stays absent until the first drawing is on screen (browser tests wait for it)
     this.node.removeAttribute('data-drawn');
 
-    this.statusEl = el('div', 'hl-status', this.node);
-    this.stateEl = el('span', 'hl-state', this.statusEl);
-    this.statusEl.appendChild(d.createTextNode(' '));
-    this.statusText = el('span', 'hl-status-text', this.statusEl);
-    this.statusError = el('div', 'hl-status-error', this.statusEl);
-    this.statusEl.hidden = true;
-
-    const toolbar = el('div', 'hl-toolbar', this.node);
-    this.titleEl = el('span', 'hl-title', toolbar);
-    const group = (cls = '') => el('span', `hl-tool-group ${cls}`, toolbar);
-    const button = (parent: HTMLElement, action: Action, text: string, tip: string) => {
-      const b = el('button', 'hl-button', parent);
-      b.type = 'button';
-      b.textContent = text;
-      b.title = tip;
-      b.setAttribute('data-action', action);
-      b.addEventListener('click', () => this.act(action));
-      this.buttons.set(action, b);
-      return b;
-    };
-    const views = group('hl-views');
-    button(views, 'view-ir', 'IR', 'the IR graph: operators by location');
-    button(views, 'view-dfir', 'DFIR', 'the compiled DFIR graph: subgraphs and strata by location');
-    const zoom = group();
-    button(zoom, 'zoom-out', '−', 'zoom out (or ctrl/⌘ + wheel)');
-    button(zoom, 'zoom-in', '+', 'zoom in (or ctrl/⌘ + wheel)');
-    button(zoom, 'fit', 'Fit', 'fit the graph to the output');
-    const folds = group();
-    button(folds, 'fold-all', 'Fold all', 'fold every location into one node');
-    button(folds, 'unfold-all', 'Unfold all', 'show every operator');
-    const search = group('hl-search-group');
-    this.searchInput = el('input', 'hl-search', search);
-    this.searchInput.type = 'search';
-    this.searchInput.placeholder = 'find operator…';
-    this.searchInput.title = 'type an operator name or label; Enter: next match, Shift+Enter: previous';
-    this.searchInput.setAttribute('aria-label', 'find operator');
-    this.searchCount = el('span', 'hl-search-count', search);
-    this.searchInput.addEventListener('input', () => this.onSearchInput());
-    this.searchInput.addEventListener('keydown', e => {
-      if (e.key === 'Enter') {
-        e.preventDefault();
-        void this.searchStep(e.shiftKey ? -1 : 1);
-      } else if (e.key === 'Escape') {
-        this.searchInput.value = '';
-        this.onSearchInput();
-      }
+    this.status = buildStatusLine(this.node);
+    this.toolbar = buildToolbar(this.node, {
+      act: action => this.act(action),
+      search: () => this.onSearchInput(),
+      step: by => void this.searchStep(by)
     });
-    this.busyEl = el('span', 'hl-busy', toolbar);
-    this.busyEl.hidden = true;
-    const exports = group('hl-exports');
-    button(exports, 'export-svg', 'SVG', 'download this view as SVG');
-    button(exports, 'export-png', 'PNG', 'download this view as PNG (2×)');
 
     this.noteEl = el('div', 'hl-note', this.node);
     this.noteEl.hidden = true;
@@ -346,8 +284,8 @@ export class GraphView {
     } else if (!this.views.has(this.kind)) {
       this.kind = 'ir';
     }
-    this.titleEl.textContent = payload.title ?? '';
-    this.titleEl.title = payload.title ?? '';
+    this.toolbar.title.textContent = payload.title ?? '';
+    this.toolbar.title.title = payload.title ?? '';
     this.updateToolbar();
     this.subscribeLive(payload);
     const vd = this.current();
@@ -585,7 +523,7 @@ export class GraphView {
       zoom: (factor, sx, sy) => this.setZoom(zoomAt(this.zoomNow(), factor, sx, sy))
     });
     this.node.addEventListener('keydown', e => {
-      if (e.key === 'Escape' && !this.details.hidden && e.target !== this.searchInput) {
+      if (e.key === 'Escape' && !this.details.hidden && e.target !== this.toolbar.searchInput) {
         this.select(null);
       }
     });
@@ -699,22 +637,14 @@ export class GraphView {
   }
 
   private updateToolbar(): void {
-    for (const kind of ['ir', 'dfir'] as ViewKind[]) {
-      const b = this.buttons.get(`view-${kind}` as Action)!;
-      b.classList.toggle('hl-active', this.kind === kind);
-      b.setAttribute('aria-pressed', String(this.kind === kind));
-    }
-    const dfir = this.buttons.get('view-dfir')!;
-    const missing = !this.views.has('dfir');
-    dfir.classList.toggle('hl-unavailable', missing);
-    dfir.title = missing
-      ? `no DFIR view: ${this.payload?.notes?.dfir ?? 'this graph has none'}`
-      : 'the compiled DFIR graph: subgraphs and strata by location';
+    const missingDfir = this.views.has('dfir') ? null : this.payload?.notes?.dfir ?? 'this graph has none';
+    paintViewButtons(this.toolbar, this.kind, missingDfir);
   }
 
   private setBusy(text: string | null): void {
-    this.busyEl.hidden = text === null;
-    this.busyEl.textContent = text ?? '';
+    const busy = this.toolbar.busy;
+    busy.hidden = text === null;
+    busy.textContent = text ?? '';
     if (text !== null && !this.drawn) {
       this.placeholder.textContent = text;
     }
@@ -886,17 +816,17 @@ export class GraphView {
   // -- search ---------------------------------------------------------------------------------
 
   private onSearchInput(): void {
-    const q = this.searchInput.value;
+    const q = this.toolbar.searchInput.value;
     this.matches = q.trim() ? searchNodes(this.current().index, q) : [];
     this.matchAt = -1;
     this.paintSearch();
   }
 
   private paintSearch(): void {
-    const q = this.searchInput.value.trim();
+    const q = this.toolbar.searchInput.value.trim();
     const n = this.matches.length;
-    this.searchCount.textContent = !q ? '' : n === 0 ? 'no match' : this.matchAt >= 0 ? `${this.matchAt + 1}/${n}` : `${n} match${n === 1 ? '' : 'es'}`;
-    this.searchCount.setAttribute('data-count', String(n));
+    this.toolbar.searchCount.textContent = !q ? '' : n === 0 ? 'no match' : this.matchAt >= 0 ? `${this.matchAt + 1}/${n}` : `${n} match${n === 1 ? '' : 'es'}`;
+    this.toolbar.searchCount.setAttribute('data-count', String(n));
     if (!this.drawn || !this.drawnVis) {
       return;
     }
@@ -948,12 +878,12 @@ export class GraphView {
     const live = payload.live ?? null;
     const id = live?.id ?? null;
     if (live) {
-      this.statusEl.hidden = false;
+      this.status.el.hidden = false;
       if (this.lastSeq === -Infinity || id !== this.liveId) {
         this.setStatus(live.state, live.status ?? '', null);
       }
     } else {
-      this.statusEl.hidden = true;
+      this.status.el.hidden = true;
       this.node.removeAttribute('data-state');
     }
     if (id === this.liveId) {
@@ -976,7 +906,7 @@ export class GraphView {
       return;
     }
     this.lastSeq = u.seq;
-    this.setStatus(u.state, u.status ?? this.statusText.textContent ?? '', u.error ?? null);
+    this.setStatus(u.state, u.status ?? this.status.text.textContent ?? '', u.error ?? null);
     for (const kind of ['ir', 'dfir'] as ViewKind[]) {
       const o = u.views?.[kind];
       if (o) {
@@ -993,14 +923,8 @@ export class GraphView {
   }
 
   private setStatus(state: LiveState, status: string, error: string | null): void {
-    this.statusEl.hidden = false;
-    this.statusEl.setAttribute('data-state', state);
+    setStatusLine(this.status, state, status, error);
     this.node.setAttribute('data-state', state);
-    this.stateEl.textContent = state;
-    this.statusText.textContent = status;
-    const failed = state === 'failed';
-    this.statusError.hidden = !(failed && error);
-    this.statusError.textContent = failed && error ? error : '';
   }
 
   /** Counts, rates, lit nodes and cluster membership on the drawing (no layout). */
