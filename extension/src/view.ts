@@ -6,13 +6,10 @@
 import {
   IGraphIndex,
   IVisibleGraph,
-  codeGroup,
   compactNumber,
-  describeEdge,
   graphSignature,
   groupTitle,
   indexGraph,
-  nodeAncestors,
   rateText,
   revealNode,
   searchNodes,
@@ -59,6 +56,7 @@ import { downloadPng, downloadSvg, svgText } from './export';
 import { centerZoom, clampZoom, fitZoom, pinAt, toScreen, transformOf, viewportHeight, zoomAt } from './zoom';
 import { Action, IToolbar, buildToolbar, paintViewButtons } from './toolbar';
 import { IStatusLine, buildStatusLine, setStatusLine } from './status';
+import { fillDetails } from './details';
 import { listenPan } from './pan';
 
 /** One view kind's data, drawing cache and interaction state. */
@@ -701,110 +699,18 @@ export class GraphView {
 
   private showDetails(): void {
     const vd = this.current();
-    const id = vd.selection;
-    const node = id ? vd.index.nodes.get(id) : undefined;
-    const panel = this.details;
-    if (!node) {
-      panel.hidden = true;
-      panel.replaceChildren();
-      return;
-    }
-    const d = this.doc;
-    const make = <K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, text?: string) => {
-      const e = d.createElement(tag);
-      e.className = cls;
-      if (text !== undefined) {
-        e.textContent = text;
-      }
-      return e;
+    const node = vd.selection ? vd.index.nodes.get(vd.selection) : undefined;
+    const context = {
+      kind: vd.kind,
+      index: vd.index,
+      overlay: this.overlays[this.kind],
+      replay: this.payload?.live?.state === 'replay',
+      irIndex: this.views.get('ir')?.index
     };
-    const head = make('div', 'hl-details-head');
-    head.appendChild(make('span', `hl-details-type hl-type-${node.type}`, node.type));
-    const swatch = head.firstChild as HTMLElement;
-    swatch.style.background = NODE_FILL[node.type] ?? '#fff';
-    swatch.style.borderColor = NODE_BORDER[node.type] ?? '#8a94a6';
-    head.appendChild(make('span', 'hl-details-id', node.id));
-    const close = make('button', 'hl-details-close', '×');
-    close.title = 'close';
-    (close as HTMLButtonElement).type = 'button';
-    close.addEventListener('click', () => this.select(null));
-    head.appendChild(close);
-    const rows: HTMLElement[] = [head];
-    // The data-field element holds the value alone (tests and users read it as is).
-    const field = (name: string, title: string, value: string | null | undefined, pre = false) => {
-      if (value === null || value === undefined || value === '') {
-        return null;
-      }
-      const row = make('div', 'hl-field');
-      row.appendChild(make('div', 'hl-field-name', title));
-      const v = make(pre ? 'pre' : 'div', 'hl-field-value', value);
-      v.setAttribute('data-field', name);
-      row.appendChild(v);
-      rows.push(row);
-      return row;
-    };
-    field('label', 'label', node.long_label || node.label);
-    field('op', 'operator', node.op);
-    field('kind', 'produces', node.kind);
-    const source = field('source', 'source', node.source);
-    if (source && node.code_line) {
-      // The line itself belongs to the source field: "where" and "what".
-      const value = source.querySelector('[data-field]')!;
-      value.appendChild(d.createTextNode('\n'));
-      value.appendChild(make('pre', 'hl-code-line', node.code_line));
-    }
-    field('nondet', 'nondet', node.nondet);
-    field('codec', 'codec', node.codec);
-    field('channel', 'channel', node.channel);
-    const overlay = this.overlays[this.kind];
-    const count = overlay?.counts?.[node.id];
-    if (count !== undefined) {
-      field('count', this.payload?.live?.state === 'replay' || overlay?.lit ? 'elements in this step' : 'elements so far', count.toLocaleString());
-    }
-    const rate = overlay?.rates?.[node.id];
-    if (rate !== undefined) {
-      field('rate', 'rate', rateText(rate));
-    }
-    if (vd.kind === 'dfir') {
-      if (node.ir) {
-        const ir = this.views.get('ir')?.index.nodes.get(node.ir);
-        const row = field('ir', 'lowered from', ir ? `${ir.id} · ${ir.long_label || ir.label}` : node.ir);
-        if (row && ir) {
-          const go = make('button', 'hl-link', 'show in IR') as HTMLButtonElement;
-          go.type = 'button';
-          go.addEventListener('click', () => void this.showInIr(ir.id));
-          row.appendChild(go);
-        }
-      }
-      const sg = codeGroup(vd.index, node.id);
-      if (sg?.code) {
-        field('code', `generated Python (${sg.label})`, sg.code, true);
-      }
-    }
-    const edgeList = (name: string, title: string, incoming: boolean) => {
-      const list = vd.index.edges.filter(e => (incoming ? e.dst : e.src) === node.id);
-      if (!list.length) {
-        return;
-      }
-      const lines = list.slice(0, 12).map(e => {
-        const other = vd.index.nodes.get(incoming ? e.src : e.dst);
-        const what = describeEdge(e);
-        const flags = [e.network ? 'network' : '', e.cycle ? 'cycle' : '', e.delay ? `delay: ${e.delay}` : '']
-          .filter(x => !!x)
-          .join(', ');
-        return `${incoming ? '←' : '→'} ${other?.label.split('\n')[0] ?? '?'}${what ? `  ${what}` : ''}${flags ? `  (${flags})` : ''}`;
-      });
-      if (list.length > 12) {
-        lines.push(`… and ${list.length - 12} more`);
-      }
-      field(name, title, lines.join('\n'), true);
-    };
-    edgeList('inputs', 'inputs', true);
-    edgeList('outputs', 'outputs', false);
-    const where = nodeAncestors(vd.index, node.id).map(g => vd.index.groups.get(g)!.label);
-    field('where', 'in', where.join(' › '));
-    panel.replaceChildren(...rows);
-    panel.hidden = false;
+    fillDetails(this.details, node, context, {
+      close: () => this.select(null),
+      showInIr: id => void this.showInIr(id)
+    });
   }
 
   private async showInIr(id: string): Promise<void> {

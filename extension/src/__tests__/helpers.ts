@@ -45,3 +45,12 @@ export function kernelFixtures(): [string, unknown][] {
     .sort()
     .map(f => [f, JSON.parse(fs.readFileSync(path.join(dir, f), 'utf-8'))]);
 }
+
+/** One of the kernel's payload fixtures, by file name. */
+export function kernelFixture(name: string): IPayload {
+  const found = kernelFixtures().find(([f]) => f === name);
+  if (!found) {
+    throw new Error(`no kernel fixture ${name}`);
+  }
+  return found[1] as IPayload;
+}

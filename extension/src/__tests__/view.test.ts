@@ -167,6 +167,18 @@ describe('GraphView', () => {
     );
   });
 
+  it('"show in IR" in a DFIR operator\'s details switches to IR and selects its IR operator', async () => {
+    const view = await open(small());
+    click(view.node.querySelector('[data-action="view-dfir"]'));
+    await waitFor(() => view.node.getAttribute('data-view') === 'dfir' && drawn(view) === '5', 'dfir');
+    click(view.node.querySelector('.hl-node[data-id="d2"]'));
+    click(view.node.querySelector('.hl-details button.hl-link'));
+    await waitFor(() => view.node.getAttribute('data-view') === 'ir', 'ir');
+    await waitFor(() => view.node.querySelector('.hl-details .hl-details-id')?.textContent === 'n10', 'n10 selected');
+    expect(view.node.querySelector('.hl-node.hl-selected')!.getAttribute('data-id')).toBe('n10');
+    expect(view.node.querySelector('[data-action="view-ir"]')!.getAttribute('aria-pressed')).toBe('true');
+  });
+
   it('zooms with the buttons about the middle and fits again', async () => {
     const view = await open(small());
     const stage = () => view.node.querySelector('g.hl-stage')!.getAttribute('transform');
