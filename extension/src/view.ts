@@ -6,11 +6,9 @@
 import {
   IGraphIndex,
   IVisibleGraph,
-  compactNumber,
   graphSignature,
   groupTitle,
   indexGraph,
-  rateText,
   revealNode,
   searchNodes,
   summaryId,
@@ -25,38 +23,20 @@ import {
   fromElk,
   toElk
 } from './layout';
-import { IDrawn, Markers, drawGraph, setCount, setEdgeLit, setGroupStatus, setRate, svgEl } from './draw';
+import { IDrawn, Markers, drawGraph, svgEl } from './draw';
 import { layoutGraph } from './elk';
 import { ILiveSource } from './live';
-import {
-  IGraph,
-  IGroupStatus,
-  IOverlay,
-  IPayload,
-  IUpdate,
-  LiveState,
-  MIME_TYPE,
-  NodeType,
-  ViewKind
-} from './protocol';
+import { IGraph, IGroupStatus, IOverlay, IPayload, IUpdate, LiveState, MIME_TYPE, ViewKind } from './protocol';
 import { IZoom, restoreKind, viewStates } from './state';
-import {
-  CYCLE_COLOR,
-  DELAY_COLOR,
-  DFIR_LEGEND_TYPES,
-  IR_LEGEND_TYPES,
-  NODE_BORDER,
-  NODE_FILL,
-  NO_ORDER_COLOR,
-  ORDERED_COLOR,
-  SVG_CSS,
-  edgeLook
-} from './svgstyle';
+import { SVG_CSS } from './svgstyle';
 import { downloadPng, downloadSvg, svgText } from './export';
 import { centerZoom, clampZoom, fitZoom, pinAt, toScreen, transformOf, viewportHeight, zoomAt } from './zoom';
 import { Action, IToolbar, buildToolbar, paintViewButtons } from './toolbar';
 import { IStatusLine, buildStatusLine, setStatusLine } from './status';
 import { fillDetails } from './details';
+import { paintOverlay } from './overlay';
+import { paintMatches, searchCountText, stepMatch } from './search';
+import { fillLegend } from './legend';
 import { listenPan } from './pan';
 
 /** One view kind's data, drawing cache and interaction state. */
@@ -423,7 +403,7 @@ export class GraphView {
     this.node.setAttribute('data-summaries', String(drawn.nodes.size - drawn.operators));
     this.node.setAttribute('data-layout-ms', String(Math.round(layoutMs)));
     this.node.setAttribute('data-draw-ms', String(Math.round(performance.now() - start)));
-    this.buildLegend(vd);
+    fillLegend(this.legend, vd.kind, vd.graph);
     try {
       performance.mark('hydro-lab:drawn');
     } catch {
@@ -729,25 +709,11 @@ export class GraphView {
   }
 
   private paintSearch(): void {
-    const q = this.toolbar.searchInput.value.trim();
     const n = this.matches.length;
-    this.toolbar.searchCount.textContent = !q ? '' : n === 0 ? 'no match' : this.matchAt >= 0 ? `${this.matchAt + 1}/${n}` : `${n} match${n === 1 ? '' : 'es'}`;
+    this.toolbar.searchCount.textContent = searchCountText(this.toolbar.searchInput.value, n, this.matchAt);
     this.toolbar.searchCount.setAttribute('data-count', String(n));
-    if (!this.drawn || !this.drawnVis) {
-      return;
-    }
-    const shownAs = this.drawnVis.shownAs;
-    const hit = new Set<string>();
-    for (const id of this.matches) {
-      const v = shownAs.get(id);
-      if (v) {
-        hit.add(v);
-      }
-    }
-    const currentId = this.matchAt >= 0 ? this.matches[this.matchAt] : null;
-    for (const [id, g] of this.drawn.nodes) {
-      g.classList.toggle('hl-match', hit.has(id));
-      g.classList.toggle('hl-current', id === currentId);
+    if (this.drawn && this.drawnVis) {
+      paintMatches(this.drawn, this.drawnVis, this.matches, this.matchAt >= 0 ? this.matches[this.matchAt] : null);
     }
   }
 
@@ -759,8 +725,7 @@ export class GraphView {
         return;
       }
     }
-    const n = this.matches.length;
-    this.matchAt = this.matchAt < 0 ? (step > 0 ? 0 : n - 1) : (this.matchAt + step + n) % n;
+    this.matchAt = stepMatch(this.matchAt, step, this.matches.length);
     await this.reveal(this.matches[this.matchAt]);
     this.paintSearch();
   }
@@ -835,135 +800,15 @@ export class GraphView {
 
   /** Counts, rates, lit nodes and cluster membership on the drawing (no layout). */
   private paintOverlay(): void {
-    const drawn = this.drawn;
-    const vis = this.drawnVis;
-    const layout = this.drawnLayout;
-    if (!drawn || !vis || !layout || this.drawnKind === null) {
+    const { drawn, drawnVis: vis, drawnLayout: layout, drawnKind: kind } = this;
+    if (!drawn || !vis || !layout || kind === null) {
       return;
     }
-    const overlay = this.overlays[this.drawnKind];
-    const counts = overlay?.counts ?? {};
-    const rates = overlay?.rates ?? {};
-    const lit = !!overlay?.lit;
-    const sums = new Map<string, number>();
-    for (const op in counts) {
-      const shown = vis.shownAs.get(op);
-      if (shown !== undefined) {
-        sums.set(shown, (sums.get(shown) ?? 0) + counts[op]);
-      }
-    }
-    for (const n of vis.nodes) {
-      const g = drawn.nodes.get(n.id);
-      const box = layout.nodes.get(n.id);
-      if (!g || !box) {
-        continue;
-      }
-      const c = sums.get(n.id);
-      setCount(this.doc, g, box.w, c === undefined ? null : compactNumber(c));
-      if (c === undefined) {
-        g.removeAttribute('data-count');
-      } else {
-        g.setAttribute('data-count', String(c));
-      }
-      const type: NodeType | undefined = n.node?.type;
-      const r = n.node && (type === 'network' || type === 'port') ? rates[n.id] : undefined;
-      setRate(this.doc, g, box, r === undefined ? null : rateText(r));
-      g.classList.toggle('hl-lit', lit && c !== undefined);
-      g.classList.toggle('hl-faded', lit && c === undefined);
-    }
-    vis.edges.forEach((e, i) => {
-      const g = drawn.edges[i];
-      if (!g) {
-        return;
-      }
-      const on = lit && sums.has(e.src) && sums.has(e.dst);
-      if (g.classList.contains('hl-lit') !== on) {
-        const look = edgeLook(e.edges[0]);
-        setEdgeLit(this.markers, g, on, look.head, look.color);
-      }
-      g.classList.toggle('hl-lit', on);
-      g.classList.toggle('hl-faded', lit && !on);
-    });
-    this.svg.classList.toggle('hl-lit-mode', lit);
-    const index = this.views.get(this.drawnKind)?.index;
-    for (const [gid, el] of drawn.groups) {
-      const st = this.groupStatus[gid];
-      const members = st?.members ?? index?.groups.get(gid)?.members ?? null;
-      const alive = st && st.alive !== undefined ? `${st.alive}/${members ?? '?'} alive` : null;
-      setGroupStatus(this.doc, el, alive, st?.killed ?? []);
-      el.classList.toggle('hl-has-killed', !!st?.killed?.length);
-    }
-    for (const n of vis.nodes) {
-      if (!n.group) {
-        continue;
-      }
-      const st = this.groupStatus[n.group.id];
-      const el = drawn.nodes.get(n.id);
-      if (el) {
-        const members = st?.members ?? n.group.members ?? null;
-        const alive = st && st.alive !== undefined ? `${st.alive}/${members ?? '?'} alive` : null;
-        setGroupStatus(this.doc, el, alive, st?.killed ?? []);
-        el.classList.toggle('hl-has-killed', !!st?.killed?.length);
-      }
-    }
+    const drawing = { drawn, vis, layout, markers: this.markers, svg: this.svg };
+    paintOverlay(drawing, this.overlays[kind], this.groupStatus, this.views.get(kind)?.index);
   }
 
-  // -- legend and export ----------------------------------------------------------------------
-
-  private buildLegend(vd: IViewData): void {
-    const d = this.doc;
-    const present = new Set(vd.graph.nodes.map(n => n.type));
-    const types = (vd.kind === 'dfir' ? DFIR_LEGEND_TYPES : IR_LEGEND_TYPES).filter(t => present.has(t));
-    const items: HTMLElement[] = [];
-    for (const t of types) {
-      const item = d.createElement('span');
-      item.className = 'hl-legend-item';
-      const sw = d.createElement('span');
-      sw.className = 'hl-swatch';
-      sw.style.background = NODE_FILL[t];
-      sw.style.borderColor = NODE_BORDER[t] ?? '#8a94a6';
-      item.appendChild(sw);
-      item.appendChild(d.createTextNode(t));
-      items.push(item);
-    }
-    const edges = vd.graph.edges;
-    const lines: [string, string, string, number][] = [];
-    if (vd.kind === 'ir') {
-      lines.push([ORDERED_COLOR, '', 'ordered', 1.3]);
-      if (edges.some(e => e.order === 'NoOrder')) {
-        lines.push([NO_ORDER_COLOR, '', 'NoOrder', 1.3]);
-      }
-      if (edges.some(e => e.bound === 'Unbounded')) {
-        lines.push([ORDERED_COLOR, '', 'Unbounded (thick)', 2.4]);
-      }
-      if (edges.some(e => e.network)) {
-        lines.push([ORDERED_COLOR, '6 4', 'network', 1.3]);
-      }
-      if (edges.some(e => e.cycle)) {
-        lines.push([CYCLE_COLOR, '2 3', 'cycle', 1.3]);
-      }
-    } else if (edges.some(e => e.delay)) {
-      lines.push([DELAY_COLOR, '', 'delayed (tick / stratum / reference)', 1.3]);
-    }
-    for (const [color, dash, text, width] of lines) {
-      const item = d.createElement('span');
-      item.className = 'hl-legend-item';
-      const svg = svgEl(d, 'svg', { width: 26, height: 10, class: 'hl-legend-line' });
-      const attrs: { [k: string]: string | number } = { x1: 1, y1: 5, x2: 25, y2: 5, stroke: color, 'stroke-width': width };
-      if (dash) {
-        attrs['stroke-dasharray'] = dash;
-      }
-      svg.appendChild(svgEl(d, 'line', attrs));
-      item.appendChild(svg);
-      item.appendChild(d.createTextNode(text));
-      items.push(item);
-    }
-    const hint = d.createElement('span');
-    hint.className = 'hl-legend-hint';
-    hint.textContent = 'drag: pan · ctrl/⌘+wheel: zoom · click: details';
-    items.push(hint);
-    this.legend.replaceChildren(...items);
-  }
+  // -- export ---------------------------------------------------------------------------------
 
   private exportAs(format: 'svg' | 'png'): void {
     const layout = this.drawnLayout;

@@ -1,6 +1,14 @@
-/** Payloads for the tests: the hand-written fixture, generated graphs, and the kernel's fixtures. */
+/**
+ * Payloads for the tests: the hand-written fixture, generated graphs, and the kernel's fixtures;
+ * and a graph drawn as the view draws it.
+ */
 import * as fs from 'fs';
 import * as path from 'path';
+import ELK from 'elkjs/lib/elk.bundled.js';
+import { Markers, drawGraph, svgEl } from '../draw';
+import { IElkNode, estimateWidth, fromElk, toElk } from '../layout';
+import { IGraphIndex, groupTitle, indexGraph, visibleGraph } from '../model';
+import { IDrawing } from '../overlay';
 import { IGraph, IPayload } from '../protocol';
 
 export function small(): IPayload {
@@ -53,4 +61,25 @@ export function kernelFixture(name: string): IPayload {
     throw new Error(`no kernel fixture ${name}`);
   }
   return found[1] as IPayload;
+}
+
+/** A graph drawn as the view draws it (ELK in-process), in an `<svg>` in the document. */
+export interface IDrawnFixture extends IDrawing {
+  index: IGraphIndex;
+}
+
+export async function drawFixture(graph: IGraph, folded: string[] = [], tall = new Set<string>()): Promise<IDrawnFixture> {
+  const index = indexGraph(graph);
+  const vis = visibleGraph(index, new Set(folded));
+  const titles = new Map(vis.groups.map(g => [g.id, groupTitle(g.group)]));
+  const request = toElk(vis, estimateWidth, titles, tall);
+  const layout = fromElk(request, (await new ELK().layout(request.graph as never)) as unknown as IElkNode);
+  const svg = svgEl(document, 'svg');
+  const defs = svgEl(document, 'defs');
+  svg.appendChild(defs);
+  const markers = new Markers(document, defs, 'hlF');
+  const drawn = drawGraph(document, vis, layout, { markers, tallHeaders: tall });
+  svg.appendChild(drawn.scene);
+  document.body.replaceChildren(svg);
+  return { drawn, vis, layout, markers, svg, index };
 }
