@@ -45,3 +45,12 @@ export function restoreKind(index: IGraphIndex, saved: IKindState | undefined): 
     selection: saved.selection && index.nodes.has(saved.selection) ? saved.selection : null
   };
 }
+
+/** Remembers a view's state under its payload key, as copies (later changes do not leak in). */
+export function saveViewState(key: string, view: ViewKind, kinds: Iterable<[ViewKind, IRestored]>): void {
+  const views: IViewState['views'] = {};
+  for (const [kind, k] of kinds) {
+    views[kind] = { folded: [...k.folded], zoom: k.zoom ? { ...k.zoom } : null, selection: k.selection };
+  }
+  viewStates.set(key, { view, views });
+}

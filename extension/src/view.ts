@@ -1,35 +1,27 @@
 /**
- * One graph output on the page: the toolbar, the pannable SVG, the details panel, the live status
- * line and the legend. It lays out (in the worker) only when what is visible changes; live updates
- * and replay steps are small edits to the drawing. Loaded at the first graph, not with JupyterLab.
+ * One graph output on the page: it builds the skeleton (status line, toolbar, the pannable SVG,
+ * the details panel, the legend) and coordinates them. It lays out (in the worker) only when
+ * what is visible changes; live updates and replay steps are small edits to the drawing.
+ * Loaded at the first graph, not with JupyterLab.
  */
 import {
-  IGraphIndex,
   IVisibleGraph,
   graphSignature,
-  groupTitle,
   indexGraph,
   revealNode,
   searchNodes,
   summaryId,
-  topLevelGroups,
-  visibleGraph
+  topLevelGroups
 } from './model';
-import {
-  FONT_FAMILY,
-  ILayout,
-  Measure,
-  estimateWidth,
-  fromElk,
-  toElk
-} from './layout';
+import { ILayout, Measure } from './layout';
 import { IDrawn, Markers, drawGraph, svgEl } from './draw';
-import { layoutGraph } from './elk';
 import { ILiveSource } from './live';
-import { IGraph, IGroupStatus, IOverlay, IPayload, IUpdate, LiveState, MIME_TYPE, ViewKind } from './protocol';
-import { IZoom, restoreKind, viewStates } from './state';
+import { IGroupStatus, IOverlay, IPayload, IUpdate, LiveState, MIME_TYPE, ViewKind } from './protocol';
+import { IZoom, restoreKind, saveViewState, viewStates } from './state';
 import { SVG_CSS } from './svgstyle';
 import { downloadPng, downloadSvg, svgText } from './export';
+import { canvasMeasure } from './measure';
+import { ILaidOutView, ILayoutsOf, layoutKey, layoutOf, speculate, tallHeaders } from './layoutcache';
 import { centerZoom, clampZoom, fitZoom, pinAt, toScreen, transformOf, viewportHeight, zoomAt } from './zoom';
 import { Action, IToolbar, buildToolbar, paintViewButtons } from './toolbar';
 import { IStatusLine, buildStatusLine, setStatusLine } from './status';
@@ -39,39 +31,13 @@ import { paintMatches, searchCountText, stepMatch } from './search';
 import { fillLegend } from './legend';
 import { listenPan } from './pan';
 
-/** One view kind's data, drawing cache and interaction state. */
-interface IViewData {
+/** One view kind's data (its graph, index and layouts: {@link ILayoutsOf}) and interaction state. */
+interface IViewData extends ILayoutsOf {
   kind: ViewKind;
-  graph: IGraph;
-  index: IGraphIndex;
   signature: string;
   folded: Set<string>;
   zoom: IZoom | null;
   selection: string | null;
-  /** Recent layouts by {@link layoutKey} (folding a group back is a cache hit), newest last. */
-  layouts: Map<string, ILaidOutView>;
-  /** Layouts the worker is making, so one asked for twice is made once. */
-  pending: Map<string, Promise<ILaidOutView>>;
-}
-
-/** A visible graph with its layout. */
-interface ILaidOutView {
-  vis: IVisibleGraph;
-  layout: ILayout;
-  layoutMs: number;
-}
-
-/** Layouts kept per view kind. */
-const KEEP_LAYOUTS = 6;
-/**
- * A folded graph up to this many operators is also laid out unfolded, in the worker, right after
- * it is drawn: "Unfold all" then only draws. (A larger one would keep the worker busy for seconds.)
- */
-const SPECULATE_MAX_OPERATORS = 800;
-
-/** What a layout depends on besides the graph: the folds, and room for live clusters' status. */
-function layoutKey(folded: Set<string>, live: boolean): string {
-  return [...folded].sort().join('\u0000') + (live ? '\u0001live' : '');
 }
 
 let uidCounter = 0;
@@ -84,39 +50,6 @@ function injectSvgStyle(doc: Document): void {
   style.id = 'hydro-lab-svg-style';
   style.textContent = SVG_CSS;
   doc.head.appendChild(style);
-}
-
-/** Text width from a canvas (cached), or the monospace estimate where there is no canvas. */
-export function canvasMeasure(doc: Document): Measure {
-  let ctx: CanvasRenderingContext2D | null = null;
-  try {
-    // jsdom (the Jest tests) has no canvas and logs an error when asked for one
-    if (!/jsdom/i.test(doc.defaultView?.navigator.userAgent ?? '')) {
-      ctx = doc.createElement('canvas').getContext('2d');
-    }
-  } catch {
-    ctx = null;
-  }
-  if (!ctx) {
-    return estimateWidth;
-  }
-  const c = ctx;
-  const cache = new Map<string, number>();
-  let font = '';
-  return (text, px) => {
-    const key = `${px}\u0000${text}`;
-    let w = cache.get(key);
-    if (w === undefined) {
-      const f = `${px}px ${FONT_FAMILY}`;
-      if (font !== f) {
-        c.font = f;
-        font = f;
-      }
-      w = c.measureText(text).width;
-      cache.set(key, w);
-    }
-    return w;
-  };
 }
 
 export interface IGraphViewOptions {
@@ -272,7 +205,7 @@ export class GraphView {
     if (dropped) {
       this.showNote(`${dropped} edge${dropped === 1 ? '' : 's'} of this graph name operators it does not have; they are not drawn.`);
     }
-    if (!vd.layouts.has(this.layoutKey(vd)) || this.drawnKind !== this.kind) {
+    if (!vd.layouts.has(layoutKey(vd.folded, this.isLive())) || this.drawnKind !== this.kind) {
       await this.relayout({});
     } else {
       this.paintOverlay();
@@ -293,16 +226,20 @@ export class GraphView {
     return this.views.get(this.kind)!;
   }
 
+  private isLive(): boolean {
+    return !!this.payload?.live;
+  }
+
   /** Lays out what is visible now (or takes a kept layout of these folds) and draws it. */
   private async relayout(opts: { anchor?: { group: string; at: [number, number] }; center?: string; fit?: boolean }): Promise<void> {
     const token = ++this.layoutToken;
     const vd = this.current();
-    let laid = vd.layouts.get(this.layoutKey(vd));
+    let laid: ILaidOutView | undefined = vd.layouts.get(layoutKey(vd.folded, this.isLive()));
     if (!laid) {
       const operators = vd.index.nodes.size;
       this.setBusy(`laying out ${operators} operator${operators === 1 ? '' : 's'}…`);
       try {
-        laid = await this.layoutOf(vd, vd.folded);
+        laid = await layoutOf(vd, vd.folded, this.isLive(), this.measure);
       } catch (err) {
         if (token === this.layoutToken) {
           this.setBusy(null);
@@ -330,61 +267,16 @@ export class GraphView {
     }
     this.applyZoom();
     this.saveState();
-    this.speculate(vd);
-  }
-
-  /** The layout of `vd` under `folded`: kept, being made, or asked of the worker now. */
-  private layoutOf(vd: IViewData, folded: Set<string>): Promise<ILaidOutView> {
-    const key = layoutKey(folded, !!this.payload?.live);
-    const kept = vd.layouts.get(key);
-    if (kept) {
-      return Promise.resolve(kept);
+    if (!this.disposed) {
+      speculate(vd, vd.folded, this.isLive(), this.measure);
     }
-    let pending = vd.pending.get(key);
-    if (!pending) {
-      const vis = visibleGraph(vd.index, folded);
-      const titles = new Map(vis.groups.map(g => [g.id, groupTitle(g.group)]));
-      const request = toElk(vis, this.measure, titles, this.tallHeaders(vd));
-      pending = layoutGraph(request.graph)
-        .then(result => {
-          const laid = { vis, layout: fromElk(request, result.graph), layoutMs: result.ms };
-          vd.layouts.set(key, laid);
-          while (vd.layouts.size > KEEP_LAYOUTS) {
-            vd.layouts.delete(vd.layouts.keys().next().value!);
-          }
-          return laid;
-        })
-        .finally(() => vd.pending.delete(key));
-      vd.pending.set(key, pending);
-    }
-    return pending;
-  }
-
-  /** A folded graph of moderate size is laid out unfolded too, while the user looks at it. */
-  private speculate(vd: IViewData): void {
-    if (vd.folded.size === 0 || vd.index.nodes.size > SPECULATE_MAX_OPERATORS || this.disposed) {
-      return;
-    }
-    this.layoutOf(vd, new Set()).catch(() => undefined);
-  }
-
-  private layoutKey(vd: IViewData): string {
-    return layoutKey(vd.folded, !!this.payload?.live);
-  }
-
-  /** A live graph's clusters get a line for their members (alive, killed), boxed or folded. */
-  private tallHeaders(vd: IViewData): Set<string> {
-    if (!this.payload?.live) {
-      return new Set();
-    }
-    return new Set(vd.graph.groups.filter(g => g.kind === 'cluster').map(g => g.id));
   }
 
   private draw(vd: IViewData, vis: IVisibleGraph, layout: ILayout, layoutMs: number): void {
     const start = performance.now();
     const drawn = drawGraph(this.doc, vis, layout, {
       markers: this.markers,
-      tallHeaders: this.tallHeaders(vd)
+      tallHeaders: tallHeaders(vd.graph, this.isLive())
     });
     this.stage.replaceChildren(drawn.scene);
     this.drawn = drawn;
@@ -645,14 +537,9 @@ export class GraphView {
 
   private saveState(): void {
     const key = this.payload?.key;
-    if (!key) {
-      return;
+    if (key) {
+      saveViewState(key, this.kind, this.views);
     }
-    const views: { [kind in ViewKind]?: { folded: string[]; zoom: IZoom | null; selection: string | null } } = {};
-    for (const [kind, vd] of this.views) {
-      views[kind] = { folded: [...vd.folded], zoom: vd.zoom ? { ...vd.zoom } : null, selection: vd.selection };
-    }
-    viewStates.set(key, { view: this.kind, views });
   }
 
   // -- selection and details ------------------------------------------------------------------

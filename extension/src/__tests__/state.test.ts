@@ -1,5 +1,6 @@
 import { indexGraph } from '../model';
-import { restoreKind, viewStates } from '../state';
+import { ViewKind } from '../protocol';
+import { IRestored, restoreKind, saveViewState, viewStates } from '../state';
 import { chain, small } from './helpers';
 
 describe('view state across renderers', () => {
@@ -38,5 +39,27 @@ describe('view state across renderers', () => {
     viewStates.set('k', { view: 'dfir', views: {} });
     expect(viewStates.get('k')!.view).toBe('dfir');
     viewStates.delete('k');
+  });
+});
+
+describe('saveViewState', () => {
+  it('keeps copies of the folds, zoom and selection by key', () => {
+    viewStates.clear();
+    const zoom = { k: 2, x: 1, y: 3 };
+    const ir: IRestored = { folded: new Set(['workers']), zoom, selection: 'n4' };
+    const kinds = new Map<ViewKind, IRestored>([
+      ['ir', ir],
+      ['dfir', { folded: new Set(), zoom: null, selection: null }]
+    ]);
+    saveViewState('k1', 'dfir', kinds);
+    ir.folded.add('leader');
+    zoom.k = 9;
+    expect(viewStates.get('k1')).toEqual({
+      view: 'dfir',
+      views: {
+        ir: { folded: ['workers'], zoom: { k: 2, x: 1, y: 3 }, selection: 'n4' },
+        dfir: { folded: [], zoom: null, selection: null }
+      }
+    });
   });
 });
