@@ -82,7 +82,7 @@ def shot(page: Page, name: str, index: int) -> None:
 
 def run_all_watching_the_live_graph(page: Page, timeout_s: float = 300) -> tuple[dict, list]:
     """Run All, sampling the live graph every 0.25 s until every cell ran: (what the page
-    shows at the end, the samples taken while the deployment was running)."""
+    shows at the end, the counts seen on `reduce` while the deployment was deployed)."""
     page.wait_kernel()
     # not awaited: the command's promise ends only when the last cell has run
     page.page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
@@ -91,7 +91,7 @@ def run_all_watching_the_live_graph(page: Page, timeout_s: float = 300) -> tuple
     while not page.page.evaluate(ALL_RAN):
         assert time.monotonic() < deadline, "the notebook did not finish"
         live = page.page.evaluate(LIVE)
-        if live and live["state"] == "running" and live["count"]:
+        if live and live["state"] in ("running", "paused") and live["count"]:
             samples.append(live["count"])
             if len(samples) == 6:
                 shot(page, "graph-live", 0)
