@@ -75,7 +75,7 @@ class DeploymentDashboard:
         self.t0 = time.monotonic()
         # the records' clock: the deployment's (a Ray actor's is time.monotonic, as by default)
         self.series = DeploymentSeries(instances, channels, start=d.clock())
-        d.recorder.subscribers.append(self.series.add)
+        d.recorder.subscribe(self.series.add)
         self._pump = pump
         self.subscription = pump.subscribe(self._pumped, f"dashboard of {d!r:.60}",
                                            on_error=self._on_pump_error) \
@@ -145,9 +145,7 @@ class DeploymentDashboard:
         if self.closed:
             return
         self.closed = True
-        subs = self.deployment.recorder.subscribers
-        if self.series.add in subs:
-            subs.remove(self.series.add)
+        self.deployment.recorder.unsubscribe(self.series.add)
         if self.subscription is not None and self._pump is not None:
             self._pump.unsubscribe(self.subscription)
 
