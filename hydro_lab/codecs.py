@@ -21,9 +21,13 @@ class Codec(Protocol):
 
     name: str
 
-    def encode(self, obj: Any) -> bytes: ...
+    def encode(self, obj: Any) -> bytes:
+        """The bytes that carry ``obj`` (called on the sending end, once per batch)."""
+        ...
 
-    def decode(self, data: bytes) -> Any: ...
+    def decode(self, data: bytes) -> Any:
+        """The value ``encode`` made ``data`` from (called on the receiving end)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -33,9 +37,11 @@ class PickleCodec:
     name: str = "pickle"
 
     def encode(self, obj: Any) -> bytes:
+        """``pickle.dumps`` with the highest protocol."""
         return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
 
     def decode(self, data: bytes) -> Any:
+        """``pickle.loads``."""
         return pickle.loads(data)
 
 
@@ -46,9 +52,11 @@ class JsonCodec:
     name: str = "json"
 
     def encode(self, obj: Any) -> bytes:
+        """Compact JSON, UTF-8 encoded."""
         return json.dumps(obj, separators=(",", ":")).encode()
 
     def decode(self, data: bytes) -> Any:
+        """``json.loads``."""
         return json.loads(data)
 
 
@@ -59,11 +67,13 @@ class MsgpackCodec:
     name: str = "msgpack"
 
     def encode(self, obj: Any) -> bytes:
+        """``msgpack.packb`` (bytes stay bytes)."""
         import msgpack
 
         return msgpack.packb(obj, use_bin_type=True)
 
     def decode(self, data: bytes) -> Any:
+        """``msgpack.unpackb`` (strings come back as ``str``)."""
         import msgpack
 
         return msgpack.unpackb(data, raw=False)

@@ -44,6 +44,8 @@ class FlowBuilder:
 
     @property
     def name(self) -> str:
+        """The flow's name (``FlowBuilder("counter")``; ``"flow"`` by default), the title of
+        its graphs."""
         return self._ctx.graph.name
 
     def _location(self, cls: type, id_cls: type, name: Any) -> Any:
@@ -131,7 +133,11 @@ def _finalize(program: Program, strict: bool) -> BuiltFlow:
 
 
 class BuiltFlow:
-    """A finalized flow: the IR program, checked, with tees inserted."""
+    """A finalized flow: the IR program, checked, with tees inserted.
+
+    ``program`` is the IR (:class:`~hydro_lab.ir.program.Program`); ``problems`` lists what a
+    non-strict ``finalize(strict=False)`` found (open forward references), else ``[]``.
+    """
 
     def __init__(self, program: Program, problems: list[str] | None = None):
         self.program = program
@@ -139,18 +145,23 @@ class BuiltFlow:
 
     @property
     def locations(self) -> list[Any]:
+        """The ids of the flow's processes and clusters (``LocationId``), in creation order."""
         return self.program.root_locations
 
     def as_text(self, *, long: bool = False) -> str:
+        """The IR as text, one node per line (``long=True``: with each node's kind and
+        guarantees); also what ``repr`` shows."""
         return format_program(self.program, long=long)
 
     def compile(self) -> CompiledFlow:
+        """Stage 2: lower each location to DFIR, partition it and generate its code."""
         lowered = lower_program(self.program)
         programs = {loc: generate(partition(graph), loc.describe())
                     for loc, graph in lowered.graphs.items()}
         return CompiledFlow(self, lowered, programs)
 
     def graph(self, kind: str = "ir", *, long_labels: bool = False) -> Graph:
+        """The flow's graph: ``"ir"`` or ``"dfir"``, as :meth:`FlowBuilder.graph`."""
         if kind == "dfir":
             return self.compile().graph("dfir")
         if kind != "ir":
@@ -183,6 +194,7 @@ class CompiledFlow:
 
     @property
     def problems(self) -> list[str]:
+        """What finalizing found (always ``[]``: a flow only compiles when it is complete)."""
         return self.built.problems
 
     @property
@@ -199,6 +211,8 @@ class CompiledFlow:
                                f"{self.locations}")
 
     def program_of(self, location: Any) -> CompiledProgram:
+        """One location's compiled DFIR program (its ``graph``, ``partitioned`` subgraphs and
+        strata, and generated ``source``)."""
         return self.programs[self._location(location)]
 
     def source(self, location: Any) -> str:
@@ -215,6 +229,8 @@ class CompiledFlow:
 
     def graph(self, kind: str = "dfir", *, location: Any = None,
               long_labels: bool = False) -> Graph:
+        """The compiled flow's graph: ``"dfir"`` (each location's program, or only
+        ``location``'s) or ``"ir"``."""
         if kind == "ir":
             return self.built.graph("ir", long_labels=long_labels)
         if kind != "dfir":
@@ -226,6 +242,8 @@ class CompiledFlow:
                              program=self.program)
 
     def deploy(self, backend: str = "local", cluster_sizes: Any = None, **options: Any):
+        """Run the compiled flow: a ``LocalDeployment`` or a ``RayDeployment`` (``options``
+        go to it), as :meth:`FlowBuilder.deploy`."""
         if backend == "local":
             return LocalDeployment(self, cluster_sizes, **options)
         if backend == "ray":

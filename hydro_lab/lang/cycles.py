@@ -114,6 +114,8 @@ class ForwardHandle:
 
     @property
     def completed(self) -> bool:
+        """Whether ``complete``/``complete_next_tick`` was called (a flow with an open handle
+        does not compile)."""
         return self._ctx.graph.cycles[self.ident].sink_node is not None
 
     def __repr__(self) -> str:

@@ -359,5 +359,5 @@ class KeyedStream(LiveCollection):
 
     @operator()
     def demux_bincode(self, cluster):
-        """Alias of ``demux(cluster)``."""
+        """Alias of ``demux(cluster)``; sends with pickle, like ``Stream.send_bincode``."""
         return self.demux(cluster)

@@ -42,6 +42,7 @@ class _Handle:
 
     @property
     def id(self) -> LocationId:
+        """The location's id in the IR (a ``LocationId``: ``ProcessId``, ``ClusterId``, ...)."""
         return self._id
 
     def __eq__(self, other: object) -> bool:
@@ -69,6 +70,8 @@ class Location(_Handle):
 
     @property
     def name(self) -> str:
+        """The name given to ``flow.process(name)`` or ``flow.cluster(name)``: the location's
+        tag in graphs, metrics and ``cluster_sizes``."""
         return self._id.name
 
     @operator()
@@ -229,6 +232,7 @@ class External(_Handle):
 
     @property
     def name(self) -> str:
+        """The name given to ``flow.external(name)``."""
         return self._id.name
 
     def __getattr__(self, attr: str) -> Any:
@@ -261,6 +265,7 @@ class Tick(_Handle):
 
     @property
     def name(self) -> str:
+        """The tick's name in graphs and traces (made up from its id)."""
         return self._id.name
 
     @operator()
@@ -332,19 +337,23 @@ class Atomic(_Handle):
 
     @property
     def tick(self) -> Tick:
+        """The tick this atomic region is tied to."""
         return self._ctx.handle(self._id.tick_id)
 
     @property
     def outer(self) -> Location:
+        """The process or cluster the region is at."""
         return self._ctx.handle(self._id.root)
 
     @property
     def name(self) -> str:
+        """The region's name in graphs and traces."""
         return self._id.name
 
 
 class ExternalPort:
-    """A port an external client connects to with ``d.connect(port)``."""
+    """A port an external client connects to with ``d.connect(port)`` (in the simulator:
+    ``inst.connect(port)``). ``key`` is its number, unique in the flow."""
 
     def __init__(self, ctx: BuildContext, info: PortInfo):
         self._ctx = ctx
@@ -353,14 +362,18 @@ class ExternalPort:
 
     @property
     def info(self) -> PortInfo:
+        """Everything the IR records about the port (a ``PortInfo``)."""
         return self._ctx.graph.ports[self.key]
 
     @property
     def direction(self) -> str:
+        """``"in"`` (``source_external``), ``"out"`` (``send_external``) or ``"bidi"``
+        (``bidi_external``)."""
         return self.info.direction
 
     @property
     def codec(self) -> Any:
+        """The codec both ends of the port use (``codec=``; pickle by default)."""
         return self.info.codec
 
     def __repr__(self) -> str:
@@ -397,6 +410,16 @@ class ExternalReplies:
 
 
 class BidiExternal(NamedTuple):
+    """What :meth:`Location.bidi_external` returns; unpack it as
+    ``port, messages, events, replies = server.bidi_external(clients)``.
+
+    ``port`` is what clients connect to (each ``d.connect(port)`` is a new client with its own
+    id); ``messages`` a KeyedStream ``client_id -> message``; ``events`` a KeyedStream
+    ``client_id -> MembershipEvent`` (``JOINED`` on connect, ``LEFT`` on ``close()``);
+    ``replies`` the :class:`ExternalReplies` to ``complete`` with a KeyedStream
+    ``client_id -> reply``.
+    """
+
     port: ExternalPort
     messages: Any
     events: Any

@@ -26,6 +26,7 @@ class NonDet:
 
     @property
     def reason(self) -> str:
+        """The reason written in ``nondet("...")``, shown in graphs and simulator traces."""
         return self.info.reason
 
     def __repr__(self) -> str:

@@ -521,13 +521,15 @@ class Stream(LiveCollection, Generic[T]):
 
     @operator()
     def send_bincode(self, to):
-        """Alias of ``send(to)`` (seed-era name; our default codec stands in for bincode)."""
+        """Alias of ``send(to)`` (Hydro's older name). hydro_lab has no bincode: the edge uses
+        the default codec, pickle, Python's counterpart of bincode, and graphs label it
+        ``[pickle]``, the codec actually used."""
         return self.send(to)
 
     @operator()
     def send_bincode_interleaved(self, to):
         """Alias of ``send(to).values()`` from a cluster (``send(to)`` from a process): the
-        senders' messages merged, NoOrder."""
+        senders' messages merged, NoOrder. Sends with pickle, like ``send_bincode``."""
         received = self.send(to)
         return received.values() if received.KIND is Kind.KEYED_STREAM else received
 
@@ -535,12 +537,13 @@ class Stream(LiveCollection, Generic[T]):
 
     @operator()
     def demux_bincode(self, cluster):
-        """Alias of ``demux(cluster)``."""
+        """Alias of ``demux(cluster)``; sends with pickle, like ``send_bincode``."""
         return self.demux(cluster)
 
     @operator()
     def broadcast_bincode(self, cluster, nondet=None):
-        """Alias of ``broadcast(cluster, nondet)``; like ``broadcast`` it needs a ``nondet``."""
+        """Alias of ``broadcast(cluster, nondet)``; like ``broadcast`` it needs a ``nondet``.
+        Sends with pickle, like ``send_bincode``."""
         return self.broadcast(cluster, nondet)
 
     @operator()

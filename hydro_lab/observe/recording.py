@@ -39,6 +39,7 @@ class TickActivity:
     values: dict[str, list] = field(default_factory=dict)
 
     def describe(self) -> str:
+        """One line: ``step 3: tick 1 at workers[0] (time 0.25)``."""
         return f"step {self.step}: tick {self.tick} at {self.instance} (time {self.time:g})"
 
 

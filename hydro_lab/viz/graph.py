@@ -136,9 +136,12 @@ class Graph:
     # -- formats --------------------------------------------------------------------------------
 
     def to_dot(self) -> str:
+        """This view in Graphviz's DOT language (``dot -Tsvg`` draws it), with a legend
+        unless ``legend=False``; a replay step's active nodes lit."""
         return dot.to_dot(self.model, legend=self.legend, activity=self.activity)
 
     def to_mermaid(self) -> str:
+        """This view as a Mermaid ``flowchart`` (GitHub and many Markdown viewers draw it)."""
         return mermaid.to_mermaid(self.model)
 
     def to_json(self) -> str:
@@ -154,6 +157,8 @@ class Graph:
         return hydroscope.to_hydroscope(self.model)
 
     def to_svg(self) -> str:
+        """This view drawn as SVG by Graphviz's ``dot`` (needs the ``dot`` program; in
+        JupyterLab the extension draws graphs without it)."""
         if not dot.dot_available():
             raise HydroError("graph.to_svg() needs Graphviz's `dot` program, which is not "
                              "installed. Install graphviz (apt-get install graphviz / conda "
@@ -162,6 +167,8 @@ class Graph:
         return dot.to_svg(self.to_dot())
 
     def to_text(self) -> str:
+        """A plain-text outline: each location (and tick) with its nodes, their type, label
+        and inputs (``~`` marks a network input); also the graph's ``repr``."""
         lines = [f"{self.model.kind} graph of {self.model.title}"]
         into: dict[str, list[str]] = {}
         for e in self.model.edges:
