@@ -260,3 +260,22 @@ def test_an_expired_timeout_needs_no_more_ticks():
     assert engine.next_deadline() == 1.0
     engine.run_tick(1.5)  # quiet for longer than a second: the timeout fires...
     assert engine.next_deadline() is None and not engine.has_work(100.0)  # ...and rests
+
+
+def test_a_timeout_fires_at_its_own_deadline():
+    """A driver that ticks exactly at ``next_deadline()`` (the simulator does) sees it fire,
+    even where ``now - last`` rounds below the duration (1.4 - 0.4 < 1.0 in floats)."""
+    g = DfirGraph()
+    src = g.add("source_stream", port="in")
+    to = g.add("timeout", seconds=1.0)
+    out = []
+    sink = g.add("for_each", f=fn(out.append))
+    g.connect(src.id, to.id)
+    g.connect(to.id, sink.id)
+    engine = Engine(generate(partition(g)))
+    engine.deliver("in", [1])
+    engine.run_tick(0.4)
+    deadline = engine.next_deadline()
+    assert deadline == 0.4 + 1.0 and deadline - 0.4 < 1.0
+    engine.run_tick(deadline)
+    assert out == [None] and engine.next_deadline() is None

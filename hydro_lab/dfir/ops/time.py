@@ -31,7 +31,10 @@ class TimeoutState(State):
             self.last = now
             self.expired = False
             return ()
-        if self.last is None or now - self.last >= self.seconds:
+        # compared as deadline() says (now - last >= seconds can be False at the deadline
+        # itself, e.g. 1.4 - 0.4 < 1.0 in floats: a driver that ticks at the deadline would
+        # then tick forever)
+        if self.last is None or now >= self.last + self.seconds:
             self.expired = True
             return _FIRED
         return ()
