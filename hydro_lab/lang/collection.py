@@ -227,7 +227,8 @@ class LiveCollection:
     def _check_algebra(self, commutative: Any, idempotent: Any, *, what: str = "the function"
                        ) -> tuple[str | None, str | None]:
         """Hydro's aggregation rule: NoOrder input needs a commutative reason, AtLeastOnce an
-        idempotent one; TotalOrder + ExactlyOnce accepts any function."""
+        idempotent one; TotalOrder + ExactlyOnce accepts any function. A reason is the user's
+        word, not checked here: ``flow.sim(check_claims=True)`` tests it."""
         op = current_op()
         commutative = _reason(op, "commutative", commutative)
         idempotent = _reason(op, "idempotent", idempotent)
@@ -255,11 +256,15 @@ class LiveCollection:
                 alt.append(".unique()")
             example = ('commutative="addition commutes"' if "commutative" in needs
                        else 'idempotent="max ignores duplicates"')
+            cares = " or ".join(c for c, n in (("the order", "commutative"),
+                                               ("duplicates", "idempotent")) if n in needs)
             raise rule_error(
                 op, f"the input is {guarantee} ({self._here()}), so {what} must be declared "
                 f"{' and '.join(needs)}",
-                f"say why {what} does not care: {op}(..., {args}) (e.g. {example}), or first "
-                f"strengthen the input with {' / '.join(alt)}",
+                f"say why {what} does not care about {cares}, and make sure it is true (a "
+                f"wrong claim is not caught here; the simulator checks it with "
+                f"flow.sim(..., check_claims=True)): {op}(..., {args}) (e.g. {example}); or "
+                f"first strengthen the input with {' / '.join(alt)}",
                 why="; ".join(why),
             )
         return commutative, idempotent

@@ -48,6 +48,19 @@ def test_fold_on_no_order_needs_commutative(world):
     assert e.op == "fold"
 
 
+def test_the_fix_says_a_claim_must_be_true_and_how_to_check_it(world):
+    """A reason is the user's word: the fix asks for a true one and names the simulator's
+    check (a wrong claim, e.g. subtraction, is not caught when the flow is built)."""
+    e = refused(world.flow, lambda: world.s_no.reduce(lambda a, b: a - b),
+                "does not care about the order", "make sure it is true",
+                "flow.sim(..., check_claims=True)")
+    assert "Fix: say why the combine function does not care about the order, and make " \
+        "sure it is true" in str(e)
+    s = world.s_no.weaken_retries()
+    refused(world.flow, lambda: s.fold(lambda: 0, lambda a, x: a + x),
+            "does not care about the order or duplicates", "check_claims=True")
+
+
 def test_reduce_on_at_least_once_needs_idempotent(world):
     refused(world.flow, lambda: world.s_alo.reduce(lambda a, b: a + b),
             "reduce", "AtLeastOnce", "idempotent", ".unique()")
