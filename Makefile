@@ -1,5 +1,6 @@
 # make lab   - set up .venv (idempotent), build the JupyterLab extension, open JupyterLab
 # make test  - set up .venv the same way, run the extension's Jest tests and the pytest suite
+# make docs  - set up .venv the same way, write the API reference (docs/api.md, HTML in docs/api/)
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -15,7 +16,7 @@ NODE_NEW_ENOUGH = node -e 'const [a, b] = process.versions.node.split(".").map(N
 # JupyterLab refuses to run as root unless told to (containers and CI machines often are root)
 LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test setup extension jest wheel lint bench clean
+.PHONY: lab test setup extension jest wheel lint bench docs clean
 
 setup: $(STAMP) $(LABEXT)
 
@@ -61,6 +62,11 @@ lint: setup
 
 bench: setup
 	$(WITH_NODE) $(PY) -m benchmarks
+
+# the API reference, generated from the docstrings (docs/api_reference.py, pdoc): docs/api.md is
+# committed and checked by tests/docs; the HTML site in docs/api/ is not committed
+docs: setup
+	$(PY) docs/api_reference.py --html docs/api
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis hydro_lab/labextension extension/lib \
