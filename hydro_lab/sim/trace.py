@@ -6,6 +6,10 @@ instance, pointing at the user's line of the decision's operator:
     step 3: tick 1 at p
         batch(...) at counter.py, line 41: released [('c1', None)] (1 of 2 pending)
         snapshot(...) at counter.py, line 43: saw version 1 of 2 (an older one)
+
+Steps that repeat (an instance ticking again and again alike, or a few steps over and over) print
+once, with how many times they happened; the events keep every one. What the execution printed
+(``"print"`` events) is not part of the trace's text: ``format_prints()`` shows it apart.
 """
 
 from __future__ import annotations
@@ -14,6 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hydro_lab.observe.recording import Recording
+
+# a pattern of up to this many steps that repeats at least _MIN_REPEATS times prints once
+_MAX_PERIOD = 4
+_MIN_REPEATS = 3
 
 
 def where(op) -> str:
@@ -41,42 +49,36 @@ class Trace:
         data["step"] = self.step
         if kind == "tick":
             self.current = {"instance": data["instance"], "tick": data["tick"]}
-        elif kind in ("batch", "snapshot", "permute", "output"):
+        elif kind in ("batch", "snapshot", "permute", "claim", "output"):
             for key, value in self.current.items():
                 data.setdefault(key, value)
         self.events.append(data)
 
     def format(self, limit: int = 400) -> str:
+        """The trace as text, repeated steps collapsed; at most ``limit`` lines (the last
+        ones)."""
+        lines = _collapse(_steps(self.events))
+        if len(lines) > limit:
+            cut = len(lines) - limit
+            lines = [f"(... {cut} earlier lines; trace.events has every event)"] + lines[cut:]
+        return "\n".join(lines)
+
+    def prints(self) -> list[dict]:
+        """What the execution printed, as ``"print"`` events (``instance`` is None for the
+        test body's own prints)."""
+        return [e for e in self.events if e["kind"] == "print"]
+
+    def format_prints(self, limit: int = 200) -> str:
+        """What the execution printed, one line each, marked with the step and instance that
+        printed it (the flow's ``for_each(print)`` and the like) or ``[test]`` (the body)."""
         lines = []
-        events = self.events[-limit:]
-        if len(self.events) > limit:
-            lines.append(f"(... {len(self.events) - limit} earlier events)")
-        for e in events:
-            kind = e["kind"]
-            if kind == "tick":
-                lines.append(f"step {e['step']}: tick {e['tick']} at {e['instance']}"
-                             f"  (virtual time {e['time']:g} s)")
-            elif kind == "batch":
-                lines.append(f"    {e['where']}: released {short(e['released'])} "
-                             f"({len(e['released'])} of {e['pending']} pending)")
-            elif kind == "snapshot":
-                age = "the latest" if e["chosen"] == e["versions"] - 1 else "an older one"
-                lines.append(f"    {e['where']}: saw version {e['chosen'] + 1} of "
-                             f"{e['versions']} ({age})")
-            elif kind == "permute":
-                lines.append(f"    {e['where']}: ordered as {short(e['order'])}")
-            elif kind == "send":
-                lines.append(f"  input {_port(e)}: {short(e['items'])}")
-            elif kind == "output":
-                lines.append(f"    output {_port(e)}: {short(e['items'])}")
-            elif kind == "fault":
-                lines.append(f"  fault: {e['what']}")
-            elif kind == "time":
-                early = " (a timer fires before pending work: slow messages)" \
-                    if e.get("early") else ""
-                lines.append(f"  time advances to {e['time']:g} s{early}")
-            elif kind == "error":
-                lines.append(f"  error: {e['message']}")
+        for e in self.prints():
+            mark = "[test]" if e.get("instance") is None else \
+                f"[step {e['step']}, {e['instance']} tick {e['tick']}]"
+            lines += [f"{mark} {line}" for line in e["text"].splitlines()]
+        if len(lines) > limit:
+            cut = len(lines) - limit
+            lines = [f"(... {cut} earlier lines)"] + lines[cut:]
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -101,6 +103,134 @@ class Trace:
             if col not in df.columns:
                 df[col] = pd.NA
         return df[first + [c for c in df.columns if c not in first]]
+
+
+@dataclass
+class _Step:
+    """One tick and the lines after it up to the next tick (its decisions and outputs, then
+    what happened between ticks: inputs, faults, time). ``key`` is what two alike steps share."""
+
+    tick: dict | None
+    lines: list[str]
+    key: tuple
+    times: list[float]
+
+
+def _steps(events: list[dict]) -> list[_Step]:
+    steps: list[_Step] = []
+    cur = _Step(None, [], (), [])
+    for e in events:
+        kind = e["kind"]
+        if kind == "tick":
+            steps.append(cur)
+            cur = _Step(e, [], (e["instance"],), [e["time"]])
+            continue
+        line = _line(e)
+        if line is None:
+            continue
+        cur.lines.append(line)
+        if kind == "time":  # alike steps may move the clock: the key keeps only that it moved
+            cur.key += (("time", bool(e.get("early"))),)
+            cur.times.append(e["time"])
+        else:
+            cur.key += (line,)
+    steps.append(cur)
+    return [s for s in steps if s.tick is not None or s.lines]
+
+
+def _collapse(steps: list[_Step]) -> list[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(steps):
+        period, repeats = _repetition(steps, i)
+        if repeats >= _MIN_REPEATS:
+            run = steps[i:i + period * repeats]
+            out += _repeated(run, period, repeats)
+            i += period * repeats
+        else:
+            out += _plain(steps[i])
+            i += 1
+    return out
+
+
+def _repetition(steps: list[_Step], i: int) -> tuple[int, int]:
+    """The pattern of 1.._MAX_PERIOD ticks starting at ``i`` that repeats the most steps."""
+    if steps[i].tick is None:
+        return 1, 1
+    best = (1, 1)
+    for period in range(1, _MAX_PERIOD + 1):
+        pattern = [s.key for s in steps[i:i + period]]
+        if len(pattern) < period or any(s.tick is None for s in steps[i:i + period]):
+            break
+        repeats = 1
+        while [s.key for s in steps[i + repeats * period:i + (repeats + 1) * period]] == pattern:
+            repeats += 1
+        if repeats >= _MIN_REPEATS and period * repeats > best[0] * best[1]:
+            best = (period, repeats)
+    return best
+
+
+def _header(t: dict) -> str:
+    return f"step {t['step']}: tick {t['tick']} at {t['instance']}  (virtual time {t['time']:g} s)"
+
+
+def _plain(step: _Step) -> list[str]:
+    return ([_header(step.tick)] if step.tick is not None else []) + step.lines
+
+
+def _repeated(run: list[_Step], period: int, repeats: int) -> list[str]:
+    first, last = run[0].tick, run[-1].tick
+    times = [s.tick["time"] for s in run]
+    span = f"{min(times):g} s" if min(times) == max(times) else \
+        f"{min(times):g} s to {max(times):g} s"
+    if any(len(s.times) > 1 for s in run):
+        span += ", advancing between them"
+    if period == 1:
+        head = (f"step {first['step']}-{last['step']}: tick {first['tick']}-{last['tick']} at "
+                f"{first['instance']}  (virtual time {span})  ({repeats:,} times)")
+        lines = [head]
+        for line in run[-1].lines:  # the last one: its time line says where the clock got to
+            lines.append(line)
+        return lines
+    lines = []
+    for step in run[:period]:
+        lines += _plain(step)
+    rest = run[period:]
+    lines.append(f"  ... the same {period} steps {repeats - 1:,} more times (steps "
+                 f"{rest[0].tick['step']}-{rest[-1].tick['step']}, virtual time {span})")
+    return lines
+
+
+def _line(e: dict) -> str | None:
+    kind = e["kind"]
+    if kind == "batch":
+        return (f"    {e['where']}: released {short(e['released'])} "
+                f"({len(e['released'])} of {e['pending']} pending)")
+    if kind == "snapshot":
+        age = "the latest" if e["chosen"] == e["versions"] - 1 else "an older one"
+        return f"    {e['where']}: saw version {e['chosen'] + 1} of {e['versions']} ({age})"
+    if kind == "permute":
+        return f"    {e['where']}: ordered as {short(e['order'])}"
+    if kind == "claim":
+        return f"    {e['where']}: {e['what']}"
+    if kind == "send":
+        to = f" from client {e['client']}" if e.get("client") is not None else ""
+        return f"  input {_port(e)}{to}: {short(e['items'])}"
+    if kind == "client":
+        return f"  client {e['client']} of port {_port(e)} {e['what']}"
+    if kind == "output":
+        to = f" to client {e['client']}" if e.get("client") is not None else ""
+        return f"    output {_port(e)}{to}: {short(e['items'])}"
+    if kind == "fault":
+        return f"  fault: {e['what']}"
+    if kind == "time":
+        early = " (a timer fires before pending work: slow messages)" if e.get("early") else ""
+        return f"  time advances to {e['time']:g} s{early}"
+    if kind == "error":  # its first line: the failure's message has all of it
+        first = e["message"].splitlines()[0] if e["message"] else ""
+        more = " (...)" if "\n" in e["message"] else ""
+        return f"  error: {first}{more}"
+    return None  # watch, activity, print: data, not lines of the trace
 
 
 def _port(event: dict) -> str:

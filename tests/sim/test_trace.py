@@ -1,0 +1,61 @@
+"""A failure's trace reads tick by tick, and steps that repeat print once with a count."""
+
+from __future__ import annotations
+
+from hydro_lab.sim import Trace
+
+
+def tick(trace: Trace, instance: str, n: int, time: float) -> None:
+    trace.step += 1
+    trace.add("tick", instance=instance, tick=n, time=time)
+
+
+def test_alike_ticks_collapse_into_one_line_with_their_count():
+    trace = Trace()
+    tick(trace, "monitor", 0, 0.0)
+    trace.add("output", port=7, items=["x"], where=None)
+    for n in range(1, 401):
+        tick(trace, "monitor", n, 1.4)
+    trace.add("error", message="AssertionError: boom\nmore lines")
+    assert trace.format().splitlines() == [
+        "step 1: tick 0 at monitor  (virtual time 0 s)",
+        "    output 7: ['x']",
+        "step 2-400: tick 1-399 at monitor  (virtual time 1.4 s)  (399 times)",
+        "step 401: tick 400 at monitor  (virtual time 1.4 s)",
+        "  error: AssertionError: boom (...)",
+    ]
+    assert len(trace.events) == 403  # the data keeps every step
+
+
+def test_a_repeating_pattern_of_steps_prints_once():
+    trace = Trace()
+    for k in range(50):
+        tick(trace, "members[0]", k, k * 0.2)
+        tick(trace, "monitor", k, k * 0.2)
+        trace.add("time", time=(k + 1) * 0.2)
+    lines = trace.format().splitlines()
+    assert lines == [
+        "step 1: tick 0 at members[0]  (virtual time 0 s)",
+        "step 2: tick 0 at monitor  (virtual time 0 s)",
+        "  time advances to 0.2 s",
+        "  ... the same 2 steps 49 more times (steps 3-100, virtual time 0 s to 9.8 s, "
+        "advancing between them)",
+    ]
+
+
+def test_ticks_that_differ_are_all_shown():
+    trace = Trace()
+    for n in range(5):
+        tick(trace, "p", n, 0.0)
+        trace.add("output", port=3, items=[n], where=None)
+    assert len(trace.format().splitlines()) == 10
+
+
+def test_a_long_trace_keeps_its_last_lines():
+    trace = Trace()
+    for n in range(30):
+        tick(trace, "p", n, float(n))
+        trace.add("output", port=3, items=[n], where=None)
+    lines = trace.format(limit=10).splitlines()
+    assert lines[0] == "(... 50 earlier lines; trace.events has every event)"
+    assert lines[-1] == "    output 3: [29]" and len(lines) == 11
