@@ -71,6 +71,7 @@ class LowerContext:
     sinks: dict[Any, Any] = field(default_factory=dict)
     tick_targets: dict[str, tuple[LocationId, int]] = field(default_factory=dict)
     sim: bool = False  # lower non-deterministic points to simulator decision operators
+    check_claims: bool = False  # and test aggregations' commutative/idempotent claims
 
     def graph(self, node: N.Node) -> DfirGraph:
         return self.graphs[node.meta.location.root]

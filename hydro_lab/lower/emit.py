@@ -17,12 +17,17 @@ from hydro_lab.lower.context import LowerContext, LoweredFlow, Ref
 from hydro_lab.lower.rules import LOWERINGS
 
 
-def lower_program(program: Program, *, sim: bool = False) -> LoweredFlow:
+def lower_program(program: Program, *, sim: bool = False,
+                  check_claims: bool = False) -> LoweredFlow:
     """``sim=True`` lowers batches, snapshots and assumed orderings to operators that ask a
-    simulator's chooser (``dfir.ops.nondet``) instead of taking whatever arrived in the tick."""
+    simulator's chooser (``dfir.ops.nondet``) instead of taking whatever arrived in the tick.
+    ``check_claims`` (with ``sim``) also puts a ``sim_claim`` before every aggregation whose
+    ``commutative=``/``idempotent=`` claim its input needs: the simulator then reorders (and
+    duplicates) what the claim says does not matter."""
     roots = [loc for loc in program.locations if loc.root is loc and
              isinstance(loc, (ProcessId, ClusterId))]
-    ctx = LowerContext(program, {loc: DfirGraph(loc.describe()) for loc in roots}, sim=sim)
+    ctx = LowerContext(program, {loc: DfirGraph(loc.describe()) for loc in roots}, sim=sim,
+                       check_claims=sim and check_claims)
     for node_id in toposort(program.nodes):
         node = program.nodes[node_id]
         ref = LOWERINGS[type(node)](ctx, node)

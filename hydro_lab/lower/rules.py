@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from hydro_lab.ir import nodes as N
-from hydro_lab.ir.kinds import Kind
+from hydro_lab.ir.kinds import Kind, Order, Retries
 from hydro_lab.ir.locations import AtomicId, ClusterId
 from hydro_lab.lower.context import (
     ChannelSpec,
@@ -269,7 +269,7 @@ def _lower_aggregation(ctx, node):
     if hasattr(node, "init"):
         args["init"] = user_fn(node.init)
     acc = ctx.add(node, _ACC[type(node)], persistence=life, **args)
-    ctx.connect(node, ctx.input(node), acc)
+    ctx.connect(node, _claim_point(ctx, node, ctx.input(node)), acc)
     graph = ctx.graph(node)
     if isinstance(node, N.ReduceKeyedWatermark):
         emit = ctx.add(node, "emit_watermark", acc=acc.id)
@@ -278,6 +278,26 @@ def _lower_aggregation(ctx, node):
         emit = ctx.add(node, "emit", acc=acc.id)
     graph.reference(acc.id, emit.id)
     return Ref(emit.id)
+
+
+def _claim_point(ctx, node, ref: Ref) -> Ref:
+    """In a simulation that checks claims: the aggregation's input goes through a
+    ``sim_claim`` that reorders it (a ``commutative=`` claim on NoOrder input) and duplicates
+    elements (an ``idempotent=`` claim on AtLeastOnce input), as the claim says is harmless. Only
+    the user's claims, and only where the input needs them; hydro_lab's own (count, max, ...)
+    hold by construction."""
+    if not ctx.check_claims or node.f.builtin:
+        return ref
+    kind = ctx.kind_of(node.input)
+    commutative = getattr(node, "commutative", None) if kind.order is Order.NO_ORDER else None
+    idempotent = getattr(node, "idempotent", None) \
+        if kind.retries is Retries.AT_LEAST_ONCE else None
+    if commutative is None and idempotent is None:
+        return ref
+    claim = ctx.add(node, "sim_claim", commutative=commutative, idempotent=idempotent,
+                    keyed=kind.kind is Kind.KEYED_STREAM)
+    ctx.connect(node, ref, claim)
+    return Ref(claim.id)
 
 
 # -- time ------------------------------------------------------------------------------------------

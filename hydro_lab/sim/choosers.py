@@ -18,6 +18,9 @@ from __future__ import annotations
 import random
 from math import factorial
 
+from hydro_lab.dfir.ops.nondet import nth_permutation
+from hydro_lab.sim.trace import short
+
 
 class Chooser:
     def __init__(self) -> None:
@@ -103,6 +106,53 @@ class Chooser:
         index = self.choose(factorial(len(items)))
         self._note("permute", op, order=index)
         return index
+
+    def against_claim(self, op, items: list, *, commutative: str | None,
+                      idempotent: str | None, keyed: bool) -> list:
+        """What an aggregation claiming ``commutative``/``idempotent`` gets instead of
+        ``items``: option 0 is ``items`` unchanged; the others deliver one element twice (an
+        idempotent claim), then reorder the elements (a commutative claim; per key when keyed,
+        since only each key's order reaches its aggregate)."""
+        received = items
+        tested = []
+        if idempotent is not None:
+            i = self.choose(len(items) + 1)
+            if i:
+                items = items[:i] + [items[i - 1]] + items[i:]
+                tested.append(f"delivered {short(items[i - 1], 40)} twice")
+        if commutative is not None and len(items) > 1:
+            reordered = self._reorder(items, keyed)
+            if reordered != items:
+                tested.append(f"folded them in the order {short(reordered)}")
+            items = reordered
+        if self.trace is not None:
+            claims = ", ".join(f'{name}="{why}"' for name, why in
+                               (("commutative", commutative), ("idempotent", idempotent))
+                               if why is not None)
+            says = {(True, False): "the order does not matter",
+                    (False, True): "duplicates do not matter",
+                    (True, True): "neither the order nor duplicates matter"}[
+                (commutative is not None, idempotent is not None)]
+            change = " and ".join(tested) if tested else "as they arrived"
+            self._note("claim", op, claim=claims, says=says, items=received,
+                       tested=f"got {short(received)} and {change}" if tested else None,
+                       what=f"checking {claims}: got {short(received)}, {change}")
+        return items
+
+    def _reorder(self, items: list, keyed: bool) -> list:
+        if not keyed:
+            return nth_permutation(items, self.choose(factorial(len(items))))
+        positions: dict = {}
+        for i, kv in enumerate(items):
+            positions.setdefault(kv[0], []).append(i)
+        out = list(items)
+        for places in positions.values():
+            if len(places) > 1:
+                values = nth_permutation([items[i] for i in places],
+                                         self.choose(factorial(len(places))))
+                for i, kv in zip(places, values, strict=True):
+                    out[i] = kv
+        return out
 
 
 class ReplayChooser(Chooser):

@@ -4,8 +4,10 @@ Each asks the ``chooser`` runtime parameter (the simulator's decision oracle) an
 else about it. ``sim_batch`` holds a stream's elements and releases the ones the chooser picks
 into the tick (a prefix when the order matters, any subset otherwise); ``sim_snapshot`` remembers
 the versions of a value and releases one no older than the last it released; ``sim_permute``
-orders each tick's elements as the chooser says. Outside a simulation these never appear: a
-deployment's batch is simply what arrived in the tick.
+orders each tick's elements as the chooser says; ``sim_claim`` (only when a simulation checks
+claims) hands an aggregation's input to the chooser, which may reorder it or deliver an element
+twice where the aggregation claims that does not matter. Outside a simulation these never
+appear: a deployment's batch is simply what arrived in the tick.
 """
 
 from __future__ import annotations
@@ -99,6 +101,21 @@ class SimPermuteState(State):
         return nth_permutation(list(items), index)
 
 
+class SimClaimState(State):
+    def __init__(self, op: Operator, params: dict[str, Any]):
+        super().__init__(op, params)
+        self.chooser = params["chooser"]
+        self.commutative = op.args.get("commutative")
+        self.idempotent = op.args.get("idempotent")
+        self.keyed = bool(op.args.get("keyed"))
+
+    def take(self, items) -> list:
+        if not items:
+            return items
+        return self.chooser.against_claim(self.op, list(items), commutative=self.commutative,
+                                          idempotent=self.idempotent, keyed=self.keyed)
+
+
 def nth_permutation(items: list, index: int) -> list:
     """The ``index``-th permutation of ``items`` in lexicographic order of positions."""
     out = []
@@ -124,6 +141,12 @@ register(OpSpec(
     "sim_snapshot", "head", ports=1, always=True, state=SimSnapshotState,
     head=_take,
     doc="Simulation only: releases a version of the value no older than the last one.",
+))
+register(OpSpec(
+    "sim_claim", "head", ports=1, state=SimClaimState,
+    head=_take,
+    doc="Simulation checking claims only: an aggregation's input, reordered or with an element "
+        "twice where its commutative/idempotent claim says that does not matter.",
 ))
 register(OpSpec(
     "sim_permute", "head", ports=1, state=SimPermuteState,
