@@ -2,6 +2,7 @@
 clock, over the same compiled per-location programs the deployments run."""
 
 from hydro_lab.sim.api import (
+    SimClient,
     SimFailure,
     SimInput,
     SimInstance,
@@ -12,5 +13,5 @@ from hydro_lab.sim.api import (
 from hydro_lab.sim.faults import Faults
 from hydro_lab.sim.trace import Trace
 
-__all__ = ["Faults", "SimFailure", "SimInput", "SimInstance", "SimOutput", "SimProgress",
-           "Simulator", "Trace"]
+__all__ = ["Faults", "SimClient", "SimFailure", "SimInput", "SimInstance", "SimOutput",
+           "SimProgress", "Simulator", "Trace"]

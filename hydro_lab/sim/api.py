@@ -11,11 +11,14 @@ simulator runs the body once per execution:
 * ``run(body, schedule=)`` — one execution, e.g. a failure's schedule.
 
 A failure raises ``SimFailure`` (an ``AssertionError``) carrying the readable trace (``.trace``,
-also as data: ``.trace.events``) and the schedule (``.schedule``).
+also as data: ``.trace.events``), the schedule (``.schedule``), what the failing execution
+printed, and the line that replays it. Explored executions print nothing: what they print is
+captured, and only the failing one's is shown, in its failure.
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
 import sys
 import time
@@ -36,24 +39,52 @@ from hydro_lab.observe.recording import operator_origins, watch_infos
 from hydro_lab.sim.choosers import RandomChooser, ReplayChooser, next_schedule
 from hydro_lab.sim.faults import Faults
 from hydro_lab.sim.trace import Trace, short
-from hydro_lab.sim.world import ProgramInfo, World
+from hydro_lab.sim.world import Printed, ProgramInfo, World
 
 
 class SimFailure(AssertionError):
-    """A test body failed in some execution; ``trace`` and ``schedule`` say which."""
+    """A test body failed in some execution; ``trace`` and ``schedule`` say which.
+
+    ``sim`` is the simulator it came from and ``body`` the test function, so
+    ``failure.sim.run(failure.body, schedule=failure.schedule)`` (or ``failure.replay()``) runs
+    that execution again; the message prints it as ``sim.run(<test name>, schedule=[...])``.
+    """
 
     def __init__(self, message: str, trace: Trace, schedule: list[int], seed: int | None = None,
-                 execution: int | None = None):
+                 execution: int | None = None, *, sim: Simulator | None = None,
+                 body: Callable | None = None, notes: list[str] | None = None):
         self.trace = trace
         self.schedule = schedule
         self.seed = seed
         self.execution = execution
+        self.sim = sim
+        self.body = body
         head = message
         if execution is not None:
             head += f"\n  (in execution {execution}"
             head += f", fuzz seed {seed})" if seed is not None else ")"
-        head += f"\n  replay: sim.run(body, schedule={schedule})"
-        super().__init__(f"{head}\n--- trace ---\n{trace.format()}")
+        for note in notes or ():
+            head += f"\n  {note}"
+        head += f"\n  replay: sim.run({_body_name(body)}, schedule={schedule})"
+        if sim is not None:
+            head += "   (sim: the simulator it ran on, also failure.sim)"
+        text = f"{head}\n--- trace ---\n{trace.format()}"
+        printed = trace.format_prints()
+        if printed:
+            text += f"\n--- what this execution printed ---\n{printed}"
+        super().__init__(text)
+
+    def replay(self, *, record: bool = False) -> Trace:
+        """Run the failing execution again (it raises this failure anew)."""
+        if self.sim is None or self.body is None:
+            raise HydroDeployError("replay(): this failure does not know its simulator and test")
+        return self.sim.run(self.body, schedule=self.schedule, record=record)
+
+
+def _body_name(body) -> str:
+    """How the replay line names the test: its function name, when it is one."""
+    name = getattr(body, "__name__", None)
+    return name if isinstance(name, str) and name.isidentifier() else "failure.body"
 
 
 @dataclass(frozen=True)
@@ -108,10 +139,21 @@ class _Reporter:
 
 
 class Simulator:
+    """Runs a flow's compiled programs over the executions Hydro's rules allow.
+
+    Options (``flow.sim(cluster_sizes, **options)``): ``faults=`` (opt-in fault injection),
+    ``max_steps=`` (at most this many ticks while a body waits once: a flow that never becomes
+    quiet fails with a message naming what keeps it busy), ``max_time=`` (how many seconds of
+    virtual time a wait for an output may let pass), ``check_claims=`` (also reorder, and for
+    idempotent claims duplicate, the elements an aggregation's ``commutative=`` /
+    ``idempotent=`` claim says it does not care about, so a false claim fails).
+    """
+
     def __init__(self, built, cluster_sizes: Any = None, *, faults: Any = None,
-                 max_steps: int = 20_000, max_time: float = 600.0):
+                 max_steps: int = 20_000, max_time: float = 600.0, check_claims: bool = False):
         self.program_ir = built.program
-        lowered = lower_program(built.program, sim=True)
+        self.check_claims = bool(check_claims)
+        lowered = lower_program(built.program, sim=True, check_claims=self.check_claims)
         self.lowered = lowered
         self.programs = {loc: generate(partition(g), f"{loc.describe()} (sim)")
                          for loc, g in lowered.graphs.items()}
@@ -141,33 +183,49 @@ class Simulator:
 
     # -- one execution ---------------------------------------------------------------------------
 
-    def _execute(self, body, chooser, trace: Trace | None,
-                 record: bool = False) -> BaseException | None:
-        world = World(self, chooser, trace, record=record)
-        inst = SimInstance(self, world)
-        try:
-            body(inst)
-        except (HydroDeployError, HydroTypeError):
-            raise  # the test misuses the simulator: not a failure of one execution
-        except Exception as err:  # the body failed in this execution
-            if trace is not None:
-                trace.add("error", message=f"{type(err).__name__}: {err}")
-            return err
+    def _execute(self, body, chooser, trace: Trace | None, record: bool = False,
+                 echo: bool = False) -> BaseException | None:
+        """One execution. What it prints is captured: kept in the trace (when there is one) and
+        written through as well with ``echo``; exploring drops it."""
+        printed: list[str] | None = [] if trace is not None else None
+        out = Printed(printed, sys.stdout if echo else None)
+        err_out = Printed(printed, sys.stderr if echo else None)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err_out):
+            world = World(self, chooser, trace, record=record, printed=printed)
+            inst = SimInstance(self, world)
+            try:
+                body(inst)
+            except (HydroDeployError, HydroTypeError):
+                raise  # the test misuses the simulator: not a failure of one execution
+            except Exception as err:  # the body failed in this execution
+                if trace is not None:
+                    world.flush_prints()
+                    trace.add("error", message=f"{type(err).__name__}: {err}")
+                return err
+            finally:
+                if trace is not None:
+                    world.flush_prints()
         return None
+
+    def _failure(self, err: BaseException, body, trace: Trace, schedule: list[int], *,
+                 seed=None, execution=None) -> SimFailure:
+        failure = SimFailure(f"{type(err).__name__}: {err}", trace, schedule, seed, execution,
+                             sim=self, body=body, notes=_claim_notes(trace))
+        failure.__cause__ = err
+        return failure
 
     def _fail(self, body, schedule: list[int], err: BaseException, *, seed=None,
               execution=None) -> SimFailure:
         trace = Trace()
         replayed = self._execute(body, ReplayChooser(schedule), trace)
         self.last_trace = trace
-        cause = replayed or err
-        failure = SimFailure(f"{type(cause).__name__}: {cause}", trace, schedule, seed, execution)
-        failure.__cause__ = cause
-        return failure
+        return self._failure(replayed or err, body, trace, schedule, seed=seed,
+                             execution=execution)
 
     def run(self, body, schedule: list[int] | None = None, *, record: bool = False) -> Trace:
         """One execution following ``schedule`` (default: the first choice everywhere); returns
-        its trace, or raises ``SimFailure``.
+        its trace, or raises ``SimFailure``. What the execution prints is printed (and kept in
+        the trace as ``"print"`` events).
 
         The flow's watches (``collection.watch()``) show this execution, and the trace carries
         their values (``"watch"`` events). ``record=True`` also records every tick's activity
@@ -178,12 +236,10 @@ class Simulator:
         trace = Trace()
         if record:
             trace.context = self._replay_context()
-        err = self._execute(body, chooser, trace, record=record)
+        err = self._execute(body, chooser, trace, record=record, echo=True)
         self.last_trace = trace
         if err is not None:
-            failure = SimFailure(f"{type(err).__name__}: {err}", trace, chooser.schedule)
-            failure.__cause__ = err
-            raise failure
+            raise self._failure(err, body, trace, chooser.schedule)
         return trace
 
     def _replay_context(self) -> dict[str, Any]:
@@ -289,18 +345,24 @@ class SimInstance:
         self._world = world
 
     def connect(self, port):
+        """A handle for one of the flow's ports: ``SimInput`` for an input port, ``SimOutput``
+        for an output port, and for a ``bidi_external`` port a new ``SimClient`` each call (the
+        port's ``events`` see it connect), as ``d.connect(port)`` is in a deployment."""
         key = getattr(port, "key", port)
         info = self._sim.ports.get(key)
         if info is None:
             raise HydroDeployError(f"connect(): {port!r} is not a port of this flow")
+        if info.many_clients:
+            return SimClient(self, info)
         if info.direction == "out":
             return SimOutput(self, info)
         return SimInput(self, info)
 
     @property
     def time(self) -> float:
-        """The virtual clock, in seconds."""
-        return self._world.time
+        """The virtual clock, in seconds (to the nanosecond: timers that add up 0.1 s steps
+        do not show float noise such as 0.30000000000000004)."""
+        return round(self._world.time, 9)
 
     def run(self) -> None:
         """Run until nothing can happen without time passing."""
@@ -366,15 +428,19 @@ class SimInput:
         self.send_many(values)
 
 
-class SimOutput:
-    def __init__(self, inst: SimInstance, info):
-        self._inst = inst
-        self.info = info
-        self._read = 0
+class _Receiver:
+    """Reading what the flow sent to one receiver; waiting runs the simulation."""
+
+    _inst: SimInstance
+    _read: int
 
     @property
     def _buffer(self) -> list:
-        return self._inst._world.outputs[self.info.key]
+        raise NotImplementedError
+
+    @property
+    def _name(self) -> str:
+        raise NotImplementedError
 
     def _unread(self) -> list:
         return self._buffer[self._read:]
@@ -382,6 +448,14 @@ class SimOutput:
     def _wait_for(self, n: int, allow_time: bool = True) -> list:
         self._inst._settle(allow_time=allow_time, done=lambda: len(self._unread()) >= n)
         return self._unread()
+
+    def _ended(self) -> str:
+        """How a wait ended without what it waited for."""
+        world, sim = self._inst._world, self._inst._sim
+        if world.out_of_time:
+            return (f"nothing more came within {sim.max_time:g} s of virtual time (a timer "
+                    f"kept the flow going; flow.sim(..., max_time=) sets the limit)")
+        return "the flow settled"
 
     def collect(self) -> list:
         """Everything not yet read, after running until nothing can happen without time."""
@@ -393,7 +467,7 @@ class SimOutput:
     def next(self) -> Any:
         got = self._wait_for(1)
         if not got:
-            raise AssertionError(f"{_port_name(self.info)}: the flow settled without yielding")
+            raise AssertionError(f"{self._name}: {self._ended()} without yielding")
         self._read += 1
         return got[0]
 
@@ -402,7 +476,7 @@ class SimOutput:
         expected = list(expected)
         got = self._wait_for(len(expected))[: len(expected)]
         if got != expected:
-            raise AssertionError(_mismatch(_port_name(self.info), expected, got))
+            raise AssertionError(self._mismatch(expected, got))
         self._read += len(expected)
 
     def assert_yields_unordered(self, expected) -> None:
@@ -410,15 +484,14 @@ class SimOutput:
         expected = list(expected)
         got = self._wait_for(len(expected))[: len(expected)]
         if _multiset(got) != _multiset(expected):
-            raise AssertionError(_mismatch(_port_name(self.info), expected, got, unordered=True))
+            raise AssertionError(self._mismatch(expected, got, unordered=True))
         self._read += len(expected)
 
     def assert_no_more(self) -> None:
         """Nothing else is yielded (after settling, without letting time pass)."""
         rest = self.collect()
         if rest:
-            raise AssertionError(f"{_port_name(self.info)} yielded unexpected values "
-                                 f"{short(rest)}")
+            raise AssertionError(f"{self._name} yielded unexpected values {short(rest)}")
 
     def assert_yields_only(self, expected) -> None:
         self.assert_yields(expected)
@@ -428,23 +501,100 @@ class SimOutput:
         self.assert_yields_unordered(expected)
         self.assert_no_more()
 
+    def _mismatch(self, expected, got, unordered: bool = False) -> str:
+        how = "in any order " if unordered else ""
+        if len(got) < len(expected):
+            return (f"{self._name}: expected {short(expected)} {how}but {self._ended()} after "
+                    f"yielding only {short(got)}")
+        return f"{self._name}: expected {short(expected)} {how}but it yielded {short(got)}"
+
+
+class SimOutput(_Receiver):
+    def __init__(self, inst: SimInstance, info):
+        self._inst = inst
+        self.info = info
+        self._read = 0
+
+    @property
+    def _buffer(self) -> list:
+        return self._inst._world.outputs[self.info.key]
+
+    @property
+    def _name(self) -> str:
+        return _port_name(self.info)
+
+
+class SimClient(_Receiver):
+    """One client of a ``bidi_external`` port, shaped like a deployment's client: ``send`` /
+    ``send_many`` messages (they reach the flow as ``(client_id, message)``), ``recv()`` the
+    next reply the flow sent to this client (waiting runs the simulation), ``recv_all()``,
+    ``close()`` (the port's ``events`` see it leave). The reading and asserting methods of
+    ``SimOutput`` (``next``, ``collect``, ``assert_yields``, ...) read this client's replies."""
+
+    def __init__(self, inst: SimInstance, info):
+        self._inst = inst
+        self.info = info
+        self.port = info.key
+        self._read = 0
+        self.closed = False
+        self.client_id = inst._world.connect_client(info)
+
+    @property
+    def _buffer(self) -> list:
+        return self._inst._world.replies[(self.info.key, self.client_id)]
+
+    @property
+    def _name(self) -> str:
+        return f"client {self.client_id} of {_port_name(self.info)}"
+
+    def send(self, value: Any) -> None:
+        """Send one message into the flow."""
+        self.send_many([value])
+
+    def send_many(self, values) -> None:
+        """Send several messages, in order."""
+        if self.closed:
+            raise HydroDeployError(f"{self._name} is closed")
+        self._inst._world.send(self.info, list(values), client=self.client_id)
+
+    def recv(self) -> Any:
+        """The next reply to this client (as a deployment client's ``recv()``)."""
+        return self.next()
+
+    def recv_all(self) -> list:
+        """Every reply not yet read, once the flow is quiet (time does not pass)."""
+        return self.collect()
+
+    def close(self) -> None:
+        """Disconnect: the port's ``events`` see this client leave; later replies are lost."""
+        if not self.closed:
+            self.closed = True
+            self._inst._world.disconnect_client(self.info, self.client_id)
+
 
 def _multiset(values) -> Counter:
     return Counter(repr(v) for v in values)
 
 
-def _mismatch(port, expected, got, unordered: bool = False) -> str:
-    how = "in any order " if unordered else ""
-    if len(got) < len(expected):
-        return (f"{port}: expected {short(expected)} {how}but the flow settled after "
-                f"yielding only {short(got)}")
-    return f"{port}: expected {short(expected)} {how}but it yielded {short(got)}"
+def _claim_notes(trace: Trace) -> list[str]:
+    """With ``check_claims``: the claims the failing execution tested by going against them
+    (an order, a duplicate), since a false claim is then the likely cause."""
+    notes = {}
+    for e in trace.events:
+        if e["kind"] == "claim" and e.get("tested"):
+            notes[e["where"]] = (f"checking claims: {e['claim']} says {e['says']}, yet this "
+                                 f"execution {e['tested']}, and failed; the claim is made at "
+                                 f"{e['where']}")
+    return list(notes.values())
+
+
+_PORT_KIND = {"in": "sim_input", "out": "sim_output", "bidi": "bidi_external"}
 
 
 def _port_name(info) -> str:
     """``port 23 (sim_output at counter.py, line 41)``: the key, and where the user made it."""
     where = info.created_at.where() if info.created_at is not None else None
-    kind = "sim_input" if info.direction == "in" else "sim_output"
+    kind = _PORT_KIND.get(info.direction, "port")
     return f"port {info.key} ({kind} at {where})" if where else f"port {info.key}"
 
 

@@ -11,11 +11,15 @@ nothing else can happen, to the next timer of any instance.
 A tick whose only reason to run is elements waiting in batch buffers must release at least one
 of them (otherwise it would change nothing): the last batch operator that will hold elements is
 "forced", which keeps, e.g., 4 unordered inputs batched into one process at 75 executions.
+
+What the execution prints goes to ``Printed`` (it stands in for ``sys.stdout`` and
+``sys.stderr``), and with a trace each tick's prints become a ``"print"`` event of that tick.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import io
+from collections import Counter, defaultdict
 from typing import Any
 
 from hydro_lab.deploy.base import tick_records
@@ -24,9 +28,33 @@ from hydro_lab.dfir.runtime import Engine, UserCodeError
 from hydro_lab.errors import HydroRuntimeError
 from hydro_lab.member_id import MembershipEvent, reset_self_id, set_self_id
 from hydro_lab.sim.faults import Faults
-from hydro_lab.sim.trace import short
+from hydro_lab.sim.trace import short, where
 
 _PASS_THROUGH = {"map", "filter", "filter_map", "flat_map", "identity", "tee", "inspect"}
+
+
+class Printed(io.TextIOBase):
+    """Stands in for ``sys.stdout``/``sys.stderr`` while one execution runs: keeps what it
+    prints in ``parts`` (None: drops it, as exploring does) and also writes it to ``echo``."""
+
+    def __init__(self, parts: list[str] | None, echo=None):
+        super().__init__()
+        self.parts = parts
+        self.echo = echo
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if self.parts is not None:
+            self.parts.append(text)
+        if self.echo is not None:
+            self.echo.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        if self.echo is not None:
+            self.echo.flush()
 
 
 class ProgramInfo:
@@ -76,8 +104,10 @@ class ProgramInfo:
 
 
 class World:
-    def __init__(self, sim, chooser, trace=None, record: bool = False):
+    def __init__(self, sim, chooser, trace=None, record: bool = False,
+                 printed: list[str] | None = None):
         self.sim = sim
+        self.printed = printed  # what the execution prints (kept with a trace)
         self.chooser = chooser
         self.trace = trace
         # with a trace, watches show this execution; ``record`` adds each tick's activity to it
@@ -104,6 +134,12 @@ class World:
         self.in_flight: dict[InstanceId, list] = defaultdict(list)
         self.outputs: dict[int, list] = defaultdict(list)
         self.sinks: dict[Any, list] = defaultdict(list)
+        # bidi_external ports: the clients connected now, and each client's replies
+        self.clients: dict[int, set[int]] = defaultdict(set)
+        self.replies: dict[tuple[int, int], list] = defaultdict(list)
+        self.next_client = 1
+        self.tick_counts: Counter = Counter()  # ticks per instance, to say what kept it busy
+        self.out_of_time = False  # the last wait stopped at max_time, not at quiescence
         for inst in self.instances:
             self._membership(inst, [(i, MembershipEvent.JOINED) for i in self.instances])
         for inst in self.instances:  # every instance starts: tick 0 sees the initial state
@@ -252,8 +288,11 @@ class World:
             if holding:
                 forced = max(holding, key=info.batch_order.__getitem__)
         self.chooser.begin_tick(forced)
+        self.tick_counts[inst] += 1
+        tick = engine.tick
         if self.trace is not None:
-            self.trace.add("tick", instance=inst.name, tick=engine.tick, time=self.time)
+            self.flush_prints()  # the body's, before this tick
+            self.trace.add("tick", instance=inst.name, tick=tick, time=self.time)
         token = set_self_id(inst.member_id)
         try:
             report = engine.run_tick(self.time)
@@ -264,6 +303,8 @@ class World:
                                     f"  in {inst.name}, tick {err.tick}") from err.error
         finally:
             reset_self_id(token)
+            if self.trace is not None:
+                self.flush_prints(inst, tick)
         for port, values in report.outputs.items():
             kind = port[0]
             if kind == "net":
@@ -277,6 +318,9 @@ class World:
             elif kind == "external":
                 info_port = self.sim.ports[port[1]]
                 values = info_port.codec.decode(info_port.codec.encode(values))
+                if info_port.many_clients:
+                    self._to_clients(info_port, values)
+                    continue
                 self.outputs[port[1]].extend(values)
                 if self.trace is not None:
                     self.trace.add("output", port=port[1], items=values,
@@ -287,6 +331,32 @@ class World:
                     self._watched(inst, report.tick, port, values)
         if self.record:
             self._record(inst, engine, report)
+
+    def _to_clients(self, info, pairs: list) -> None:
+        """A bidi_external port's replies, ``(client id, reply)``: each to its client (a reply
+        to a client that is not connected is lost, as in a deployment)."""
+        by_client: dict[int, list] = {}
+        for client, reply in pairs:
+            by_client.setdefault(client, []).append(reply)
+        connected = self.clients[info.key]
+        for client, replies in by_client.items():
+            if client in connected:
+                self.replies[(info.key, client)].extend(replies)
+            if self.trace is not None:
+                lost = [] if client in connected else ["(not connected: lost)"]
+                self.trace.add("output", port=info.key, client=client, items=replies,
+                               where=_made_at(info), lost=bool(lost))
+
+    def flush_prints(self, inst: InstanceId | None = None, tick: int | None = None) -> None:
+        """What was printed since the last flush becomes one ``"print"`` event: of ``inst``'s
+        tick, or of the test body (``inst`` None)."""
+        if not self.printed:
+            return
+        text = "".join(self.printed)
+        self.printed.clear()
+        if text:
+            self.trace.add("print", instance=None if inst is None else inst.name, tick=tick,
+                           text=text)
 
     def _watched(self, inst: InstanceId, tick: int, port, values: list) -> None:
         watch = self.sim.watches[port]
@@ -362,28 +432,110 @@ class World:
 
     # -- the body's side -------------------------------------------------------------------------
 
-    def send(self, port_info, items: list) -> None:
+    def send(self, port_info, items: list, client: int | None = None) -> None:
         inst = InstanceId(port_info.location)
         items = port_info.codec.decode(port_info.codec.encode(items))
+        if self.trace is not None:
+            self.trace.add("send", port=port_info.key, items=items, client=client,
+                           where=_made_at(port_info))
+        if port_info.many_clients:
+            items = [(client, v) for v in items]
         mode = "many" if port_info.many_clients else "single"
         self.in_flight[inst].append((("external", port_info.key, mode), items, None))
+
+    def connect_client(self, port_info) -> int:
+        """A new client of a bidi_external port: its id, and the port's ``events`` see it
+        join (ids count from 1 across the flow's ports, as a deployment's do)."""
+        client = self.next_client
+        self.next_client += 1
+        self.clients[port_info.key].add(client)
+        self._client_event(port_info, client, MembershipEvent.JOINED, "connects")
+        return client
+
+    def disconnect_client(self, port_info, client: int) -> None:
+        self.clients[port_info.key].discard(client)
+        self._client_event(port_info, client, MembershipEvent.LEFT, "disconnects")
+
+    def _client_event(self, port_info, client: int, event: MembershipEvent, what: str) -> None:
+        inst = InstanceId(port_info.location)
+        self.in_flight[inst].append((("external", port_info.key, "events"), [(client, event)],
+                                     None))
         if self.trace is not None:
-            self.trace.add("send", port=port_info.key, items=items,
+            self.trace.add("client", port=port_info.key, client=client, what=what,
                            where=_made_at(port_info))
 
     def run_until(self, done, *, allow_time: bool, max_steps: int, max_time: float) -> bool:
+        """Step until ``done()`` or nothing can happen; with ``allow_time``, time may then move
+        to the next timer, up to ``max_time`` seconds from now. At most ``max_steps`` ticks."""
         steps = 0
+        started, before = self.time, Counter(self.tick_counts)
+        limit = self.time + max_time
+        self.out_of_time = False
         while not done():
             if steps >= max_steps:
-                raise HydroRuntimeError(
-                    f"the simulation did not settle within {max_steps} steps (a spin() or a "
-                    "timer keeps it busy); raise max_steps, or stop waiting for quiescence")
+                raise HydroRuntimeError(self._unsettled(max_steps, started, before, allow_time,
+                                                        max_time))
             if self.step():
                 steps += 1
                 continue
-            if not (allow_time and self.advance_time(self.time + max_time)):
+            if not allow_time:
+                return done()
+            if not self.advance_time(limit):
+                self.out_of_time = self._next_deadline() is not None
                 return done()
         return True
+
+    def _unsettled(self, max_steps: int, started: float, before: Counter, allow_time: bool,
+                   max_time: float) -> str:
+        """Why a wait did not end: who kept ticking, the clock, the timers or spins that kept
+        them busy; and the options that change it."""
+        ticks = Counter(self.tick_counts)
+        ticks.subtract(before)
+        busiest = [(inst, n) for inst, n in ticks.most_common(3) if n > 0]
+        who = ", ".join(f"{inst.name} ticked {n:,} times" for inst, n in busiest)
+        moved = self.time != started
+        clock = (f"virtual time went from {started:g} s to {self.time:g} s" if moved
+                 else f"virtual time stayed at {self.time:g} s")
+        lines = [f"the simulation did not settle within {max_steps:,} steps: {who}, while "
+                 f"{clock}"]
+        causes = [f"{c} (at {inst.name})" for inst, _ in busiest
+                  for c in self._busy_causes(inst, moved)]
+        if causes:
+            lines.append("  What keeps it busy:")
+            lines += [f"    {c}" for c in dict.fromkeys(causes)]
+        more = f"flow.sim(..., max_steps={max_steps * 5})"
+        if allow_time:
+            lines.append(
+                "  Fix: the test waits for an output (next(), assert_yields..., recv()) that "
+                f"has not come, and virtual time runs on meanwhile (up to max_time={max_time:g}"
+                " s): let a bounded time pass instead (inst.advance(seconds), then collect(), "
+                f"which does not let time pass), or set flow.sim(..., max_time=...); if the "
+                f"flow needs more steps, raise the limit: {more}")
+        else:
+            lines.append(f"  Fix: if the flow needs more steps, raise the limit: {more}; a flow "
+                         "that never becomes quiet (a spin(), a timer that is always due) "
+                         "cannot be waited for")
+        return "\n".join(lines)
+
+    def _busy_causes(self, inst: InstanceId, moved: bool) -> list[str]:
+        engine = self.engines[inst]
+        causes = []
+        if engine.spins:
+            causes += [f"{where(op)} runs every tick"
+                       for op in engine.program.graph.operators.values() if op.op == "spin"]
+        for state in engine.S.values():
+            deadline = state.deadline() if hasattr(state, "deadline") else None
+            if deadline is None:
+                continue
+            if deadline <= self.time:
+                causes.append(f"{where(state.op)} is due (at {deadline:g} s)")
+            elif moved:
+                every = getattr(state, "seconds", None)
+                if every and state.op.op != "timeout":
+                    causes.append(f"{where(state.op)} fires every {every:g} s")
+                else:
+                    causes.append(f"{where(state.op)} is due at {deadline:g} s")
+        return causes
 
 
 def _made_at(port_info) -> str | None:

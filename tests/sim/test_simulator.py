@@ -97,6 +97,87 @@ def test_the_quickstart_read_after_write_race_is_found_with_a_trace():
         flow.sim().run(body, schedule=failure.schedule)
 
 
+def test_the_printed_replay_line_names_the_test_and_replays_the_failure():
+    flow, body = counter_flow(single_counter)
+
+    def test_read_after_write(inst):
+        body(inst)
+
+    sim = flow.sim()
+    with pytest.raises(SimFailure) as info:
+        sim.exhaustive(test_read_after_write)
+    failure = info.value
+    line = next(ln for ln in str(failure).splitlines() if "replay:" in ln)
+    code = line.split("replay: ", 1)[1].split("   ")[0]
+    assert code == f"sim.run(test_read_after_write, schedule={failure.schedule})"
+    assert "failure.sim" in line
+    assert failure.sim is sim and failure.body is test_read_after_write
+    # the line runs as printed, with ``sim`` and the test bound (the notebook binds both)
+    with pytest.raises(SimFailure, match=r"yielded \[\('c1', 0\)\]") as again:
+        exec(code, {"sim": failure.sim, "test_read_after_write": test_read_after_write})
+    assert again.value.schedule == failure.schedule
+    with pytest.raises(SimFailure, match=r"yielded \[\('c1', 0\)\]"):
+        failure.replay()
+
+
+def test_a_body_without_a_name_is_replayed_through_the_failure():
+    flow, body = counter_flow(single_counter)
+    with pytest.raises(SimFailure) as info:
+        flow.sim().exhaustive(lambda inst: body(inst))
+    assert f"replay: sim.run(failure.body, schedule={info.value.schedule})" in str(info.value)
+
+
+def printing_flow():
+    flow = FlowBuilder()
+    p = flow.process("p")
+    port, s = p.sim_input(order=Order.NO_ORDER)
+    sizes = s.batch(p.tick(), ND).count().all_ticks()
+    sizes.filter(lambda n: n > 0).for_each(lambda n: print("a batch of", n))
+    return flow, port, sizes.filter(lambda n: n > 0).sim_output()
+
+
+def test_explored_executions_print_nothing_and_a_failure_shows_what_it_printed(capsys):
+    flow, port, out = printing_flow()
+
+    def test_sizes(inst):
+        i, o = inst.connect(port), inst.connect(out)
+        i.send_many_unordered([1, 2, 3])
+        print("sent three")
+        assert sum(o.collect()) == 3
+
+    assert flow.sim().exhaustive(test_sizes) == 13
+    assert flow.sim().fuzz(test_sizes, runs=20, progress=False) == 20
+    assert capsys.readouterr().out == ""  # 33 executions, about 80 prints: none came out
+
+    def test_one_batch(inst):
+        test_sizes(inst)
+        assert inst.connect(out).collect() == [], "nothing after the first batch"
+        assert False, "no batch can be bigger"
+
+    with pytest.raises(SimFailure) as info:
+        flow.sim().exhaustive(test_one_batch)
+    assert capsys.readouterr().out == ""
+    text = str(info.value)
+    trace, printed = text.split("--- what this execution printed ---\n")
+    assert printed.splitlines() == ["[test] sent three",
+                                    "[step 2, p tick 1] a batch of 3"]
+    assert "a batch of" not in trace
+    prints = info.value.trace.prints()
+    assert [(e["instance"], e["tick"]) for e in prints] == [(None, None), ("p", 1)]
+
+
+def test_run_prints_what_its_one_execution_prints(capsys):
+    flow, port, out = printing_flow()
+
+    def body(inst):
+        inst.connect(port).send_many_unordered([1, 2])
+        inst.connect(out).collect()
+
+    trace = flow.sim().run(body)
+    assert capsys.readouterr().out == "a batch of 2\n"
+    assert [e["text"] for e in trace.prints()] == ["a batch of 2\n"]
+
+
 def test_the_atomic_counter_passes_every_execution():
     flow, body = counter_flow(single_counter_atomic)
     assert flow.sim().exhaustive(body) >= 1
