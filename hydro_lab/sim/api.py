@@ -471,6 +471,25 @@ class _Receiver:
         self._read += 1
         return got[0]
 
+    def recv(self, timeout: float | None = None) -> Any:
+        """The next value, as a deployment client's ``recv()``: waiting runs the simulation;
+        ``timeout`` is in virtual seconds (``TimeoutError`` when nothing came by then)."""
+        if timeout is None:
+            return self.next()
+        inst = self._inst
+        inst._world.run_until(lambda: bool(self._unread()), allow_time=True,
+                              max_steps=inst._sim.max_steps, max_time=timeout)
+        got = self._unread()
+        if not got:
+            raise TimeoutError(f"{self._name}: no value within {timeout:g} s (virtual time)")
+        self._read += 1
+        return got[0]
+
+    def recv_all(self) -> list:
+        """Everything not yet read, once the flow is quiet (time does not pass): what a
+        deployment client's ``recv_all()`` returns after the flow ran."""
+        return self.collect()
+
     def assert_yields(self, expected) -> None:
         """The next values are exactly ``expected``, in order."""
         expected = list(expected)
@@ -529,7 +548,9 @@ class SimClient(_Receiver):
     ``send_many`` messages (they reach the flow as ``(client_id, message)``), ``recv()`` the
     next reply the flow sent to this client (waiting runs the simulation), ``recv_all()``,
     ``close()`` (the port's ``events`` see it leave). The reading and asserting methods of
-    ``SimOutput`` (``next``, ``collect``, ``assert_yields``, ...) read this client's replies."""
+    ``SimOutput`` (``next``, ``collect``, ``assert_yields``, ...) read this client's replies.
+
+    Sending after ``close()`` raises ``HydroDeployError``, as it does deployed."""
 
     def __init__(self, inst: SimInstance, info):
         self._inst = inst
@@ -556,14 +577,6 @@ class SimClient(_Receiver):
         if self.closed:
             raise HydroDeployError(f"{self._name} is closed")
         self._inst._world.send(self.info, list(values), client=self.client_id)
-
-    def recv(self) -> Any:
-        """The next reply to this client (as a deployment client's ``recv()``)."""
-        return self.next()
-
-    def recv_all(self) -> list:
-        """Every reply not yet read, once the flow is quiet (time does not pass)."""
-        return self.collect()
 
     def close(self) -> None:
         """Disconnect: the port's ``events`` see this client leave; later replies are lost."""

@@ -39,6 +39,19 @@ def test_two_clients_each_get_their_own_replies():
     assert flow.sim().exhaustive(test_replies) == 1  # no nondet: one execution
 
 
+def test_recv_takes_a_timeout_in_virtual_seconds_as_a_deployment_client_does():
+    flow, port, _ = upper_server(with_events=False)
+
+    def body(inst):
+        a = inst.connect(port)
+        a.send("hi")
+        assert a.recv(timeout=2) == "HI"
+        with pytest.raises(TimeoutError, match=r"client 1 of port \d+ .*: no value within 2 s"):
+            a.recv(timeout=2)
+
+    flow.sim().run(body)
+
+
 def test_connect_and_close_are_the_ports_events():
     flow, port, seen = upper_server()
     events = []
