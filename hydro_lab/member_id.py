@@ -19,10 +19,16 @@ from hydro_lab.errors import HydroRuntimeError
 class MemberId:
     """The id of one member of a cluster, bound to that cluster's name.
 
+    What a cluster sends arrives keyed by the sender's id, and ``demux`` sends to the member an
+    id names. Members are numbered ``0 .. size-1``, the size chosen at deploy or simulation
+    time; ``get_raw_id()`` is that number. Ids are ordered, hashable and picklable.
+
     Examples
     --------
     >>> MemberId("workers", 3)
     MemberId<workers>(3)
+    >>> MemberId("workers", 3).get_raw_id()
+    3
     """
 
     cluster: str

@@ -217,13 +217,28 @@ class Cluster(Location):
 
     @operator()
     def self_id(self) -> LiveCollection:
-        """The running member's own MemberId, as a Bounded Singleton (Hydro's CLUSTER_SELF_ID)."""
+        """The running member's own MemberId, as a Bounded Singleton (Hydro's CLUSTER_SELF_ID).
+
+        Combine it with ``cross_singleton``; inside a closure running on the cluster,
+        ``hydro_lab.self_id()`` gives the same id.
+
+        Examples
+        --------
+        >>> flow = FlowBuilder()
+        >>> workers = flow.cluster("workers")
+        >>> tagged = workers.source_iter(["ready"]).cross_singleton(workers.self_id())
+        """
         return self._source(N.SelfId, K.singleton(Bound.BOUNDED, elem_cluster=self.name),
                             cluster=self._id)
 
     @operator()
     def members(self) -> LiveCollection:
-        """Membership events of this cluster, seen from its own members."""
+        """Membership of this cluster, seen from its own members: a KeyedStream
+        ``MemberId -> MembershipEvent``, ``JOINED`` for every member when the flow starts (and
+        on a restart), ``LEFT`` when one is killed or crashes. ``source_cluster_members`` gives
+        the same at another location. The cluster's size is the number of members whose last
+        event is ``JOINED``: ``members().reduce(lambda old, new: new)``, snapshot in a tick,
+        ``filter(lambda e: e == MembershipEvent.JOINED).key_count()``."""
         return self.source_cluster_members(self)
 
 

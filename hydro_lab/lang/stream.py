@@ -497,7 +497,25 @@ class Stream(LiveCollection, Generic[T]):
 
     @operator()
     def demux(self, cluster, codec: Any = "pickle", name: str | None = None):
-        """Send each ``(member_id, x)`` pair's ``x`` to that member of ``cluster``."""
+        """Send each ``(member_id, x)`` pair's ``x`` to that member of ``cluster``.
+
+        A member id is ``MemberId(cluster.name, i)`` for ``i`` in ``0 .. size-1`` (the size is
+        ``cluster_sizes`` at deploy time); an id of another cluster or past the size stops the
+        deployment with a ``HydroRuntimeError``. Each member gets a Stream (from a cluster: a
+        KeyedStream keyed by sender). Routing by key: hash the key with a stable hash
+        (``zlib.crc32``, not the per-process ``hash()`` of a string) modulo the size.
+
+        Examples
+        --------
+        >>> import zlib
+        >>> flow = FlowBuilder()
+        >>> router, shards = flow.process("router"), flow.cluster("shards")
+        >>> def owner(key):
+        ...     return MemberId("shards", zlib.crc32(key.encode()) % 3)
+        >>> at_shard = router.source_iter(["a", "b"]).map(lambda k: (owner(k), k)).demux(shards)
+        >>> at_shard.location
+        Cluster('cluster shards')
+        """
         return networking.demux(self.into_keyed(), cluster, codec, name)
 
     @operator()

@@ -222,3 +222,15 @@ def test_one_vocabulary_todays_names(path):
     assert {"send_bincode_interleaved", "reduce_commutative", "demux_bincode"} <= OLD_NAMES
     used = sorted(n for n in OLD_NAMES if re.search(rf"\b{n}\b", path.read_text()))
     assert not used, f"{path.name} uses older Hydro names {used}; use today's (see docs/api.md)"
+
+
+def test_a_bincode_alias_is_drawn_with_the_codec_it_uses():
+    """What "Older Hydro names" says: a ``*_bincode`` send uses pickle, and the graph's edge
+    label names the codec actually used."""
+    flow = hydro_lab.FlowBuilder()
+    a, b = flow.process("a"), flow.process("b")
+    a.source_iter([1]).send_bincode(b).for_each(print)
+    text = flow.graph().to_text()
+    assert "[pickle]" in text and "bincode" not in text
+    assert "pickle" in (Stream.send_bincode.__doc__ or "")
+    assert "[pickle]" in TEXT[TEXT.index("## Older Hydro names"):]
