@@ -46,6 +46,13 @@ def graph_of_dfir(title: str, programs: dict, *, channels: list | None = None,
 class Graph:
     """A drawable graph. In a notebook it displays itself; elsewhere pick a format.
 
+    Formats: ``to_text()`` (an outline; also its ``repr``), ``to_dot()`` (Graphviz DOT),
+    ``to_mermaid()`` (a Mermaid flowchart), ``to_json()`` (what the JupyterLab extension reads),
+    ``to_hydroscope()`` (Hydro's own viewer), ``to_svg()`` (needs Graphviz's ``dot``), and
+    ``save(path)``, which picks one by the file's extension. In a notebook the display bundle
+    holds the extension's payload (both views, IR and DFIR), the text outline and, for front
+    ends without the extension, SVG.
+
     ``svg_fallback`` (a class attribute; set it on ``Graph`` or on one graph) decides whether the
     notebook bundle carries SVG made by Graphviz's ``dot``: ``"auto"`` only when ``dot`` is
     installed and the front end has no hydro_lab renderer (nbconvert, VS Code, a kernel outside
