@@ -30,7 +30,19 @@ class HydroTypeError(HydroError, TypeError):
 
 
 class HydroRuntimeError(HydroError, RuntimeError):
-    """A running flow failed; raised in the caller (driver, notebook) with the user's line."""
+    """A running flow failed; raised in the caller (driver, notebook) with the user's line.
+
+    When a user function failed inside a tick, the message says so and these attributes hold its
+    parts (None otherwise): ``operator`` (e.g. ``map(parse)``), ``where`` (the line that raised,
+    inside the user's function: ``notebook cell In [4], line 3: op, key = req.split(":")``),
+    ``element`` (a short repr of the element it failed on), ``instance`` and ``tick``.
+    """
+
+    operator: str | None = None
+    where: str | None = None
+    element: str | None = None
+    instance: str | None = None
+    tick: int | None = None
 
 
 class HydroDeployError(HydroError, ValueError):

@@ -5,7 +5,12 @@ Lifecycle (API.md): ``start()`` runs the flow in the background until ``stop()``
 ``resume()`` hold and release it; ``step(ticks)`` runs that many rounds (every instance ticks once
 per round) in the caller; ``run(ticks=..)`` runs rounds, ``run(seconds=..)`` runs in real time.
 Used as a context manager a deployment starts on enter and stops on exit. A failure in user code
-stops the deployment and is raised in the caller as ``HydroRuntimeError``.
+stops the deployment and is raised in the caller as ``HydroRuntimeError``; ``on_failure`` hears
+of it at once, also when it happens in the background.
+
+Output: the threads of a deployment run in a copy of the context it was created in, so what the
+flow prints in the background goes where the creator's prints go (in a notebook: the cell that
+deployed, as ipykernel keeps the cell an output belongs to in a context variable).
 
 Live controls, on every backend and while the flow runs: ``set_tick_rate(n)`` caps how many ticks
 a second each free-running instance makes, ``inject(channel, drop=, delay=)`` drops or delays the
@@ -17,18 +22,24 @@ counts and rates live.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import math
+import os
 import queue
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from hydro_lab.codecs import codec_name
 from hydro_lab.deploy.faults import Fault
 from hydro_lab.deploy.routing import InstanceId
+from hydro_lab.dfir.runtime import NO_ELEMENT
 from hydro_lab.errors import HydroDeployError, HydroRuntimeError
 from hydro_lab.ir.locations import ClusterId
+from hydro_lab.ir.source_info import SourceInfo, cell_label, is_internal
 from hydro_lab.member_id import MembershipEvent
 from hydro_lab.observe.metrics import MetricsRecorder, Record
 from hydro_lab.views import get_view
@@ -58,19 +69,84 @@ def normalize_sizes(clusters: list[ClusterId], cluster_sizes: Any) -> dict[str, 
     return given
 
 
-def runtime_error(err: Exception, inst: InstanceId) -> HydroRuntimeError:
-    """A failure inside a tick, as the user should see it (operator, user line, instance)."""
-    op = getattr(err, "op", None)
-    original = getattr(err, "error", err)
-    if op is not None:
+ELEMENT_REPR_CHARS = 80
+_LIBRARY_DIRS = tuple(dict.fromkeys(os.path.abspath(p) + os.sep for p in (
+    sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.__file__))))
+
+
+@dataclass(frozen=True)
+class TickFailure:
+    """A tick that failed, as plain data: a Ray actor sends it to the driver, which names the
+    notebook cells (only the driver knows them) when it turns it into ``HydroRuntimeError``."""
+
+    instance: str
+    tick: int | None
+    error: str  # "ValueError: not enough values to unpack ...", or all there is to say
+    operator: str | None = None     # "map(parse)"
+    built_at: str | None = None     # where the operator was built: "notebook cell In [5], ..."
+    frames: tuple[tuple[str, int, str], ...] = ()  # below the generated code, outermost first
+    element: str | None = None      # a short repr of the element it failed on
+
+    @classmethod
+    def of(cls, err: Exception, inst: InstanceId) -> TickFailure:
+        original = getattr(err, "error", err)
+        error = f"{type(original).__name__}: {original}" if str(original) else \
+            type(original).__name__
+        op = getattr(err, "op", None)
+        if op is None:
+            return cls(inst.name, None, f"{inst.name} failed: {error}")
         origin = op.origin
-        where = origin.describe() if hasattr(origin, "describe") else op.label
-        msg = (f"{where} raised {type(original).__name__}: {original}\n"
-               f"  in {inst.name}, tick {err.tick}")
-    else:
-        msg = f"{inst.name} failed: {type(original).__name__}: {original}"
-    new = HydroRuntimeError(msg)
-    new.__cause__ = original
+        element = getattr(err, "element", NO_ELEMENT)
+        return cls(inst.name, err.tick, error, getattr(origin, "label", op.label),
+                   getattr(origin, "where", None), tuple(getattr(err, "frames", ())),
+                   None if element is NO_ELEMENT else short_repr(element))
+
+    def user_line(self) -> str | None:
+        """The innermost line of the user's own code below the operator (its function, or a
+        function of theirs it called), as ``notebook cell In [4], line 3: <code>``."""
+        for filename, line, _function in reversed(self.frames):
+            path = os.path.abspath(filename)
+            if is_internal(filename) or path.startswith(_LIBRARY_DIRS) or \
+                    filename.startswith("<frozen "):
+                continue
+            return SourceInfo(filename, line, cell=cell_label(filename)).where_with_code()
+        return None
+
+    def to_error(self) -> HydroRuntimeError:
+        if self.operator is None:  # not a user function: ``error`` is the whole story
+            err = HydroRuntimeError(self.error)
+            err.instance = self.instance
+            return err
+        line = self.user_line()
+        at = line or self.built_at
+        text = [f"{self.operator} raised {self.error}"]
+        if at:
+            text.append(f"  at {at}")
+        if self.element is not None:
+            text.append(f"  element: {self.element}")
+        if line and self.built_at and line != self.built_at:
+            text.append(f"  operator built at {self.built_at}")
+        text.append(f"  in {self.instance}, tick {self.tick}")
+        err = HydroRuntimeError("\n".join(text))
+        err.operator, err.where, err.element = self.operator, at, self.element
+        err.instance, err.tick = self.instance, self.tick
+        return err
+
+
+def short_repr(value: Any, limit: int = ELEMENT_REPR_CHARS) -> str:
+    """``repr(value)`` cut to ``limit`` characters (a failure shows the element it failed on)."""
+    try:
+        text = repr(value)
+    except Exception as err:  # noqa: BLE001  (the user's __repr__ failed too)
+        text = f"<{type(value).__name__}: repr() raised {type(err).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def runtime_error(err: Exception, inst: InstanceId) -> HydroRuntimeError:
+    """A failure inside a tick, as the user should see it: the operator, the line inside the
+    user's function that raised, the element it failed on, the instance and the tick."""
+    new = TickFailure.of(err, inst).to_error()
+    new.__cause__ = getattr(err, "error", err)
     return new
 
 
@@ -109,6 +185,20 @@ def fault_records(inst: InstanceId, tick: int, now: float,
         if delayed:
             rows.append((loc, member, tick, now, "delayed", channel, delayed))
     return rows
+
+
+def _same_port(a, b) -> bool:
+    """The same port of the same flow (a rebuilt flow's port may reuse another's number)."""
+    return (a.key, a.direction, a.external, a.location, a.many_clients) == \
+        (b.key, b.direction, b.external, b.location, b.many_clients)
+
+
+def _call_listener(callback: Callable[[HydroRuntimeError], Any],
+                   err: HydroRuntimeError) -> None:
+    try:
+        callback(err)
+    except Exception:  # noqa: BLE001  (a listener must never take the deployment down)
+        pass
 
 
 def _op_key(op) -> str:
@@ -211,15 +301,22 @@ class Deployment:
         self._tick_rate: float | None = None
         self._next_round_at = 0.0  # when the rate limit allows the next free-running round
         self._faults: dict[str, Fault] = {}
+        self._failure_listeners: list[Callable[[HydroRuntimeError], Any]] = []
+        # the creator's context: background threads print where the creator prints
+        self._context = contextvars.copy_context()
+        # how to run an edited flow, said when a port of another flow is connected
+        self.redeploy_hint = "deploy the flow again"
 
     # -- lifecycle ----------------------------------------------------------------------------
 
     @property
     def state(self) -> str:
-        if self._error is not None:
-            return "failed"
+        """``created``, ``running``, ``paused``, ``failed`` (a user function raised: ``error``
+        says how) or ``stopped`` (by ``stop()``, also after a failure: ``error`` stays)."""
         if self._stopped:
             return "stopped"
+        if self._error is not None:
+            return "failed"
         if self._thread is not None:
             return "paused" if self._paused else "running"
         return "created"
@@ -233,9 +330,7 @@ class Deployment:
                 return self
             self._running = True
             self._paused = False
-            self._thread = threading.Thread(target=self._background, name=f"hydro-{self.backend}",
-                                            daemon=True)
-            self._thread.start()
+            self._thread = self._new_thread(self._background, f"hydro-{self.backend}")
         return self
 
     def pause(self) -> None:
@@ -319,7 +414,41 @@ class Deployment:
 
     @property
     def error(self) -> HydroRuntimeError | None:
+        """Why the flow failed (None while it has not): the operator, the line inside the user's
+        function that raised, the element, the instance and the tick."""
         return self._error
+
+    def on_failure(self, callback: Callable[[HydroRuntimeError], Any]) -> None:
+        """Call ``callback(error)`` once when the flow fails, at once, on the thread that saw it
+        fail (in the background too); at once if it has failed already."""
+        with self._lock:
+            failed = self._error
+            if failed is None:
+                self._failure_listeners.append(callback)
+        if failed is not None:
+            _call_listener(callback, failed)
+
+    def _fail(self, err: HydroRuntimeError) -> None:
+        """The flow failed: keep the first error, let the backend react, tell the listeners."""
+        with self._lock:
+            if self._error is not None:
+                return
+            self._error = err
+            listeners, self._failure_listeners = self._failure_listeners, []
+        self._failed()
+        for callback in listeners:
+            _call_listener(callback, err)
+
+    def _failed(self) -> None:
+        """Backends that must do something when the flow fails (Ray pauses its actors)."""
+
+    def _new_thread(self, target: Callable[[], Any], name: str) -> threading.Thread:
+        """A daemon thread running ``target`` in a copy of the creator's context (so it prints
+        where the creator prints), started."""
+        thread = threading.Thread(target=self._context.copy().run, args=(target,), name=name,
+                                  daemon=True)
+        thread.start()
+        return thread
 
     def _raise_error(self) -> None:
         if self._error is not None:
@@ -407,17 +536,23 @@ class Deployment:
 
     def connect(self, port) -> Client:
         """A client for an external port: ``send``/``send_many`` into an input port, ``recv``
-        from an output port, both on a ``bidi_external`` port (each connect is a new client)."""
+        from an output port. Connecting a port that already has a client returns that client
+        (so a notebook cell that connects can run again); on a ``bidi_external`` port every
+        connect is a new client, with its own id."""
         key = getattr(port, "key", port)
         info = self.ports.get(key)
-        if info is None:
-            raise HydroDeployError(f"connect(): {port!r} is not a port of this flow")
+        theirs = getattr(port, "info", None) if not isinstance(port, int) else None
+        if info is None or (theirs is not None and not _same_port(theirs, info)):
+            raise HydroDeployError(
+                f"connect(): {port!r} is not a port of the flow this deployment runs: the "
+                f"deployment runs the flow as it was deployed; {self.redeploy_hint} to use your "
+                "edits")
         with self._lock:
             existing = self._clients.setdefault(key, [])
-            if info.direction == "in" and existing:
-                raise HydroDeployError(
-                    f"connect(): input port {key} takes a single client and one is connected; "
-                    "open a bidi_external port for many clients")
+            if not info.many_clients:
+                for client in existing:
+                    if not client.closed:
+                        return client
             client_id = None
             if info.many_clients:
                 client_id = self._next_client
@@ -576,7 +711,7 @@ class Deployment:
     def kill(self, cluster, member: int) -> None:
         """Kill one cluster member (fail-stop): the others keep ticking, messages sent to it are
         dropped, membership streams of its cluster see it leave, metrics record the event."""
-        inst = self._member(cluster, member)
+        inst = self._member(cluster, member, "kill")
         with self._lock:
             if inst not in self._alive_set():
                 raise HydroDeployError(f"kill(): {inst.name} is not running")
@@ -585,21 +720,30 @@ class Deployment:
 
     def restart(self, cluster, member: int) -> None:
         """Start a killed member again, with fresh state; its cluster sees it join."""
-        inst = self._member(cluster, member)
+        inst = self._member(cluster, member, "restart")
         with self._lock:
             if inst in self._alive_set():
                 raise HydroDeployError(f"restart(): {inst.name} is running; kill() it first")
             self._restart(inst)
         self._record_event(inst, "restarted")
 
-    def _member(self, cluster, member: int) -> InstanceId:
+    def _member(self, cluster, member: int, verb: str = "kill") -> InstanceId:
         name = getattr(cluster, "name", cluster)
         for inst in self.instances:
             if isinstance(inst.location, ClusterId) and inst.location.name == name \
                     and inst.member == member:
                 return inst
-        raise HydroDeployError(f"no member {member!r} of cluster {name!r} in this deployment "
-                               f"(sizes: {self.cluster_sizes})")
+        clusters = ", ".join(f"{n} ({k} member{'s' * (k != 1)})"
+                             for n, k in self.cluster_sizes.items())
+        what = f"its clusters: {clusters}" if clusters else "this flow has no clusters"
+        if any(inst.location.name == name and inst.member is None for inst in self.instances):
+            raise HydroDeployError(
+                f"{verb}(): {name!r} is a process: only members of a cluster can be killed and "
+                f"restarted, as {verb}(cluster, member) ({what})")
+        if name not in self.cluster_sizes:
+            raise HydroDeployError(f"{verb}(): this deployment has no cluster {name!r} ({what})")
+        raise HydroDeployError(f"{verb}(): cluster {name!r} has no member {member!r}: its "
+                               f"members are 0..{self.cluster_sizes[name] - 1}")
 
     def _record_event(self, inst: InstanceId, what: str) -> None:
         self.recorder.extend(inst.name, [(inst.location.name, inst.member, -1, self.clock(),

@@ -12,19 +12,27 @@ Two ways to drive it, both used by ``RayDeployment``:
 Live controls reach it from the driver: a tick-rate limit for the free-running loop, and faults
 on the channels it sends (drops decided by its router; delayed batches held here and sent when
 due: by the loop when free running, at the start of the next tick in rounds).
+
+What a tick prints (``for_each(print)``) is caught on the ticking thread and sent to the driver
+with the tick's outputs, which prints it where the deployment's output goes (in a notebook, the
+cell that deployed) instead of wherever Ray's log forwarding would put it. A failed tick is sent
+as a ``TickFailure`` (plain data): the driver names the notebook cells in it.
 """
 
 from __future__ import annotations
 
+import io
 import pickle
+import sys
 import threading
 import time
 from collections import Counter, deque
+from contextlib import contextmanager
 from typing import Any
 
 import cloudpickle
 
-from hydro_lab.deploy.base import fault_records, runtime_error, tick_records
+from hydro_lab.deploy.base import TickFailure, fault_records, tick_records
 from hydro_lab.deploy.faults import ChannelFault, Fault, HeldDeliveries
 from hydro_lab.deploy.routing import InstanceId, Router
 from hydro_lab.deploy.transport import Endpoint, Sender
@@ -39,10 +47,72 @@ METRICS_FLUSH_ROWS = 5000
 METRICS_MAX_ROWS = 100_000  # if the driver cannot keep up, the oldest unsent rows go
 
 
+class TickFailed(HydroRuntimeError):
+    """A tick of this instance failed (or it failed before): ``failure`` says how."""
+
+    def __init__(self, failure: TickFailure):
+        super().__init__(str(failure.to_error()))
+        self.failure = failure
+
+
+class _ThreadOutput(io.TextIOBase):
+    """``sys.stdout``/``sys.stderr`` of an actor's process: a thread that is ticking writes into
+    its own buffer (sent to the driver), every other thread where the stream went before."""
+
+    def __init__(self, original: Any):
+        self.original = original
+        self._local = threading.local()
+
+    def write(self, text: str) -> int:
+        buf = getattr(self._local, "buf", None)
+        if buf is None:
+            return self.original.write(text)
+        buf.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        if getattr(self._local, "buf", None) is None:
+            self.original.flush()
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return self.original.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.original, "encoding", "utf-8")
+
+    @contextmanager
+    def caught(self):
+        """Keep what this thread writes meanwhile; yields the list it lands in."""
+        self._local.buf = buf = []
+        try:
+            yield buf
+        finally:
+            self._local.buf = None
+
+
+def catch_prints() -> tuple[_ThreadOutput, _ThreadOutput]:
+    """Put ``_ThreadOutput`` in front of this process's stdout and stderr (once)."""
+    for name in ("stdout", "stderr"):
+        if not isinstance(getattr(sys, name), _ThreadOutput):
+            setattr(sys, name, _ThreadOutput(getattr(sys, name)))
+    return sys.stdout, sys.stderr  # type: ignore[return-value]
+
+
 class InstanceRuntime:
     def __init__(self, inst: InstanceId, program_blob: bytes, name: str, channels: dict,
-                 members: dict[str, list[int]], ports: dict, host: str = "127.0.0.1"):
+                 members: dict[str, list[int]], ports: dict, host: str = "127.0.0.1", *,
+                 send_prints: bool = False):
         self.inst = inst
+        # what ticks print goes to the driver (an actor's own output would reach the notebook
+        # through Ray's log forwarding, under whichever cell ran last)
+        self._outputs = catch_prints() if send_prints else None
         partitioned = cloudpickle.loads(program_blob)
         self.engine = Engine(generate(partitioned, name),
                              {"self_id": inst.member_id} if inst.member is not None else {})
@@ -65,7 +135,7 @@ class InstanceRuntime:
         self.held = HeldDeliveries()
         self._min_tick_s = 0.0      # the tick-rate limit, as the least time between ticks
         self._next_tick_at = 0.0
-        self.failed: str | None = None
+        self.failed: TickFailure | None = None
         self.endpoint = Endpoint(self._on_message, host, inst.name)
 
     # -- wiring -------------------------------------------------------------------------------
@@ -141,9 +211,10 @@ class InstanceRuntime:
     def _accept(self, sender, seq: int, port: Any, items: list, nbytes: int = 0) -> None:
         with self._cond:
             expected = self._expect_seq[sender] + 1
-            if seq != expected:
-                self.failed = (f"{self.inst.name}: message {seq} from {sender} arrived when "
-                               f"{expected} was expected (the channel lost its FIFO order)")
+            if seq != expected and self.failed is None:
+                self.failed = TickFailure(
+                    self.inst.name, None, f"{self.inst.name}: message {seq} from {sender} "
+                    f"arrived when {expected} was expected (the channel lost its FIFO order)")
             self._expect_seq[sender] = seq
             self._incoming.append((port, items, nbytes))
             self._received[sender] += 1
@@ -155,9 +226,10 @@ class InstanceRuntime:
         return bool(self._incoming) or self.engine.has_work(now)
 
     def tick_once(self, now: float, expect: dict | None = None,
-                  timeout: float = 60.0) -> tuple[dict, list]:
-        """One tick after the expected messages arrived; returns what was sent (per receiver)
-        and the metrics rows of this tick and any not yet flushed."""
+                  timeout: float = 60.0) -> tuple[dict, list, TickFailure | None]:
+        """One tick after the expected messages arrived; returns what was sent (per receiver),
+        the metrics rows of this tick and any not yet flushed, and how the tick failed (None if
+        it did not)."""
         if expect:
             deadline = time.monotonic() + timeout
             with self._cond:
@@ -169,14 +241,18 @@ class InstanceRuntime:
                         raise HydroRuntimeError(f"{self.inst.name}: messages {missing} did not "
                                                 f"arrive within {timeout} s")
                     self._cond.wait(left)
-        sent = self._tick(now)
+        failure = None
+        try:
+            sent = self._tick(now)
+        except TickFailed as err:
+            sent, failure = {}, err.failure
         rows, self._metrics = self._metrics, []
-        return sent, rows
+        return sent, rows, failure
 
     def _tick(self, now: float) -> dict:
         with self._tick_lock:
             if self.failed:
-                raise HydroRuntimeError(self.failed)
+                raise TickFailed(self.failed)
             released = self._release(time.monotonic()) if self.held else None
             with self._cond:
                 batches, self._incoming = list(self._incoming), deque()
@@ -189,14 +265,42 @@ class InstanceRuntime:
                     totals[0] += len(items)
                     totals[1] += nbytes
             token = set_self_id(self.inst.member_id)
+            printed: list[list[str]] = []
             try:
-                report = self.engine.run_tick(now)
+                with self._caught(printed):
+                    report = self.engine.run_tick(now)
             except UserCodeError as err:
-                self.failed = str(runtime_error(err, self.inst))
-                raise HydroRuntimeError(self.failed) from None
+                self.failed = TickFailure.of(err, self.inst)
+                raise TickFailed(self.failed) from None
             finally:
                 reset_self_id(token)
-            return self._emit(report, now, arrived, released)
+                sent_prints = self._send_prints(printed)
+            sent = self._emit(report, now, arrived, released)
+            if sent_prints:
+                sent[DRIVER] = sent.get(DRIVER, 0) + sent_prints
+            return sent
+
+    @contextmanager
+    def _caught(self, printed: list[list[str]]):
+        if self._outputs is None:
+            yield
+            return
+        out, err = self._outputs
+        with out.caught() as out_text, err.caught() as err_text:
+            printed += [out_text, err_text]
+            yield
+
+    def _send_prints(self, printed: list[list[str]]) -> int:
+        """Send what a tick printed to the driver; returns how many messages that took."""
+        n = 0
+        for stream, parts in zip(("stdout", "stderr"), printed, strict=False):
+            if parts and self.driver is not None:
+                self._sent_seq[DRIVER] += 1
+                self.sender.send(self.driver, b"print",
+                                 (self.inst, ("print", stream), self._sent_seq[DRIVER]),
+                                 "".join(parts).encode("utf-8", "replace"))
+                n += 1
+        return n
 
     def _emit(self, report, now: float, arrived: dict[str, list[int]],
               released: Counter | None = None) -> dict:
@@ -314,8 +418,11 @@ class InstanceRuntime:
                     continue
                 try:
                     self._tick(started)
+                except TickFailed as err:
+                    self._report_error(err.failure)
+                    return
                 except HydroRuntimeError as err:
-                    self._report_error(str(err))
+                    self._report_error(TickFailure(self.inst.name, None, str(err)))
                     return
             if self._min_tick_s:
                 self._next_tick_at = started + self._min_tick_s
@@ -333,12 +440,12 @@ class InstanceRuntime:
             wait = 0.1 if deadline is None else max(0.0, min(0.1, deadline - now))
         return wait if due is None else max(0.0, min(wait, due - now))
 
-    def _report_error(self, message: str) -> None:
+    def _report_error(self, failure: TickFailure) -> None:
         with self._cond:
             self._running = False
         self.flush_metrics(force=True)
         if self.driver is not None:
-            self.sender.send(self.driver, b"error", self.inst, message.encode())
+            self.sender.send(self.driver, b"error", self.inst, pickle.dumps(failure))
 
     def stop(self) -> None:
         with self._cond:

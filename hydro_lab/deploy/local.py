@@ -87,10 +87,10 @@ class LocalDeployment(Deployment):
             try:
                 self._tick(inst, engine, now)
             except UserCodeError as err:
-                self._error = runtime_error(err, inst)
+                self._fail(runtime_error(err, inst))
                 return True
             except HydroRuntimeError as err:
-                self._error = err
+                self._fail(err)
                 return True
         return ran
 

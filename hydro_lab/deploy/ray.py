@@ -7,24 +7,32 @@ sequence numbers). After ``start()`` every actor ticks on its own clock; ``step`
 drive exact rounds from the driver instead, with the same results as ``LocalDeployment``. The
 driver holds external ports, sinks, metrics and control; actors are owned by the driver, so none
 outlives ``stop()``, a failure, or the driver's exit.
+
+What the actors print reaches the driver with their outputs and is printed there: where the
+deployment's output goes (the cell that deployed), or, while ``step``/``run(ticks=)`` drives a
+round, where its caller prints.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import io
 import itertools
 import logging
+import marshal
 import os
 import pickle
 import sys
 import threading
 import time
+import types
 from collections import Counter, defaultdict
 from typing import Any
 
 import cloudpickle
 
-from hydro_lab.deploy.base import Deployment
+from hydro_lab.deploy.base import Deployment, TickFailure
 from hydro_lab.deploy.instance import DRIVER, InstanceRuntime
 from hydro_lab.deploy.routing import InstanceId
 from hydro_lab.deploy.transport import Endpoint, Sender
@@ -69,7 +77,8 @@ class InstanceActor:
 
     def __init__(self, inst, blob, name, channels, members, ports):
         host = ray.util.get_node_ip_address()
-        self.rt = InstanceRuntime(inst, blob, name, channels, members, ports, host)
+        self.rt = InstanceRuntime(inst, blob, name, channels, members, ports, host,
+                                  send_prints=True)
 
     def address(self) -> str:
         return self.rt.endpoint.address
@@ -81,7 +90,7 @@ class InstanceActor:
         self.rt.connect(peers, driver)
 
     def tick_once(self, now, expect):
-        return self.rt.tick_once(now, expect)  # (sent per receiver, metrics rows)
+        return self.rt.tick_once(now, expect)  # (sent per receiver, metrics rows, failure)
 
     def start(self) -> None:
         self.rt.start()
@@ -125,11 +134,12 @@ class RayDeployment(Deployment):
         self._sent_to: dict[Any, Counter] = defaultdict(Counter)  # receiver -> sender -> count
         self._driver_seq: Counter = Counter()
         self._free_running = False
+        self._round_context: contextvars.Context | None = None  # where a round's prints go
         self._sender = Sender()
         self._endpoint = Endpoint(self._on_message, ray.util.get_node_ip_address(), "driver")
         self._channels = {spec.port: spec for spec in compiled.lowered.channels}
         self._members = {name: list(range(n)) for name, n in self.cluster_sizes.items()}
-        self._blobs = {loc: ray.put(cloudpickle.dumps(p.partitioned))
+        self._blobs = {loc: ray.put(_dumps(p.partitioned))
                        for loc, p in compiled.programs.items()}
         self.alive: set[InstanceId] = set(self.instances)
         self.actors: dict[InstanceId, Any] = {inst: self._spawn(inst) for inst in self.instances}
@@ -185,7 +195,8 @@ class RayDeployment(Deployment):
             self.recorder.extend(header.name, pickle.loads(payload))
             return
         if kind == b"error":
-            self._fail(HydroRuntimeError(payload.decode()))
+            failure: TickFailure = pickle.loads(payload)
+            self._fail(failure.to_error())
             return
         inst, port, _seq = header
         if kind == b"out":
@@ -193,14 +204,28 @@ class RayDeployment(Deployment):
             self._to_clients(port[1], info.codec.decode(payload), through_codec=False)
         elif kind == b"sink":
             self._to_sink(port, cloudpickle.loads(payload))
+        elif kind == b"print":
+            self._print(port[1], payload.decode("utf-8", "replace"))
         with self._msg_lock:
             self._received[inst] += 1
             self._msg_lock.notify_all()
 
-    def _fail(self, err: HydroRuntimeError) -> None:
-        if self._error is None:
-            self._error = err
-            threading.Thread(target=self._pause_all, daemon=True).start()
+    def _print(self, stream: str, text: str) -> None:
+        """Print what an actor printed: in the caller of the round being driven, if any, else
+        here (the receiving thread runs in the deployment's context: the cell that deployed)."""
+        def write() -> None:
+            out = sys.stderr if stream == "stderr" else sys.stdout
+            out.write(text)
+            out.flush()
+
+        ctx = self._round_context
+        try:
+            ctx.run(write) if ctx is not None else write()
+        except RuntimeError:  # that context is busy elsewhere: here is the next best place
+            write()
+
+    def _failed(self) -> None:
+        self._new_thread(self._pause_all, "hydro-ray-pause")
 
     # -- rounds (step, run(ticks=), clients waiting without start()) ---------------------------
 
@@ -208,19 +233,27 @@ class RayDeployment(Deployment):
         if self._free_running:
             return False
         now = self.clock()
-        for inst in self.instances:
-            if inst not in self.alive:
-                continue
-            expect = dict(self._sent_to[inst])
-            try:
-                sent, rows = ray.get(self.actors[inst].tick_once.remote(now, expect))
-            except ray.exceptions.RayTaskError as err:
-                self._fail(HydroRuntimeError(_task_message(err)))
-                return True
-            self.recorder.extend(inst.name, rows)
-            for dst, n in sent.items():
-                self._sent_to[dst][inst] += n
-        self._await_driver_messages()
+        self._round_context = contextvars.copy_context()  # the caller's: its prints go there
+        try:
+            for inst in self.instances:
+                if inst not in self.alive:
+                    continue
+                expect = dict(self._sent_to[inst])
+                try:
+                    sent, rows, failure = ray.get(self.actors[inst].tick_once.remote(now,
+                                                                                     expect))
+                except ray.exceptions.RayTaskError as err:
+                    self._fail(HydroRuntimeError(_task_message(err)))
+                    return True
+                self.recorder.extend(inst.name, rows)
+                if failure is not None:
+                    self._fail(failure.to_error())
+                    return True
+                for dst, n in sent.items():
+                    self._sent_to[dst][inst] += n
+            self._await_driver_messages()
+        finally:
+            self._round_context = None
         return True
 
     def _await_driver_messages(self, timeout: float = 60.0) -> None:
@@ -274,10 +307,10 @@ class RayDeployment(Deployment):
 
     @property
     def state(self) -> str:
-        if self._error is not None:
-            return "failed"
         if self._stopped:
             return "stopped"
+        if self._error is not None:
+            return "failed"
         return "running" if self._free_running else ("paused" if self._paused else "created")
 
     @contextlib.contextmanager
@@ -396,6 +429,22 @@ class RayDeployment(Deployment):
         self._free_running = False
         self._endpoint.close()
         self._sender.close()
+
+
+class _ProgramPickler(cloudpickle.Pickler):
+    """cloudpickle, keeping the file names of code objects (cloudpickle replaces them with
+    ``<dynamic-code>``): a failure in an actor then points at the user's file or cell."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, types.CodeType):
+            return marshal.loads, (marshal.dumps(obj),)
+        return super().reducer_override(obj)
+
+
+def _dumps(obj: Any) -> bytes:
+    buf = io.BytesIO()
+    _ProgramPickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+    return buf.getvalue()
 
 
 def _task_message(err: Exception) -> str:

@@ -11,6 +11,7 @@ A message is three frames: a kind (``b"data"``, ``b"out"``, ...), a pickled head
 
 from __future__ import annotations
 
+import contextvars
 import pickle
 import threading
 from collections.abc import Callable
@@ -20,7 +21,8 @@ import zmq
 
 
 class Endpoint:
-    """A PULL socket bound on ``host`` and the thread that reads it."""
+    """A PULL socket bound on ``host`` and the thread that reads it. The thread runs in a copy of
+    its creator's context: what the callback prints goes where the creator's prints go."""
 
     def __init__(self, on_message: Callable[[bytes, Any, bytes], None], host: str = "127.0.0.1",
                  name: str = "endpoint"):
@@ -31,7 +33,8 @@ class Endpoint:
         self.address = f"tcp://{host}:{port}"
         self._on_message = on_message
         self._running = True
-        self._thread = threading.Thread(target=self._loop, name=f"hydro-recv-{name}",
+        self._thread = threading.Thread(target=contextvars.copy_context().run,
+                                        args=(self._loop,), name=f"hydro-recv-{name}",
                                         daemon=True)
         self._thread.start()
 

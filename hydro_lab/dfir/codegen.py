@@ -6,7 +6,9 @@ handoffs (``H``), next-tick buffers (``D``), operator states (``S``), inbox (``I
 parameters (``P``) and counters (``M``) as default arguments of the subgraph functions and returns
 them. User closures and helpers are module globals bound the same way, so every name a loop
 touches is a local. The source is kept (``CompiledProgram.source``) and registered with
-``linecache`` so tracebacks and debuggers show it; ``owners`` maps its lines to operators.
+``linecache`` so tracebacks and debuggers show it; ``owners`` maps its lines to operators and
+``element_vars`` names the local holding each fused operator's input element, which is how a
+failure shows the element it failed on without the loop doing anything more per element.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class CompiledProgram:
     owners: dict[int, int]
     inlined: dict[int, bool] = field(default_factory=dict)
     counter_parent: dict[int, int] = field(default_factory=dict)
+    element_vars: dict[int, str] = field(default_factory=dict)  # op id -> local name
 
     @property
     def graph(self):
@@ -71,7 +74,8 @@ class _SubgraphGen:
     """Implements the ``Gen`` protocol of ``dfir.ops.base`` for one subgraph."""
 
     def __init__(self, module: _Module, part: Partitioned, sg: Subgraph,
-                 inlined: dict[int, bool], counter_parent: dict[int, int]):
+                 inlined: dict[int, bool], counter_parent: dict[int, int],
+                 element_vars: dict[int, str]):
         self.module = module
         self.part = part
         self.sg = sg
@@ -82,6 +86,7 @@ class _SubgraphGen:
         self._fresh = itertools.count(1)
         self.inlined = inlined
         self.counter_parent = counter_parent
+        self.element_vars = element_vars
         self.counters: list[int] = []
 
     # -- Gen protocol ------------------------------------------------------------------------
@@ -187,6 +192,7 @@ class _SubgraphGen:
         spec = spec_of(op)
         if spec.one_to_one:
             self.counter_parent[op.id] = parent
+        self.element_vars[op.id] = var
         out, opened = spec.push(self, op, var)
         if out is not None:
             self._emit_children(op.id, out)
@@ -198,11 +204,12 @@ def generate(part: Partitioned, name: str = "dfir") -> CompiledProgram:
     module = _Module()
     inlined: dict[int, bool] = {}
     counter_parent: dict[int, int] = {}
+    element_vars: dict[int, str] = {}
     functions = []
     for unit in part.order:
         for sg_id in unit:
             sg = part.subgraphs[sg_id]
-            gen = _SubgraphGen(module, part, sg, inlined, counter_parent)
+            gen = _SubgraphGen(module, part, sg, inlined, counter_parent, element_vars)
             body = gen.generate()
             functions.append((sg, gen, body))
     head = CodeBlock()
@@ -231,4 +238,4 @@ def generate(part: Partitioned, name: str = "dfir") -> CompiledProgram:
     namespace = dict(module.globals)
     exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated code
     return CompiledProgram(name, part, source, filename, namespace["make"], owners, inlined,
-                           counter_parent)
+                           counter_parent, element_vars)

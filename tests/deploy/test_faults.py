@@ -60,9 +60,28 @@ def test_restart_comes_back_with_fresh_state(backend):
     assert len(joined) == 2                               # at start, and after the restart
     with pytest.raises(HydroDeployError, match="kill\\(\\) it first"):
         d.restart(workers, 0)
-    with pytest.raises(HydroDeployError, match="no member 7"):
+    with pytest.raises(HydroDeployError) as info:
         d.kill(workers, 7)
+    assert str(info.value) == "kill(): cluster 'workers' has no member 7: its members are 0..1"
     d.stop()
+
+
+def test_a_process_cannot_be_killed_and_the_error_says_what_can():
+    flow, workers, _replies, _membership = ping_flow()
+    leader = flow.locations[0]
+    d = flow.deploy("local", cluster_sizes={workers: 2})
+    for verb in (d.kill, d.restart):
+        with pytest.raises(HydroDeployError) as info:
+            verb(leader, 0)
+        name = verb.__name__
+        assert str(info.value) == (
+            f"{name}(): 'leader' is a process: only members of a cluster can be killed and "
+            f"restarted, as {name}(cluster, member) (its clusters: workers (2 members))")
+    with pytest.raises(HydroDeployError) as info:
+        d.kill("nobody", 0)
+    assert str(info.value) == ("kill(): this deployment has no cluster 'nobody' (its clusters: "
+                               "workers (2 members))")
+    assert d.live_instances() == ["leader", "workers[0]", "workers[1]"]
 
 
 def test_a_killed_ray_actor_is_really_gone(ray_session):

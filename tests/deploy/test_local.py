@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 
@@ -100,6 +101,53 @@ def test_error_in_the_background_stops_and_surfaces_at_stop():
     assert hydro_threads() == []
 
 
+def test_a_background_failure_is_heard_at_once_and_stays_after_stop():
+    flow = FlowBuilder()
+    p = flow.process("p")
+    p.tick().spin_batch(1).all_ticks().enumerate().map(lambda ix: 1 // (3 - ix[0])) \
+        .for_each(lambda x: None)
+    d = flow.deploy("local")
+    heard = []
+    d.on_failure(lambda err: heard.append((err, threading.current_thread().name)))
+    d.start()
+    deadline = time.time() + 5
+    while not heard and time.time() < deadline:
+        time.sleep(0.01)
+    assert heard == [(d.error, "hydro-local")]  # from the thread that saw it, once
+    assert d.state == "failed" and d.error.element == "(3, None)" and d.error.tick == 3
+    late = []
+    d.on_failure(late.append)  # after the failure: called at once
+    assert late == [d.error]
+    with pytest.raises(HydroRuntimeError):
+        d.stop()
+    assert d.state == "stopped" and "ZeroDivisionError" in str(d.error)  # the reason stays
+
+
+def test_background_ticks_print_where_the_deployment_was_made():
+    """A deployment's threads run in a copy of its creator's context (ipykernel keeps the cell
+    an output belongs to in a context variable): a later caller's context sees none of it."""
+    cell = contextvars.ContextVar("cell", default="no cell")
+    seen = []
+    flow = FlowBuilder()
+    p = flow.process("p")
+    p.tick().spin_batch(1).all_ticks().for_each(lambda _: seen.append(cell.get()))
+
+    def deploy_cell():
+        cell.set("the deploy cell")
+        return flow.deploy("local")
+
+    d = contextvars.copy_context().run(deploy_cell)
+    cell.set("a later cell")
+    d.start()
+    deadline = time.time() + 5
+    while len(seen) < 3 and time.time() < deadline:
+        time.sleep(0.01)
+    d.pause()
+    d.step()  # run by the caller: in the caller's context
+    d.stop()
+    assert set(seen[:-1]) == {"the deploy cell"} and seen[-1] == "a later cell"
+
+
 def test_error_inside_a_with_block_is_raised_on_exit():
     flow = FlowBuilder()
     p = flow.process("p")
@@ -157,12 +205,15 @@ def test_clients_connect_send_receive_and_explain_mistakes():
     out_port = xs.map(lambda x: x + 1).send_external(client)
     d = flow.deploy("local")
     sender, receiver = d.connect(in_port), d.connect(out_port)
-    with pytest.raises(HydroDeployError, match="single client"):
-        d.connect(in_port)
+    # connecting again (a notebook cell run again) gives the same clients back
+    assert d.connect(in_port) is sender and d.connect(out_port) is receiver
     with pytest.raises(HydroDeployError, match="output port"):
         receiver.send(1)
-    with pytest.raises(HydroDeployError, match="not a port"):
+    with pytest.raises(HydroDeployError) as info:
         d.connect(12345)
+    assert str(info.value) == (
+        "connect(): 12345 is not a port of the flow this deployment runs: the deployment runs "
+        "the flow as it was deployed; deploy the flow again to use your edits")
     sender.send_many([1, 2])
     assert [receiver.recv(timeout=2), receiver.recv(timeout=2)] == [2, 3]
     with pytest.raises(TimeoutError):

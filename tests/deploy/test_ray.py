@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import os
 import subprocess
 import sys
@@ -110,9 +111,62 @@ def test_a_failure_stops_every_actor_and_surfaces_in_the_caller(ray_session):
     with pytest.raises(HydroRuntimeError) as info:
         d.stop()
     msg = str(info.value)
-    assert "map(lambda ix: 1 // (5 - ix[0])) at test_ray.py, line" in msg
-    assert "ZeroDivisionError" in msg
+    # the operator, the line that raised (here the operator's own: the lambda is inlined), the
+    # element it failed on, where: as a local deployment says it
+    assert msg.startswith("map(lambda ix: 1 // (5 - ix[0])) raised ZeroDivisionError: integer "
+                          "division or modulo by zero\n  at test_ray.py, line ")
+    assert msg.endswith("\n  element: (5, None)\n  in p, tick 5")
     assert hydro_actors(ray_session) == []
+
+
+class _Printed:
+    """sys.stdout that notes the value of ``var`` each write is made under."""
+
+    def __init__(self, var):
+        self.var, self.writes = var, []
+
+    def write(self, text):
+        self.writes.append((self.var.get(), text))
+        return len(text)
+
+    def flush(self):
+        pass
+
+    def text(self, cell):
+        return "".join(t for c, t in self.writes if c == cell)
+
+
+def test_what_actors_print_reaches_the_driver_where_the_deployment_prints(ray_session,
+                                                                           monkeypatch):
+    """An actor's prints come to the driver with its outputs (not through Ray's log thread, which
+    prints under whichever notebook cell ran last): a round's before the round returns, in the
+    caller's context; free-running ones in the context the deployment was made in."""
+    cell = contextvars.ContextVar("cell", default="no cell")
+    printed = _Printed(cell)
+    monkeypatch.setattr(sys, "stdout", printed)
+    flow = FlowBuilder()
+    p = flow.process("p")
+    p.tick().spin_batch(1).all_ticks().enumerate().filter(lambda ix: ix[0] < 4) \
+        .for_each(lambda ix: print("tick", ix[0]))
+
+    def deploy_cell():
+        cell.set("deploy cell")
+        return flow.deploy("ray")
+
+    d = contextvars.copy_context().run(deploy_cell)
+    try:
+        cell.set("step cell")
+        d.step(2)
+        assert printed.text("step cell") == "tick 0\ntick 1\n"  # before step returned
+        cell.set("later cell")
+        d.start()
+        deadline = time.time() + 20
+        while "tick 3" not in printed.text("deploy cell") and time.time() < deadline:
+            time.sleep(0.05)
+    finally:
+        d.stop()
+    assert printed.text("deploy cell") == "tick 2\ntick 3\n"
+    assert printed.text("later cell") == ""
 
 
 def test_redeploying_in_the_same_session_works(ray_session):

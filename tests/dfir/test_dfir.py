@@ -208,6 +208,44 @@ def test_user_errors_name_the_operator():
         engine.run_tick(0.0)
     assert info.value.op.id == m.id and isinstance(info.value.error, ZeroDivisionError)
     assert "map(divide)" in str(info.value)
+    assert info.value.element == 0 and info.value.frames == ()  # inlined: no frame of its own
+
+
+def test_a_failure_keeps_the_element_and_the_frames_of_the_users_function():
+    def parse(request):
+        op, key = request.split(":")
+        return op, key
+
+    g = DfirGraph()
+    src = g.add("source_iter", iterable=["get:a", "put:b", "oops", "get:c"])
+    upper = g.add("map", f=fn(str.upper), label="map(upper)")
+    m = g.add("map", f=fn(parse), label="map(parse)")
+    out = []
+    sink = g.add("dest_sink", sink=out)
+    g.connect(src.id, upper.id)
+    g.connect(upper.id, m.id)
+    g.connect(m.id, sink.id)
+    engine = Engine(generate(partition(g)))
+    with pytest.raises(UserCodeError) as info:
+        engine.run_tick(0.0)
+    err = info.value
+    assert err.op.id == m.id and err.element == "OOPS"  # what parse got: upper's output
+    (frame,) = err.frames
+    assert frame[0] == __file__ and frame[2] == "parse"
+    assert frame[1] == parse.__code__.co_firstlineno + 1  # the line inside parse that raised
+    assert out == [("GET", "A"), ("PUT", "B")]
+
+    def lookup(acc, x):
+        return acc + {"a": 1}[x]
+
+    g = DfirGraph()
+    src = g.add("source_iter", iterable=["a", "b"])
+    acc = g.add("fold", init=fn(lambda: 0), f=fn(lookup), label="fold(lookup)")
+    g.connect(src.id, acc.id)
+    with pytest.raises(UserCodeError) as info:
+        Engine(generate(partition(g))).run_tick(0.0)
+    assert info.value.op.id == acc.id and info.value.element == "b"
+    assert isinstance(info.value.error, KeyError)
 
 
 def test_static_state_survives_ticks_and_tick_state_does_not():

@@ -1,5 +1,12 @@
 """The tick engine: runs one instance of a compiled DFIR program, one tick at a time."""
 
-from hydro_lab.dfir.runtime.engine import Engine, Inbox, Outbox, TickReport, UserCodeError
+from hydro_lab.dfir.runtime.engine import (
+    NO_ELEMENT,
+    Engine,
+    Inbox,
+    Outbox,
+    TickReport,
+    UserCodeError,
+)
 
-__all__ = ["Engine", "Inbox", "Outbox", "TickReport", "UserCodeError"]
+__all__ = ["NO_ELEMENT", "Engine", "Inbox", "Outbox", "TickReport", "UserCodeError"]

@@ -54,13 +54,25 @@ class Outbox:
         return out
 
 
-class UserCodeError(Exception):
-    """An exception raised by user code (or an operator) inside a tick; names the operator."""
+NO_ELEMENT: Any = object()  # a failure outside any element (a head, a state's end of tick)
 
-    def __init__(self, op, error: BaseException, tick: int):
+
+class UserCodeError(Exception):
+    """An exception raised by user code (or an operator) inside a tick; names the operator.
+
+    ``element`` is the input element the operator was handling (``NO_ELEMENT`` when the
+    operator does not work element by element) and ``frames`` are the ``(filename, line,
+    function)`` frames below the generated code, outermost first: the user's function and
+    whatever it called, so a driver can point at the line inside the function that raised.
+    """
+
+    def __init__(self, op, error: BaseException, tick: int, element: Any = NO_ELEMENT,
+                 frames: tuple[tuple[str, int, str], ...] = ()):
         self.op = op
         self.error = error
         self.tick = tick
+        self.element = element
+        self.frames = frames
         origin = getattr(op.origin, "describe", None)
         where = origin() if callable(origin) else op.label
         super().__init__(f"{where} raised {type(error).__name__}: {error}")
@@ -190,7 +202,7 @@ class Engine:
                             busy = True
                     first = False
         except Exception as err:  # user code (or an operator) failed: name the operator
-            self.failed = UserCodeError(self._culprit(err), err, tick)
+            self.failed = self._failure(err, tick)
             raise self.failed from err
         for state in self._states_end:
             state.end_tick()
@@ -226,16 +238,28 @@ class Engine:
                 counts[child] = counts[parent]
         return counts
 
-    def _culprit(self, err: BaseException):
-        """The operator whose generated line was running when ``err`` was raised."""
-        owners = self.program.owners
-        culprit = None
-        for frame in traceback.extract_tb(err.__traceback__):
-            if frame.filename == self.program.filename and frame.lineno in owners:
-                culprit = owners[frame.lineno]
+    def _failure(self, err: BaseException, tick: int) -> UserCodeError:
+        """What ``err`` says about the failing operator, found only now that it failed (the loops
+        pay nothing for it): the operator whose generated line was running, the element that
+        line was handling (the loop's local, read from the traceback's frame) and the frames
+        below it (the user's function)."""
+        program = self.program
+        owners, filename = program.owners, program.filename
+        culprit, frame, below = None, None, []
+        tb = err.__traceback__
+        while tb is not None:
+            code = tb.tb_frame.f_code
+            if code.co_filename == filename and tb.tb_lineno in owners:
+                culprit, frame, below = owners[tb.tb_lineno], tb.tb_frame, []
+            elif frame is not None:
+                below.append((code.co_filename, tb.tb_lineno, code.co_name))
+            tb = tb.tb_next
+        element = NO_ELEMENT
         if culprit is None:
             culprit = next(iter(self._ops))
-        return self._ops[culprit]
+        elif culprit in program.element_vars:
+            element = frame.f_locals.get(program.element_vars[culprit], NO_ELEMENT)
+        return UserCodeError(self._ops[culprit], err, tick, element, tuple(below))
 
     def state_snapshot(self) -> tuple:
         """Hashable-ish view of all operator state and buffers (for the simulator)."""
