@@ -11,7 +11,9 @@ state. When the deployment stops, the last refresh unsubscribes from the pump an
 
 from __future__ import annotations
 
+import html
 import math
+import re
 import threading
 import time
 from typing import Any
@@ -19,11 +21,11 @@ from typing import Any
 import ipywidgets as widgets
 from bokeh.layouts import gridplot
 
+from hydro_lab.dashboard import bokehjs
 from hydro_lab.dashboard.controls import DeploymentControls
 from hydro_lab.dashboard.figures import (
     ROLLOVER,
     bokeh_widget,
-    load_bokehjs,
     stopped_updating,
     stream_row,
     time_series,
@@ -67,7 +69,8 @@ class DeploymentDashboard:
         self.plots = bokeh_widget(gridplot(list(self.figures.values()), ncols=columns,
                                            merge_tools=False, toolbar_location=None))
         self.title = widgets.HTML(self._title())
-        self.widget = widgets.VBox([self.title, self.controls.widget, self.plots])
+        self.widget = widgets.VBox([bokehjs.widget(), self.title, self.controls.widget,
+                                    self.plots])
         self._lock = threading.Lock()
         self._last_refresh = -math.inf
         self._idle = False  # the last row streamed was all zeros: no need to repeat it
@@ -152,10 +155,9 @@ class DeploymentDashboard:
     # -- display -------------------------------------------------------------------------------
 
     def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        load_bokehjs()
-        display(self.widget)
+        # what a notebook shows without its kernel: the title line when it was displayed
+        title = html.unescape(re.sub(r"<[^>]+>", "", self._title()))
+        bokehjs.show(self.widget, f"live dashboard (shown while its kernel runs): {title}")
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "live"

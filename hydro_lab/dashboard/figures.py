@@ -1,5 +1,5 @@
-"""Bokeh pieces of the live views: a streaming time-series figure, its jupyter_bokeh widget, and
-BokehJS loaded inline into the notebook (no CDN: a workshop room or a CI runner may be offline).
+"""Bokeh pieces of the live views: a streaming time-series figure and its jupyter_bokeh widget
+(the page gets BokehJS from ``bokehjs.py``).
 
 ``time_series`` is the one helper every live view uses: a figure with one line per series over a
 shared ``x`` column, fed by ``source.stream(row, rollover=...)`` so memory stays bounded. Update
@@ -15,12 +15,8 @@ from collections.abc import Mapping, Sequence
 from bokeh.models import ColumnDataSource, HoverTool, NumeralTickFormatter
 from bokeh.palettes import Category10_10, Category20_20
 from bokeh.plotting import figure
-from bokeh.resources import INLINE
 
 ROLLOVER = 600  # points kept per series: 2 minutes at 5 updates a second
-
-# front-end client sessions that already hold BokehJS (None: no kernel, e.g. a plain shell)
-_bokehjs_sessions: set[str | None] = set()
 
 
 def palette(n: int) -> list[str]:
@@ -77,7 +73,9 @@ def stream_row(source: ColumnDataSource, x: float, values: Mapping[str, float]) 
 
 def bokeh_widget(layout):
     """A bokeh layout as an ipywidget (jupyter_bokeh's BokehModel): it sits inside ipywidgets
-    boxes and syncs every change (``stream``, property sets) to the browser by itself."""
+    boxes and syncs every change (``stream``, property sets) to the browser by itself. Its
+    view needs BokehJS: show it in a box whose first child is ``bokehjs.widget()``, with
+    ``bokehjs.show`` (as the dashboard and watches do)."""
     from jupyter_bokeh.widgets import BokehModel
 
     return BokehModel(layout)
@@ -89,34 +87,3 @@ def stopped_updating(err: BaseException, again: str) -> str:
     return (f"<br><span style='color:#b00'>live updates stopped: "
             f"{html.escape(type(err).__name__)}: {html.escape(str(err))[:300]}. "
             f"Show it again ({html.escape(again)}) for a new live view.</span>")
-
-
-def client_session() -> str | None:
-    """The id of the front-end connection whose request the kernel is executing now, or None
-    outside a kernel. JupyterLab makes a new one for every page: a reload, or the notebook
-    opened in a second tab, is a browser without BokehJS even though the kernel is the same."""
-    try:
-        from IPython import get_ipython
-
-        kernel = getattr(get_ipython(), "kernel", None)
-        if kernel is None:
-            return None
-        return kernel.get_parent("shell").get("header", {}).get("session") or None
-    except Exception:  # an unusual kernel: fall back to once per kernel
-        return None
-
-
-def load_bokehjs(force: bool = False) -> bool:
-    """Publish BokehJS inline into the notebook, once per front-end client session (``force``:
-    again): a display output of about 4 MB carrying the library itself, so nothing is fetched
-    from a CDN. Returns whether it published. jupyter_bokeh's widgets render with this BokehJS;
-    without it they show "Cannot read properties of undefined (reading 'require')", which is
-    what a reloaded page showed while this was once per kernel."""
-    session = client_session()
-    if session in _bokehjs_sessions and not force:
-        return False
-    from bokeh.io import output_notebook
-
-    output_notebook(resources=INLINE, hide_banner=True)
-    _bokehjs_sessions.add(session)
-    return True

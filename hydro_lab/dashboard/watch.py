@@ -2,20 +2,23 @@
 
 A Singleton's or Optional's value shows as its current value and, while the values are numbers,
 a sparkline of the recent ticks (one line per instance: bokeh in a jupyter_bokeh widget, BokehJS
-inline); any other value as text. A stream shows its recent elements with where and when they
-were seen. The pump calls ``refresh`` a few times a second; it redraws only when the watch moved.
+from ``bokehjs.py``); any other value as text. A stream shows its recent elements with where and
+when they were seen. The pump calls ``refresh`` a few times a second; it redraws only when the
+watch moved.
 """
 
 from __future__ import annotations
 
 import html
 import math
+import re
 import threading
 from typing import Any
 
 import ipywidgets as widgets
 
-from hydro_lab.dashboard.figures import bokeh_widget, load_bokehjs, palette, stopped_updating
+from hydro_lab.dashboard import bokehjs
+from hydro_lab.dashboard.figures import bokeh_widget, palette, stopped_updating
 from hydro_lab.dashboard.pump import PUMP, Pump
 from hydro_lab.lang.watch import EMPTY, Watch
 from hydro_lab.views import register_view
@@ -41,7 +44,8 @@ class WatchView:
     """What a ``Watch`` displays as: ``widget`` (an ipywidgets VBox), with ``header`` (name,
     where, current value), ``body`` (recent values or elements as text) and, once the values
     are numbers, ``chart`` (a BokehModel of ``figure``, whose ``source`` has one line per
-    instance in the columns ``xs`` (ticks), ``ys`` (values), ``instance`` and ``color``).
+    instance in the columns ``xs`` (ticks), ``ys`` (values), ``instance`` and ``color``);
+    its first child is ``bokehjs`` (the kernel's ``bokehjs.widget()``, invisible).
     ``refresh()`` updates it now; the pump (``pump=``, ``None`` for none) calls it while the
     view is open; ``close()`` stops that."""
 
@@ -53,7 +57,8 @@ class WatchView:
         self.header = widgets.HTML()
         self.body = widgets.HTML()
         self.figure = self.source = self.chart = None
-        self.widget = widgets.VBox([self.header, self.body])
+        self.bokehjs = bokehjs.widget()
+        self.widget = widgets.VBox([self.bokehjs, self.header, self.body])
         self.closed = False
         self._seen = None
         self._lock = threading.Lock()
@@ -136,7 +141,7 @@ class WatchView:
         else:
             self.source.data = data
         if self.chart not in self.widget.children:
-            self.widget.children = (self.header, self.chart, self.body)
+            self.widget.children = (self.bokehjs, self.header, self.chart, self.body)
 
     def _make_plot(self, data: dict) -> None:
         from bokeh.models import ColumnDataSource, HoverTool
@@ -156,7 +161,7 @@ class WatchView:
 
     def _hide_plot(self) -> None:
         if self.chart is not None and self.chart in self.widget.children:
-            self.widget.children = (self.header, self.body)
+            self.widget.children = (self.bokehjs, self.header, self.body)
 
     # -- lifetime ---------------------------------------------------------------------------------
 
@@ -170,10 +175,10 @@ class WatchView:
             self._pump.unsubscribe(self.subscription)
 
     def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        load_bokehjs()
-        display(self.widget)
+        # what a notebook shows without its kernel: the header when it was displayed
+        header = html.unescape(re.sub(r"<[^>]+>", " ", self.header.value))
+        bokehjs.show(self.widget, "live watch (shown while its kernel runs): "
+                     + " ".join(header.split()))
 
     def __repr__(self) -> str:
         return f"<WatchView of {self.watch!r}{' (closed)' if self.closed else ''}>"

@@ -1,17 +1,16 @@
 """``d.dashboard()``: live series per instance and channel, controls that act on the deployment,
-BokehJS inline, and updates that end when the deployment stops."""
+BokehJS sent once per page, and updates that end when the deployment stops."""
 
 from __future__ import annotations
 
 import math
-import re
 import time
 
 import pytest
 from IPython.utils.capture import capture_output
 
 from hydro_lab import FlowBuilder
-from hydro_lab.dashboard import figures
+from hydro_lab.dashboard import bokehjs
 from hydro_lab.dashboard.deployment_view import DeploymentDashboard
 from hydro_lab.dashboard.pump import Pump
 from hydro_lab.dashboard.series import DeploymentSeries
@@ -163,59 +162,29 @@ def test_close_stops_updates_but_not_the_deployment():
     pump.stop()
 
 
-def test_display_loads_bokehjs_inline_and_shows_one_widget(monkeypatch, ipython_shell):
-    monkeypatch.setattr(figures, "_bokehjs_sessions", set())
+def test_display_sends_bokehjs_once_then_the_widget_in_its_place(monkeypatch, ipython_shell):
+    monkeypatch.setattr(bokehjs, "_sessions", set())
     d = pi_deployment(workers=1)
     dash = d.dashboard(pump=None)
     with capture_output() as cap:
         dash._ipython_display_()
-        dash._ipython_display_()                      # BokehJS only once per front end
-    bundles = [o.data for o in cap.outputs]
-    scripts = [b["application/javascript"] for b in bundles if "application/javascript" in b]
-    assert len(scripts) == 1
-    js = scripts[0]
-    assert len(js) > 1_000_000                        # the library itself is in the output
-    assert re.search(r"\bjs_urls = \[\];", js) and re.search(r"\bcss_urls = \[\];", js)
-    assert "cdn.bokeh.org" not in js
-    assert not re.search(r"<script[^>]+src=[\"']https?:", js)
-    views = [b["application/vnd.jupyter.widget-view+json"] for b in bundles
-             if "application/vnd.jupyter.widget-view+json" in b]
-    assert [v["model_id"] for v in views] == [dash.widget.model_id] * 2
+        dash._ipython_display_()                      # BokehJS only once per page
+    script, shown, again = cap.outputs
+    assert list(script.data) == ["application/javascript"]
+    assert script.data["application/javascript"] == bokehjs.script()
+    # the output that carried BokehJS is replaced by the dashboard: the notebook keeps that
+    assert shown.update and shown.transient == script.transient
+    assert not again.update and not again.transient
+    for out in (shown, again):
+        assert out.data["application/vnd.jupyter.widget-view+json"]["model_id"] == \
+            dash.widget.model_id
+        # what a notebook viewer without the kernel shows
+        assert out.data["text/plain"] == ("live dashboard (shown while its kernel runs): pi on "
+                                          "local: 2 of 2 instances running, state created")
+    # a page that loads the kernel's widgets gets BokehJS from the dashboard's first child
+    assert dash.widget.children[0] is bokehjs.widget()
     assert type(dash.plots).__name__ == "BokehModel"
     assert "http" not in str(dash.plots.render_bundle)
-    d.stop()
-
-
-def test_bokehjs_is_published_again_for_a_new_browser_page(monkeypatch, ipython_shell):
-    """A reloaded page (or a second tab) is a new client session of the same kernel: it has no
-    BokehJS, so the next dashboard publishes it again; the same page does not get it twice."""
-    monkeypatch.setattr(figures, "_bokehjs_sessions", set())
-
-    class FakeKernel:                      # what ipykernel answers: the executing request's parent
-        session = "page-1"
-
-        def get_parent(self, channel=None):
-            assert channel == "shell"
-            return {"header": {"session": self.session, "msg_type": "execute_request"}}
-
-    kernel = FakeKernel()
-    monkeypatch.setattr(ipython_shell, "kernel", kernel, raising=False)
-    d = pi_deployment(workers=1)
-    dash = d.dashboard(pump=None)
-
-    def scripts_published():
-        with capture_output() as cap:
-            dash._ipython_display_()
-        return sum("application/javascript" in o.data for o in cap.outputs)
-
-    assert scripts_published() == 1
-    assert scripts_published() == 0        # same page: already has BokehJS
-    kernel.session = "page-2"              # the user reloads the browser tab
-    assert scripts_published() == 1
-    assert scripts_published() == 0
-    kernel.session = "page-1"
-    assert scripts_published() == 0
-    assert figures._bokehjs_sessions == {"page-1", "page-2"}
     d.stop()
 
 

@@ -1,5 +1,5 @@
 """The ``"watch"`` view: the current value and a sparkline for numbers, text otherwise, a
-stream's recent elements, updated by the pump while the flow runs, BokehJS inline."""
+stream's recent elements, updated by the pump while the flow runs, BokehJS sent once."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import time
 from IPython.utils.capture import capture_output
 
 from hydro_lab import FlowBuilder, nondet
-from hydro_lab.dashboard import figures
+from hydro_lab.dashboard import bokehjs
 from hydro_lab.dashboard.pump import PUMP, Pump
 from hydro_lab.dashboard.watch import WatchView
 from hydro_lab.views import get_view
@@ -46,7 +46,7 @@ def test_a_number_shows_its_value_and_a_sparkline_of_the_ticks():
     assert "<b>count</b>" in view.header.value and "nondet: only shown" in view.header.value
     assert view.source.data["xs"] == [[0, 1, 2]]
     assert view.source.data["ys"] == [[1.0, 2.0, 3.0]]
-    assert view.widget.children == (view.header, view.chart, view.body)
+    assert view.widget.children == (view.bokehjs, view.header, view.chart, view.body)
     assert type(view.chart).__name__ == "BokehModel"
     d.stop()
 
@@ -84,7 +84,8 @@ def test_other_values_show_as_text():
     w = requests.batch(p.tick(), nondet("test")).collect_list().watch(name="batch")
     d = run(flow, port, [["x", "y"], ["<z>"]])
     view = w.view(pump=None)
-    assert view.chart is None and view.widget.children == (view.header, view.body)
+    assert view.chart is None and view.widget.children == (view.bokehjs, view.header,
+                                                               view.body)
     assert "<code>[&#x27;&lt;z&gt;&#x27;]</code>" in view.header.value  # escaped
     assert view.body.value.count("<tr>") == 3  # a head row and one per tick
     assert "[&#x27;x&#x27;, &#x27;y&#x27;]" in view.body.value
@@ -156,25 +157,23 @@ def test_a_watch_view_whose_update_fails_says_so():
     pump.stop()
 
 
-def test_display_loads_bokehjs_inline_no_cdn(monkeypatch, ipython_shell):
-    monkeypatch.setattr(figures, "_bokehjs_sessions", set())
+def test_display_sends_bokehjs_once_and_shows_one_live_widget(monkeypatch, ipython_shell):
+    monkeypatch.setattr(bokehjs, "_sessions", set())
     flow, p, port, requests = counter()
-    w = requests.count().watch(nondet=SHOW)
+    w = requests.count().watch(name="count", nondet=SHOW)
     d = run(flow, port, [[1], [2]])
     with capture_output() as cap:
         w._ipython_display_()  # the registered "watch" view
-    bundles = [o.data for o in cap.outputs]
-    scripts = [b["application/javascript"] for b in bundles if "application/javascript" in b]
-    assert len(scripts) == 1 and len(scripts[0]) > 1_000_000  # BokehJS itself, inline
-    for b in bundles:
-        for text in b.values():
-            assert not re.search(r"<script[^>]+src=[\"']https?:", str(text))
+    script, shown = cap.outputs
+    assert script.data == {"application/javascript": bokehjs.script()}
+    assert shown.update and shown.transient == script.transient  # BokehJS, then the view
+    assert shown.data["text/plain"] == ("live watch (shown while its kernel runs): "
+                                        "count Singleton at p · nondet: only shown in the "
+                                        "notebook 2 (tick 1)")
     view = get_view("watch")(w, pump=None)
     assert type(view.chart).__name__ == "BokehModel"
     assert "http" not in str(view.chart.render_bundle)
-    widget_views = [b for b in bundles if "application/vnd.jupyter.widget-view+json" in b]
-    assert len(widget_views) == 1
-    shown = [s for s in PUMP.subscriptions() if s.name == f"watch {w.name}"]
-    assert len(shown) == 1  # the displayed view is live on the process-wide pump
-    PUMP.unsubscribe(shown[0])
+    shown_views = [s for s in PUMP.subscriptions() if s.name == f"watch {w.name}"]
+    assert len(shown_views) == 1  # the displayed view is live on the process-wide pump
+    PUMP.unsubscribe(shown_views[0])
     d.stop()

@@ -60,11 +60,10 @@ def assert_no_errors(nb) -> None:
     assert not errors, [f"{e['ename']}: {e['evalue']}" for e in errors]
 
 
-def assert_inline_bokehjs(outs: list[dict]) -> None:
-    scripts = [o["data"]["application/javascript"] for o in outs
-               if "application/javascript" in o.get("data", {})]
-    assert scripts and len(scripts[0]) > 1_000_000  # BokehJS itself, not a link to it
-    assert "cdn.bokeh.org" not in scripts[0]
+def assert_saved_small(nb) -> None:
+    """BokehJS went to the page and not into the notebook (it made notebook 01 8.4 MB saved)."""
+    assert not [o for o in outputs(nb) if "application/javascript" in o.get("data", {})]
+    assert len(nbformat.writes(nb)) < 1_000_000
 
 
 def test_00_first_flow():
@@ -104,7 +103,7 @@ def test_01_estimate_pi_on_ray_with_a_dashboard():
         assert stage in deploy
     assert "deployed on ray: 3 instances (leader, workers[0], workers[1])" in deploy
     dash = cell_outputs(nb, "%hydro dashboard")
-    assert_inline_bokehjs(dash)
+    assert_saved_small(nb)
     assert any(WIDGET in o.get("data", {}) for o in dash)
     assert "3 of 3 instances running" in plain(dash)
     assert any(WIDGET in o.get("data", {}) for o in cell_outputs(nb, "pi_watch"))
@@ -153,7 +152,7 @@ def test_03_two_phase_commit_blocks_on_a_dead_participant_and_stays_safe():
     assert "alive: ['coordinator', 'participants[0]', 'participants[1]']" in blocked
     assert "('t4', 'commit')" in plain(cell_outputs(nb, "deployment.restart"))
     dash = cell_outputs(nb, "%hydro dashboard")
-    assert_inline_bokehjs(dash)
+    assert_saved_small(nb)
     assert "4 of 4 instances running" in plain(dash)
     assert any(WIDGET in o.get("data", {}) for o in cell_outputs(nb, "decided"))
     assert "300 executions, all safe" in plain(cell_outputs(nb, "def body"))
