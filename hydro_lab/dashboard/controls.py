@@ -10,6 +10,7 @@ buttons follow the deployment's state.
 from __future__ import annotations
 
 import html
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import ipywidgets as widgets
@@ -18,10 +19,20 @@ from hydro_lab.errors import HydroError
 
 RATE_MIN_EXP, RATE_MAX_EXP = 0, 4  # the rate slider: 1 to 10,000 ticks per second
 DELAY_MAX_S = 5.0
+# the controls by name, in the order they are laid out
+NAMES = ("pause", "resume", "step", "step_ticks", "state", "limit", "rate", "member", "kill",
+         "restart", "channel", "drop", "delay", "clear", "status")
 
 
-class DeploymentControls:
-    """The control widgets of one deployment; ``widget`` lays them out in one row."""
+class DeploymentControls(Mapping[str, widgets.Widget]):
+    """The control widgets of one deployment, a mapping from name to widget (``NAMES``, in
+    layout order; each is an attribute too: ``controls["kill"] is controls.kill``):
+    ``pause``, ``resume``, ``step`` (buttons), ``step_ticks`` (how many rounds ``step``
+    runs), ``state`` (the deployment's state), ``limit`` (the tick-rate checkbox), ``rate``
+    (its slider), ``member`` (a cluster member), ``kill``, ``restart``, ``channel``, ``drop``,
+    ``delay`` (its fault's sliders), ``clear`` (its fault), ``status`` (what the last action
+    did, or why it was refused). ``widget`` lays them out in one row; a deployment without
+    cluster members or channels does not show those groups, but has their widgets."""
 
     def __init__(self, deployment: Any):
         self.deployment = d = deployment
@@ -79,6 +90,22 @@ class DeploymentControls:
         self.widget = self._layout()
         self._show_fault()
         self.sync()
+
+    # -- the mapping ---------------------------------------------------------------------------
+
+    def __getitem__(self, name: str) -> widgets.Widget:
+        if name not in NAMES:
+            raise KeyError(name)
+        return getattr(self, name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(NAMES)
+
+    def __len__(self) -> int:
+        return len(NAMES)
+
+    def __repr__(self) -> str:
+        return f"<DeploymentControls of {self.deployment!r:.60}: {', '.join(NAMES)}>"
 
     # -- layout --------------------------------------------------------------------------------
 

@@ -45,7 +45,8 @@ class DeploymentDashboard:
 
     Introspection: ``figures`` and ``sources`` by panel name (``"ticks_per_s"``, ``"tick_ms"``,
     ``"messages_per_s"``, ...; a source has a column ``"x"``, seconds since the dashboard was
-    made, and one per instance or channel), ``controls`` (a ``DeploymentControls``), ``widget``
+    made, and one per instance or channel), ``controls`` (a ``DeploymentControls``: the
+    control widgets by name, ``controls["kill"]``, also ``controls.kill``), ``widget``
     (what is displayed), ``plots`` (the BokehModel), ``subscription`` (the pump's).
     """
 
