@@ -710,20 +710,26 @@ class Deployment:
 
     def kill(self, cluster, member: int) -> None:
         """Kill one cluster member (fail-stop): the others keep ticking, messages sent to it are
-        dropped, membership streams of its cluster see it leave, metrics record the event."""
+        dropped, membership streams of its cluster see it leave, metrics record the event.
+        Killing a member that is not running does nothing (so a notebook cell that kills one
+        can run again)."""
+        self._check_not_stopped("kill")
         inst = self._member(cluster, member, "kill")
         with self._lock:
             if inst not in self._alive_set():
-                raise HydroDeployError(f"kill(): {inst.name} is not running")
+                return
             self._kill(inst)
         self._record_event(inst, "killed")
 
     def restart(self, cluster, member: int) -> None:
-        """Start a killed member again, with fresh state; its cluster sees it join."""
+        """Start a killed member again, with fresh state; its cluster sees it join. A member
+        that is running is killed first, then started afresh (so a notebook cell that restarts
+        one can run again)."""
+        self._check_not_stopped("restart")
         inst = self._member(cluster, member, "restart")
+        if inst in self._alive_set():
+            self.kill(cluster, member)
         with self._lock:
-            if inst in self._alive_set():
-                raise HydroDeployError(f"restart(): {inst.name} is running; kill() it first")
             self._restart(inst)
         self._record_event(inst, "restarted")
 

@@ -40,8 +40,8 @@ def test_kill_drops_messages_to_the_member_and_the_rest_keep_going(backend):
     assert (MemberId("workers", 1), MembershipEvent.LEFT) in membership
     events = d.metrics().query("metric == 'event'")
     assert events[["member", "key"]].values.tolist() == [[1, "killed"]]
-    with pytest.raises(HydroDeployError, match="not running"):
-        d.kill(workers, 1)
+    d.kill(workers, 1)  # dead already: nothing happens (a notebook cell can run again)
+    assert len(d.metrics().query("metric == 'event'")) == 1
     d.stop()
 
 
@@ -58,12 +58,27 @@ def test_restart_comes_back_with_fresh_state(backend):
     assert answers(replies, 1) == [3, 4, 5]               # the other member never stopped
     joined = [e for e in membership if e == (MemberId("workers", 0), MembershipEvent.JOINED)]
     assert len(joined) == 2                               # at start, and after the restart
-    with pytest.raises(HydroDeployError, match="kill\\(\\) it first"):
-        d.restart(workers, 0)
+    # a notebook cell that kills or restarts can run again: a dead member stays dead, a
+    # running one restarts afresh
+    d.kill(workers, 1)
+    d.kill(workers, 1)
+    assert d.live_instances() == ["leader", "workers[0]"]
+    d.step(1)  # the answer it sent before it died arrives
+    replies.clear()
+    d.restart(workers, 1)
+    d.restart(workers, 1)
+    d.step(3)
+    assert answers(replies, 1) == [0, 1]
+    events = d.metrics().query("metric == 'event'")
+    assert list(zip(events.member, events.key, strict=True)) == [
+        (0, "killed"), (0, "restarted"), (1, "killed"), (1, "restarted"), (1, "killed"),
+        (1, "restarted")]
     with pytest.raises(HydroDeployError) as info:
         d.kill(workers, 7)
     assert str(info.value) == "kill(): cluster 'workers' has no member 7: its members are 0..1"
     d.stop()
+    with pytest.raises(HydroDeployError, match=r"kill\(\): this deployment was stopped"):
+        d.kill(workers, 0)
 
 
 def test_a_process_cannot_be_killed_and_the_error_says_what_can():
