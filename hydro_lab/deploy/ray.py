@@ -71,6 +71,14 @@ def ensure_ray(address: str | None = None, **init_kwargs: Any) -> None:
     ray.init(address=address, **options)
 
 
+def shutdown_ray() -> None:
+    """End this process's Ray session, if it has one, and with it Ray's processes (reaped, not
+    left as zombies: a Jupyter kernel shutting down waits for its child processes to go, up to
+    half a minute, and zombies never go)."""
+    if ray.is_initialized():
+        ray.shutdown()
+
+
 @ray.remote
 class InstanceActor:
     """Hosts one location instance (see ``InstanceRuntime``)."""

@@ -19,11 +19,16 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from traitlets import Bool, Enum, Float, Int
 
 from hydro_lab.dashboard.live_channel import LIVE
-from hydro_lab.errors import HydroError
+from hydro_lab.errors import HydroError, HydroRuntimeError
 from hydro_lab.ir.source_info import set_cell_id_provider
 from hydro_lab.lang import External
 from hydro_lab.notebook.progress import Progress, Stages
-from hydro_lab.notebook.session import NotebookSession, describe_error, first_line
+from hydro_lab.notebook.session import (
+    NotebookSession,
+    describe_error,
+    failure_lines,
+    first_line,
+)
 
 VERBS = {
     "graph": "[--ir | --dfir] [--location NAME]   show the live graph here; switch its view",
@@ -174,17 +179,37 @@ class HydroMagics(Magics):
     # -- IPython events ---------------------------------------------------------------------------
 
     def pre_run_cell(self, info: Any) -> None:
-        """Note the front end's cell id and the execution count the cell runs under."""
-        self.session.cell_id = getattr(info, "cell_id", None) or None
+        """Note the front end's cell id and the execution count the cell runs under; show a
+        failure of the deployment that no cell has shown yet (it happened in the background)."""
+        session = self.session
+        session.cell_id = getattr(info, "cell_id", None) or None
         count = self.shell.execution_count
-        self.session.cell_number = count - 1 if getattr(info, "store_history", False) else count
+        session.cell_number = count - 1 if getattr(info, "store_history", False) else count
+        err = session.unreported_failure()
+        if err is not None:
+            session.mark_reported(err)
+            print(session.failure_report(err), file=sys.stderr)
 
     def post_run_cell(self, result: Any) -> None:
-        self.session.cell_id = None
-        self.session.cell_number = None
+        """A cell that raised the deployment's failure (``recv``, ``step``) has shown it."""
+        session = self.session
+        error = getattr(result, "error_in_exec", None)
+        if error is not None and error is session.unreported_failure():
+            session.mark_reported(error)
+        session.cell_id = None
+        session.cell_number = None
 
     def building_cell(self) -> str | None:
         return self.session.building
+
+    def shell_exiting(self, change: dict) -> None:
+        """The kernel is shutting down (ipykernel sets ``exit_now`` first): end the Ray session
+        now, or the kernel waits for Ray's processes to go, and JupyterLab has to kill it."""
+        if not change.get("new"):
+            return
+        ray_backend = sys.modules.get("hydro_lab.deploy.ray")  # only if Ray was used
+        if ray_backend is not None:
+            ray_backend.shutdown_ray()
 
     # -- %%hydro ----------------------------------------------------------------------------------
 
@@ -211,7 +236,7 @@ class HydroMagics(Magics):
         ``--cell NAME`` names it. ``%hydro?`` lists the verbs that drive the flow.
         """
         try:
-            args = self._cell_parser.parse_args(shlex.split(line))
+            args = self._cell_parser.parse_args(shlex.split(line, comments=True))
         except _HelpShown:
             return
         session = self.session
@@ -262,7 +287,14 @@ class HydroMagics(Magics):
             (progress: starting Ray, deploying the actors, first tick). --size gives a
             cluster's members; clusters not named get HydroMagics.cluster_size. --paused:
             deploy without running anything (then step or resume). The deployment is bound
-            as ``deployment`` in the notebook (``deployment.connect(port)``, ``.kill(...)``).
+            as ``deployment`` in the notebook (``deployment.connect(port)``, ``.kill(...)``);
+            connecting a port that already has a client gives that client back, so a cell
+            that connects can run again. It runs the flow as it was deployed: after editing a
+            %%hydro cell, %hydro deploy again to use the edits.
+            What the flow prints in the background shows in this cell. If it fails (a
+            function of yours raises), this cell's progress shows the error at once: the
+            operator, the line inside your function that raised and the element it failed
+            on; the next cell you run shows it too, once, and %hydro status keeps it.
             The graph shown above becomes the deployment's live graph, in place: elements per
             operator, messages/s per channel, killed members, a few times a second. A cell
             that changes the flow afterwards draws the edited flow without live values (the
@@ -276,15 +308,18 @@ class HydroMagics(Magics):
         %hydro pause / %hydro resume
             Hold the deployment (inputs keep queueing) / let it run again.
         %hydro stop
-            Stop the deployment for good; %hydro metrics still works.
+            Stop the deployment for good; %hydro metrics still works. After a failure it
+            stops all the same and says what had failed.
         %hydro status
             The cells in build order (and any that no longer build), the flow's locations and
-            nodes, the deployment's state and ticks, the last sim.
+            nodes, the deployment's state (and why it failed) and ticks, the last sim.
         %hydro sim [--exhaustive | --fuzz N] [--seed S] [--size NAME=N ...] [BODY]
             Run the test function BODY (default: ``body``, a ``def body(inst): ...`` in the
             notebook) over every execution (--exhaustive, the default) or N random ones
             (--fuzz N, seeded by --seed); progress updates in place. Prints how many
-            executions passed, or the failing execution's trace and replayable schedule.
+            executions passed, or the failing execution's trace and the line that replays it,
+            ``sim.run(body, schedule=[...])``: the simulator is bound as ``sim`` in the
+            notebook (as %hydro deploy binds ``deployment``), so that line runs as printed.
         %hydro dashboard
             The deployment's live dashboard (per-tick metrics, controls).
         %hydro metrics [--wide]
@@ -297,13 +332,16 @@ class HydroMagics(Magics):
             the last %hydro sim's failing execution instead (or its first execution when all
             passed), replayed from its schedule.
         %hydro reset
-            Start over: an empty flow, no cells; the deployment is stopped.
+            Start over: an empty flow, no cells; the deployment is stopped, whatever its
+            state.
+
+        A ``#`` starts a comment, as in Python: ``%hydro deploy --ray  # on Ray``.
 
         Options (``%config HydroMagics.<name> = value``): backend ('local' or 'ray', for
         deploy), graph_view ('ir' or 'dfir'), live_graph (True: draw the graph after every
         %%hydro cell), cluster_size (2), progress_interval (seconds between progress updates).
         """
-        words = shlex.split(line)
+        words = shlex.split(line, comments=True)  # `%hydro deploy  # on Ray` is a comment
         if not words:
             raise UsageError(f"%hydro needs a verb: one of {VERB_LIST} (%hydro? explains them)")
         verb, rest = words[0], words[1:]
@@ -317,6 +355,8 @@ class HydroMagics(Magics):
         return getattr(self, f"_verb_{verb}")(args)
 
     def _fail(self, err: BaseException, summary: str) -> NoReturn:
+        if err is getattr(self.session.deployment, "error", None):
+            self.session.mark_reported(err)
         print(describe_error(err), file=sys.stderr)
         raise UsageError(summary) from None
 
@@ -329,13 +369,14 @@ class HydroMagics(Magics):
     def _running(self, verb: str) -> Any:
         """The deployment, if it can still run (not stopped, not failed)."""
         d = self._deployment(verb)
-        if d.state == "stopped":
-            raise UsageError(f"%hydro {verb}: the deployment is stopped; %hydro deploy runs "
-                             "the flow anew")
-        if d.state == "failed":
+        if d.error is not None:
+            self.session.mark_reported(d.error)
             print(describe_error(d.error), file=sys.stderr)
             raise UsageError(f"%hydro {verb}: the deployment failed (above); %hydro deploy "
                              "runs the flow anew")
+        if d.state == "stopped":
+            raise UsageError(f"%hydro {verb}: the deployment is stopped; %hydro deploy runs "
+                             "the flow anew")
         return d
 
     def _note_if_stale(self) -> None:
@@ -370,12 +411,23 @@ class HydroMagics(Magics):
             d = s.deploy(backend, dict(args.size), self.cluster_size, paused=args.paused,
                          stage=progress)
         except Exception as err:  # noqa: BLE001  (shown short; the session stays usable)
-            progress.fail(first_line(str(err)) or type(err).__name__)
+            progress.fail(first_line(str(err)) or type(err).__name__,
+                          describe_error(err) if isinstance(err, HydroRuntimeError) else None)
             self._fail(err, f"%hydro deploy ({backend}) failed")
+        started = time.monotonic()
+
+        def failed(err: BaseException) -> None:  # at once, on the thread that saw it fail
+            after = time.monotonic() - started
+            progress.failed_later(f"running: failed after {after:.1f} s", describe_error(err))
+
+        d.on_failure(failed)  # a later failure shows in this cell's progress, in place
         sizes = ", ".join(f"{k}={v}" for k, v in d.cluster_sizes.items())
         print(f"deployed on {backend}: {len(d.instances)} instance"
               f"{'s' * (len(d.instances) != 1)} ({', '.join(i.name for i in d.instances)})"
               f"{'; cluster sizes ' + sizes if sizes else ''}; {d.state}")
+        if d.error is not None:  # its first ticks in the background failed: say why, here
+            s.mark_reported(d.error)
+            print(describe_error(d.error), file=sys.stderr)
         if s.display_id is not None and self.live_graph:
             self._show_graph(s.execution_key())  # the graph shown above comes alive, in place
 
@@ -442,14 +494,17 @@ class HydroMagics(Magics):
         print(f"deployment {d.state}")
 
     def _verb_stop(self, args: argparse.Namespace) -> None:
+        s = self.session
         d = self._deployment("stop")
-        try:
-            stopped = self.session.stop()
-        except HydroError as err:
-            self._fail(err, "%hydro stop: the deployment had failed; it is stopped now")
-        print("deployment stopped" if stopped else f"the deployment was already {d.state}")
+        stopped = s.stop()
+        said = "deployment stopped" if stopped else f"the deployment was already {d.state}"
+        if d.error is not None:  # stopped all the same; what had failed, in short
+            s.mark_reported(d.error)
+            said += f" after a failure: {failure_lines(d.error)}"
+        print(said)
 
     def _verb_status(self, args: argparse.Namespace) -> None:
+        self.session.mark_reported()  # it shows the failure, if any
         print(self.session.status(self.graph_view))
 
     def _verb_dashboard(self, args: argparse.Namespace) -> None:
@@ -470,10 +525,13 @@ class HydroMagics(Magics):
 
     def _verb_reset(self, args: argparse.Namespace) -> None:
         s = self.session
-        try:
-            s.reset()
-        except HydroError as err:  # a failed deployment reports its error as it stops
-            print(describe_error(err), file=sys.stderr)
+        d = s.deployment
+        news = s.reset()  # always: whatever state the deployment was in
+        if news is not None and news is getattr(d, "error", None):
+            print(f"the deployment it stopped had failed: {failure_lines(news)}")
+        elif news is not None:
+            print(f"stopping the deployment failed; it is forgotten all the same: "
+                  f"{describe_error(news)}", file=sys.stderr)
         if s.display_id is not None and self.live_graph:
             self._show_graph(s.execution_key())  # the old drawing now shows the empty flow
         s.display_id = s.display_key = None  # the next %%hydro cell draws the new flow below
@@ -541,6 +599,7 @@ class HydroMagics(Magics):
         except SimFailure as failure:
             s.last_sim = failure
             s.last_sim_run = (sim, body, failure.schedule)
+            self.shell.user_ns["sim"] = sim  # the replay line printed below runs as printed
             progress.update([f"failed after {time.monotonic() - start:.1f} s"], None)
             print(f"%hydro sim {mode}: a failing execution\n{failure}")
             return
@@ -549,6 +608,7 @@ class HydroMagics(Magics):
             self._fail(err, f"%hydro sim {mode}: the test could not run")
         s.last_sim = count
         s.last_sim_run = (sim, body, [])
+        self.shell.user_ns["sim"] = sim
         elapsed = time.monotonic() - start
         progress.update([f"{count:,} execution{'s' * (count != 1)} in {elapsed:.1f} s: "
                          "all passed"], 1.0)
@@ -564,6 +624,7 @@ def register(ipython: Any) -> HydroMagics:
     ipython.register_magics(magics)
     ipython.events.register("pre_run_cell", magics.pre_run_cell)
     ipython.events.register("post_run_cell", magics.post_run_cell)
+    ipython.observe(magics.shell_exiting, names="exit_now")
     set_cell_id_provider(magics.building_cell)
     ipython.user_ns.setdefault("flow", magics.session.flow)
     LIVE.register()  # a reloaded page's renderer says hello on this comm target (in a kernel)
@@ -576,11 +637,12 @@ def unregister(ipython: Any) -> None:
     magics = _loaded.pop(id(ipython), None)
     if magics is None:
         return
-    magics.session.stop(quiet=True)
+    magics.session.stop()
     for event, callback in (("pre_run_cell", magics.pre_run_cell),
                             ("post_run_cell", magics.post_run_cell)):
         if callback in ipython.events.callbacks[event]:
             ipython.events.unregister(event, callback)
+    ipython.unobserve(magics.shell_exiting, names="exit_now")
     set_cell_id_provider(None)
     manager = ipython.magics_manager
     for kind in ("line", "cell"):

@@ -11,6 +11,10 @@ deployment's live graph (``deployment.graph()``): counts and rates arrive on the
 ``%hydro stop`` the last values stay. Once a cell changes the flow the display shows the edited
 flow without live values, saying that the deployment runs the flow as it was deployed; a cell
 that changes it back (or re-runs unchanged) brings the live graph back.
+
+A deployment's failure is reported once to the user (``unreported_failure`` /
+``mark_reported``): the magics show it in the next cell that runs, unless a verb or the cell
+itself already showed it.
 """
 
 from __future__ import annotations
@@ -118,6 +122,13 @@ def first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else ""
 
 
+def failure_lines(err: BaseException, n: int = 3, indent: str = "  ") -> str:
+    """The first ``n`` lines of a failure (what raised, where, on which element), indented
+    under the first."""
+    lines = describe_error(err).splitlines()[:n]
+    return f"\n{indent}".join(line.strip() for line in lines)
+
+
 class NotebookSession:
     """The flow, cells, deployment and graph display of one IPython shell."""
 
@@ -139,6 +150,8 @@ class NotebookSession:
         self.cell_number: int | None = None  # its execution count
         self.last_sim: Any = None           # the last %hydro sim result: a count or SimFailure
         self.last_sim_run: Any = None       # (simulator, body, schedule) for %hydro replay --sim
+        self.deployed_by: str | None = None  # "In [5]": the cell that deployed
+        self._reported: Any = None          # the deployment's failure, once shown to the user
         self._originals: dict[str, Any] = {}  # name -> its value before a %%hydro cell bound it
         self._runs = 0
 
@@ -267,15 +280,17 @@ class NotebookSession:
                 else:
                     ns[name] = original
 
-    def reset(self) -> None:
-        """An empty flow and no cells; the deployment is stopped and forgotten. A deployment
-        that had failed raises its error, after the reset is done (it must not stop it)."""
-        failure = None
+    def reset(self) -> BaseException | None:
+        """An empty flow and no cells; the deployment is stopped and forgotten, whatever state
+        it is in. Returns what the user has not seen yet about the old deployment: its failure
+        (unless it was reported), or what went wrong stopping it; None when there is nothing."""
+        news: BaseException | None = self.unreported_failure()
         try:
             self.stop()
-        except HydroError as err:
-            failure = err
-        self.deployment = self.deployed_version = None
+        except Exception as err:  # noqa: BLE001  (a reset must succeed: this is reported)
+            news = err
+        self.deployment = self.deployed_version = self.deployed_by = None
+        self._reported = None
         self._unbind()
         self.cells = {}
         self._originals = {}
@@ -285,8 +300,7 @@ class NotebookSession:
         self.deployed_flow = self.live = None  # the display no longer shows the deployment
         self.last_sim = None
         self.last_sim_run = None
-        if failure is not None:
-            raise failure
+        return news
 
     @property
     def broken(self) -> list[Cell]:
@@ -380,13 +394,20 @@ class NotebookSession:
                paused: bool = False, stage: Callable[[str], Any] | None = None) -> Any:
         """Compile, deploy, run the first tick and start (unless ``paused``).
 
-        ``stage(name)`` is called as each stage begins: ``stage(None)`` when all are done.
+        ``stage(name)`` is called as each stage begins: ``stage(None)`` when all are done. The
+        flow is compiled before the running deployment is stopped: a flow that does not compile
+        leaves it running. A first tick that fails leaves the new deployment failed, as a later
+        failure would (``deployment.error`` says why).
         """
+        from hydro_lab.deploy.base import normalize_sizes
+
         stage = stage or (lambda name: None)
-        self.stop(quiet=True)  # the old deployment's failure was reported when it happened
         stage("compiling")
         compiled = self.flow.compile()
         sizes = self.cluster_sizes(sizes, default_size)
+        clusters = [loc for loc in compiled.lowered.locations if isinstance(loc, ClusterId)]
+        normalize_sizes(clusters, sizes)  # a size mistake, too, leaves the running one running
+        self.stop()  # the old deployment's failure was reported when it happened
         n = sum(sizes.get(loc.name, 1) if isinstance(loc, ClusterId) else 1
                 for loc in compiled.lowered.locations)
         if backend == "ray":
@@ -398,8 +419,10 @@ class NotebookSession:
         else:
             stage(f"creating {n} instance{'s' * (n != 1)}")
         d = compiled.deploy(backend, sizes)
+        d.redeploy_hint = "`%hydro deploy` again"
         self.deployment, self.deployed_version = d, self.version
         self.deployed_flow, self.live = _flow_text(self.flow), None
+        self.deployed_by, self._reported = self.cell_label(), None
         if self.shell is not None:  # the notebook reaches it as `deployment`, as `flow`
             self.shell.user_ns["deployment"] = d
         if not paused:
@@ -408,26 +431,50 @@ class NotebookSession:
                 d.step(1)
                 stage("starting")
                 d.start()
+            except HydroError:
+                raise  # failed: it stays so (deployment.error), as after any later failure
             except BaseException:
-                self.stop(quiet=True)
+                self.stop()  # interrupted: nothing is left running half-started
                 raise
         stage(None)
         return d
 
-    def stop(self, quiet: bool = False) -> bool:
-        """Stop the deployment if one runs; True if there was one to stop."""
+    def cell_label(self) -> str:
+        number = self.cell_number if self.cell_number is not None else \
+            getattr(self.shell, "execution_count", None)
+        return f"In [{number}]"
+
+    def stop(self) -> bool:
+        """Stop the deployment if one runs; True if there was one to stop. Its failure, if it
+        had failed, is not raised: ``deployment.error`` keeps it."""
         d = self.deployment
         if d is None or d.state == "stopped":
             return False
         try:
             d.stop()
         except HydroError:
-            if not quiet:
-                raise
+            pass  # the failure it had: in d.error, reported by who asked (or already)
         finally:
             if self.live is not None:
                 self.live.refresh()  # its last update, before the cell ends
         return True
+
+    # -- failures ---------------------------------------------------------------------------------
+
+    def unreported_failure(self) -> Any:
+        """The deployment's failure if the user has not been shown it yet, else None."""
+        err = getattr(self.deployment, "error", None)
+        return err if err is not None and err is not self._reported else None
+
+    def mark_reported(self, err: Any = None) -> None:
+        self._reported = err if err is not None else getattr(self.deployment, "error", None)
+
+    def failure_report(self, err: BaseException) -> str:
+        """A failure shown in a cell other than the one that deployed: what it is, then how it
+        came to be shown here."""
+        return (f"{describe_error(err)}\n(the deployment of {self.deployed_by or 'this flow'} "
+                "failed while it ran in the background: the flow no longer runs; %hydro deploy "
+                "runs it anew)")
 
     def rounds(self) -> dict[str, int]:
         """The last tick each instance of the deployment ran (from its metrics)."""
@@ -465,8 +512,14 @@ class NotebookSession:
         else:
             rounds = self.rounds()
             ticks = ", ".join(f"{k} {v + 1}" for k, v in sorted(rounds.items()))
-            lines.append(f"deployment: {d.backend}, {d.state}; instances: "
+            state = d.state
+            err = getattr(d, "error", None)
+            if err is not None and state == "stopped":
+                state = "stopped after a failure"
+            lines.append(f"deployment: {d.backend}, {state}; instances: "
                          f"{', '.join(i.name for i in d.instances)}")
+            if err is not None:
+                lines.append("  failed: " + failure_lines(err, indent="          "))
             lines.append(f"  ticks run: {ticks or 'none yet'}")
             if self.flow_changed():
                 lines.append("  the flow changed since it was deployed: %hydro deploy again")

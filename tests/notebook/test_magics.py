@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from IPython.core.error import UsageError
 
@@ -387,7 +389,7 @@ def test_reset_starts_over_after_a_failed_deployment_too(ip, run, session):
     run("%hydro deploy")
     assert session.deployment.state == "failed"
     ran = run("%hydro reset")
-    assert "ZeroDivisionError" in ran.stderr  # the failure, said once more as it is dropped
+    assert ran.ok and ran.stderr == ""  # the deploy cell showed the failure; nothing to add
     assert ran.stdout.endswith("hydro session reset: an empty flow, no %%hydro cells, "
                                "no deployment\n")
     assert session.deployment is None and session.cells == {} and ops(ip) == []
@@ -521,8 +523,14 @@ def test_sim_prints_a_failure_and_rejects_missing_bodies(ip, run, session):
     ran = run("%hydro sim ordered")
     assert ran.ok
     assert ran.stdout.startswith("%hydro sim exhaustive: a failing execution\nAssertionError")
-    assert "replay: sim.run(body, schedule=" in ran.stdout and "--- trace ---" in ran.stdout
+    assert "replay: sim.run(ordered, schedule=" in ran.stdout and "--- trace ---" in ran.stdout
     assert type(session.last_sim).__name__ == "SimFailure"
+    # the printed replay line runs in the notebook as printed: the same failure again
+    replay = re.search(r"replay: (sim\.run\(ordered, schedule=\[[\d, ]*\]\))", ran.stdout)[1]
+    assert ip.user_ns["sim"] is session.last_sim_run[0]
+    again = run(replay)
+    assert type(again.error).__name__ == "SimFailure"
+    assert again.error.schedule == session.last_sim.schedule
     assert usage_error(run("%hydro sim")) == (
         "%hydro sim: no test function 'body' in the notebook; define `def body(inst): ...` "
         "or name yours: %hydro sim my_test")

@@ -1,7 +1,13 @@
-"""Every notebook in notebooks/ runs top to bottom in a real kernel, and shows what it should."""
+"""Every notebook in notebooks/ runs top to bottom in a real kernel, and shows what it should;
+every cell runs twice in a row, as a student re-runs a cell, and runs again without error.
+
+Cells are executed as JupyterLab executes them: each execute_request carries the cell's id
+(``%%hydro`` cells recognize a re-run by it; nbclient sends none).
+"""
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import nbformat
@@ -13,11 +19,60 @@ from hydro_lab.viz import MIME_TYPE
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 
+class LabClient(NotebookClient):
+    """Runs every code cell twice in a row, sending the cell's id with each execution; the
+    notebook keeps the outputs of the second run (later cells update its displays), ``firsts``
+    those of the first."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.firsts: dict[int, list] = {}
+        self._cell_id: str | None = None
+
+    async def async_start_new_kernel_client(self):
+        kc = await super().async_start_new_kernel_client()
+
+        def execute(code, store_history=True, stop_on_error=True, **_options):
+            msg = kc.session.msg("execute_request", {
+                "code": code, "silent": False, "store_history": store_history,
+                "user_expressions": {}, "allow_stdin": False, "stop_on_error": stop_on_error})
+            msg["metadata"]["cellId"] = self._cell_id  # what JupyterLab sends
+            kc.shell_channel.send(msg)
+            return msg["header"]["msg_id"]
+
+        kc.execute = execute
+        return kc
+
+    async def async_execute_cell(self, cell, cell_index, execution_count=None,
+                                 store_history=True):
+        self._cell_id = cell.get("id")
+        await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        if cell.cell_type == "code":
+            self.firsts[cell_index] = copy.deepcopy(cell.outputs)
+            for shown in self._display_id_map.values():  # a re-run clears the cell's outputs
+                shown.pop(cell_index, None)
+            await super().async_execute_cell(cell, cell_index, None, store_history)
+        return cell
+
+
 def run(name: str) -> nbformat.NotebookNode:
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
-    NotebookClient(nb, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    client = LabClient(nb, timeout=120, kernel_name="python3",
+                       resources={"metadata": {"path": str(NOTEBOOKS)}})
+    client.execute()
+    errors = [f"cell {i}: {o['ename']}: {o['evalue']}" for i, outs in client.firsts.items()
+              for o in outs if o.get("output_type") == "error"]
+    assert not errors, errors  # the first run of each cell; the second's: assert_no_errors
+    nb.metadata["firsts"] = client.firsts
     return nb
+
+
+def first_outputs(nb, starts: str) -> list[dict]:
+    """The outputs of the first run of the (first) code cell whose source starts so."""
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and cell.source.startswith(starts):
+            return nb.metadata["firsts"][index]
+    raise AssertionError(f"no cell starts with {starts!r}")
 
 
 def outputs(nb) -> list[dict]:
@@ -113,7 +168,8 @@ def test_01_estimate_pi_on_ray_with_a_dashboard():
     assert "leader" in ticks and "workers" in ticks
     replay = plain(cell_outputs(nb, "%hydro replay"))
     assert "<b>replay</b> of flow (ray deployment)" in replay
-    assert plain(cell_outputs(nb, "%hydro stop")) == "deployment stopped\n"
+    assert plain(first_outputs(nb, "%hydro stop")) == "deployment stopped\n"
+    assert plain(cell_outputs(nb, "%hydro stop")) == "the deployment was already stopped\n"
 
 
 def test_02_the_simulator_catches_the_read_after_write_bug():
