@@ -18,7 +18,6 @@ captured, and only the failing one's is shown, in its failure.
 
 from __future__ import annotations
 
-import contextlib
 import random
 import sys
 import time
@@ -40,6 +39,8 @@ from hydro_lab.sim.choosers import RandomChooser, ReplayChooser, next_schedule
 from hydro_lab.sim.faults import Faults
 from hydro_lab.sim.trace import Trace, short
 from hydro_lab.sim.world import Printed, ProgramInfo, World
+
+_DROPPED = Printed(None)  # where explored executions print
 
 
 class SimFailure(AssertionError):
@@ -187,10 +188,15 @@ class Simulator:
                  echo: bool = False) -> BaseException | None:
         """One execution. What it prints is captured: kept in the trace (when there is one) and
         written through as well with ``echo``; exploring drops it."""
-        printed: list[str] | None = [] if trace is not None else None
-        out = Printed(printed, sys.stdout if echo else None)
-        err_out = Printed(printed, sys.stderr if echo else None)
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err_out):
+        if trace is None and not echo:  # exploring: one shared sink drops everything
+            printed, out, err_out = None, _DROPPED, _DROPPED
+        else:
+            printed = [] if trace is not None else None
+            out = Printed(printed, sys.stdout if echo else None)
+            err_out = Printed(printed, sys.stderr if echo else None)
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = out, err_out
+        try:
             world = World(self, chooser, trace, record=record, printed=printed)
             inst = SimInstance(self, world)
             try:
@@ -205,6 +211,8 @@ class Simulator:
             finally:
                 if trace is not None:
                     world.flush_prints()
+        finally:
+            sys.stdout, sys.stderr = saved
         return None
 
     def _failure(self, err: BaseException, body, trace: Trace, schedule: list[int], *,
@@ -562,7 +570,7 @@ class SimClient(_Receiver):
 
     @property
     def _buffer(self) -> list:
-        return self._inst._world.replies[(self.info.key, self.client_id)]
+        return self._inst._world.replies.setdefault((self.info.key, self.client_id), [])
 
     @property
     def _name(self) -> str:

@@ -19,7 +19,7 @@ What the execution prints goes to ``Printed`` (it stands in for ``sys.stdout`` a
 from __future__ import annotations
 
 import io
-from collections import Counter, defaultdict
+from collections import defaultdict
 from typing import Any
 
 from hydro_lab.deploy.base import tick_records
@@ -134,11 +134,11 @@ class World:
         self.in_flight: dict[InstanceId, list] = defaultdict(list)
         self.outputs: dict[int, list] = defaultdict(list)
         self.sinks: dict[Any, list] = defaultdict(list)
-        # bidi_external ports: the clients connected now, and each client's replies
-        self.clients: dict[int, set[int]] = defaultdict(set)
-        self.replies: dict[tuple[int, int], list] = defaultdict(list)
+        # bidi_external ports: the clients connected now, and each client's replies (plain
+        # dicts: a World is made per execution, and exploring makes tens of thousands)
+        self.clients: dict[int, set[int]] = {}
+        self.replies: dict[tuple[int, int], list] = {}
         self.next_client = 1
-        self.tick_counts: Counter = Counter()  # ticks per instance, to say what kept it busy
         self.out_of_time = False  # the last wait stopped at max_time, not at quiescence
         for inst in self.instances:
             self._membership(inst, [(i, MembershipEvent.JOINED) for i in self.instances])
@@ -226,8 +226,9 @@ class World:
                     out.append((inst, observable))
         return out
 
-    def step(self) -> bool:
-        """Tick one instance that has work; False when none has (quiescent).
+    def step(self) -> InstanceId | bool:
+        """Tick one instance that has work and return it (True when a timer fired early
+        instead); False when none has work (quiescent).
 
         Inside a window the test lets time pass in (``horizon``), the next timer may also fire
         first, while instances still have work: messages in flight are slow. That is one more
@@ -254,7 +255,7 @@ class World:
         if self.trace is not None:
             self.trace.step += 1
         self._tick(inst, observable)
-        return True
+        return inst
 
     def _next_deadline(self) -> float | None:
         deadlines = [d for i, e in self.engines.items() if i in self.router.alive
@@ -288,7 +289,6 @@ class World:
             if holding:
                 forced = max(holding, key=info.batch_order.__getitem__)
         self.chooser.begin_tick(forced)
-        self.tick_counts[inst] += 1
         tick = engine.tick
         if self.trace is not None:
             self.flush_prints()  # the body's, before this tick
@@ -338,10 +338,10 @@ class World:
         by_client: dict[int, list] = {}
         for client, reply in pairs:
             by_client.setdefault(client, []).append(reply)
-        connected = self.clients[info.key]
+        connected = self.clients.get(info.key, ())
         for client, replies in by_client.items():
             if client in connected:
-                self.replies[(info.key, client)].extend(replies)
+                self.replies.setdefault((info.key, client), []).extend(replies)
             if self.trace is not None:
                 lost = [] if client in connected else ["(not connected: lost)"]
                 self.trace.add("output", port=info.key, client=client, items=replies,
@@ -448,12 +448,12 @@ class World:
         join (ids count from 1 across the flow's ports, as a deployment's do)."""
         client = self.next_client
         self.next_client += 1
-        self.clients[port_info.key].add(client)
+        self.clients.setdefault(port_info.key, set()).add(client)
         self._client_event(port_info, client, MembershipEvent.JOINED, "connects")
         return client
 
     def disconnect_client(self, port_info, client: int) -> None:
-        self.clients[port_info.key].discard(client)
+        self.clients.get(port_info.key, set()).discard(client)
         self._client_event(port_info, client, MembershipEvent.LEFT, "disconnects")
 
     def _client_event(self, port_info, client: int, event: MembershipEvent, what: str) -> None:
@@ -468,12 +468,12 @@ class World:
         """Step until ``done()`` or nothing can happen; with ``allow_time``, time may then move
         to the next timer, up to ``max_time`` seconds from now. At most ``max_steps`` ticks."""
         steps = 0
-        started, before = self.time, Counter(self.tick_counts)
+        started = self.time
         limit = self.time + max_time
         self.out_of_time = False
         while not done():
             if steps >= max_steps:
-                raise HydroRuntimeError(self._unsettled(max_steps, started, before, allow_time,
+                raise HydroRuntimeError(self._unsettled(max_steps, started, allow_time, limit,
                                                         max_time))
             if self.step():
                 steps += 1
@@ -485,19 +485,31 @@ class World:
                 return done()
         return True
 
-    def _unsettled(self, max_steps: int, started: float, before: Counter, allow_time: bool,
-                   max_time: float) -> str:
-        """Why a wait did not end: who kept ticking, the clock, the timers or spins that kept
-        them busy; and the options that change it."""
-        ticks = Counter(self.tick_counts)
-        ticks.subtract(before)
-        busiest = [(inst, n) for inst, n in ticks.most_common(3) if n > 0]
+    def _unsettled(self, max_steps: int, started: float, allow_time: bool, limit: float,
+                   max_time: float, sample: int = 200) -> str:
+        """Why a wait did not end: who keeps ticking (seen over ``sample`` more steps, so that
+        the steps of a wait that ends cost no bookkeeping), the clock, the timers or spins that
+        keep them busy; and the options that change it."""
+        ticks: dict[InstanceId, int] = {}
+        seen = 0
+        for _ in range(4 * sample):
+            if seen >= sample:
+                break
+            ticked = self.step()
+            if not ticked:
+                if allow_time and self.advance_time(limit):
+                    continue
+                break
+            if ticked is not True:
+                ticks[ticked] = ticks.get(ticked, 0) + 1
+                seen += 1
+        busiest = sorted(ticks.items(), key=lambda kv: -kv[1])[:3]
         who = ", ".join(f"{inst.name} ticked {n:,} times" for inst, n in busiest)
         moved = self.time != started
         clock = (f"virtual time went from {started:g} s to {self.time:g} s" if moved
                  else f"virtual time stayed at {self.time:g} s")
-        lines = [f"the simulation did not settle within {max_steps:,} steps: {who}, while "
-                 f"{clock}"]
+        lines = [f"the simulation did not settle within {max_steps:,} steps (in {seen} more, "
+                 f"{who or 'no instance ticked'}), and {clock}"]
         causes = [f"{c} (at {inst.name})" for inst, _ in busiest
                   for c in self._busy_causes(inst, moved)]
         if causes:
