@@ -4,6 +4,7 @@ whose metadata carries the cell id (``{"cellId": ...}``, which ipykernel hands t
 from __future__ import annotations
 
 import os
+import queue
 import time
 import uuid
 from dataclasses import dataclass
@@ -23,6 +24,12 @@ TIMEOUT = 60
 class Executed:
     reply: dict
     messages: list[dict]  # iopub messages of this request (not status / execute_input)
+    msg_id: str = ""      # the request's, which its outputs name as their parent
+
+    @property
+    def stdout(self) -> str:
+        return "".join(m["content"]["text"] for m in self.of_type("stream")
+                       if m["content"]["name"] == "stdout")
 
     def of_type(self, *types: str) -> list[dict]:
         return [m for m in self.messages if m["msg_type"] in types]
@@ -44,6 +51,7 @@ class Executed:
 class Kernel:
     def __init__(self, client):
         self.client = client
+        self.elsewhere: list[dict] = []  # iopub messages of other requests, seen meanwhile
 
     def execute(self, code: str, cell_id: str | None = None) -> Executed:
         kc = self.client
@@ -58,6 +66,7 @@ class Kernel:
         while True:
             m = kc.get_iopub_msg(timeout=TIMEOUT)
             if m["parent_header"].get("msg_id") != msg_id:
+                self.elsewhere.append(m)
                 continue
             if m["msg_type"] == "status":
                 if m["content"]["execution_state"] == "idle":
@@ -68,7 +77,24 @@ class Kernel:
         while True:
             reply = kc.get_shell_msg(timeout=TIMEOUT)
             if reply["parent_header"].get("msg_id") == msg_id:
-                return Executed(reply["content"], messages)
+                return Executed(reply["content"], messages, msg_id)
+
+    def wait_for(self, test, timeout: float) -> dict | None:
+        """The first iopub message (of any request, already seen or arriving within
+        ``timeout`` seconds) that passes ``test``; None if none does."""
+        for m in self.elsewhere:
+            if test(m):
+                return m
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                m = self.client.get_iopub_msg(timeout=left)
+            except queue.Empty:
+                return None
+            self.elsewhere.append(m)
+            if test(m):
+                return m
+        return None
 
 
 @pytest.fixture(scope="module")

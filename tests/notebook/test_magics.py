@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from IPython.core.error import UsageError
@@ -635,3 +636,142 @@ def test_unload_removes_the_magics(ip):
         assert not any(isinstance(c, HydroMagics) for c in ip.configurables)
     finally:
         ip.run_line_magic("load_ext", "hydro_lab")
+
+
+# -- comments, every state, every error path ---------------------------------------------------
+
+@pytest.mark.parametrize("verb", list(VERBS))
+def test_a_comment_ends_every_verbs_line(run, verb):
+    helped = run(f"%hydro {verb} --help  # what does it do?")
+    assert helped.ok and helped.stdout.startswith(f"usage: %hydro {verb}")
+
+
+def test_comments_in_hydro_lines_are_comments(ip, run, session):
+    assert run("%%hydro --cell named  # builds q\nq = flow.process('q')\n").ok
+    assert run("%%hydro --cell named  # again: replaces it\nq = flow.process('q')\n").ok
+    assert list(session.cells) == ["named"]
+    assert "In [2]: 0 nodes" in run("%hydro status  # where are we?").stdout
+    assert run(SIM_FLOW, "c1").ok and run(BODY).ok
+    assert run("%hydro sim body  # every execution").stdout == \
+        "%hydro sim exhaustive: 13 executions, all passed\n"
+    assert usage_error(run("%hydro  # no verb")).startswith("%hydro needs a verb")
+
+
+FAILS_LATER = ("%%hydro\np = flow.process('p')\n"
+               "p.tick().spin_batch(1).all_ticks().enumerate()"
+               ".map(lambda ix: 1 // (2 - ix[0])).for_each(lambda x: None)\n")
+
+
+def failed_in_the_background(session) -> None:
+    deadline = time.monotonic() + 5
+    while session.deployment.error is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize("state", ["created", "running", "paused", "stopped", "failed",
+                                   "failed, then stopped"])
+def test_reset_empties_the_session_whatever_state_the_deployment_is_in(ip, run, session,
+                                                                        state):
+    assert run(FAILS_LATER if "failed" in state else SOURCE + "nums.for_each(print)\n",
+               "c1").ok
+    run("%hydro deploy" + (" --paused" if state in ("created", "paused") else ""))
+    if state == "paused":
+        run("%hydro resume")
+        run("%hydro pause")
+    if "failed" in state:
+        failed_in_the_background(session)
+    if "stopped" in state:
+        run("%hydro stop")
+    deployment = session.deployment
+    assert deployment.state == state.split()[-1]
+    ran = run("%hydro reset")
+    assert ran.ok and ran.stdout.endswith("hydro session reset: an empty flow, no %%hydro "
+                                          "cells, no deployment\n")
+    assert deployment.state == "stopped" and session.deployment is None
+    assert run("%hydro status").stdout == (
+        "flow 'flow': 0 IR nodes; locations: none\nno %%hydro cells yet\n"
+        "live graph: ir view (not shown yet)\ndeployment: none (%hydro deploy)\n")
+
+
+def test_reset_still_resets_when_stopping_the_deployment_fails(ip, run, session):
+    assert run(SOURCE, "c1").ok and run("%hydro deploy --paused").ok
+
+    def broken():
+        raise OSError("the socket is gone")
+
+    session.deployment.stop = broken
+    ran = run("%hydro reset")
+    assert ran.ok and ran.stderr.startswith("stopping the deployment failed; it is forgotten "
+                                            "all the same: OSError: the socket is gone\n")
+    assert session.deployment is None and session.cells == {} and ops(ip) == []
+
+
+def test_a_background_failure_is_shown_once_in_the_next_cell(ip, run, session):
+    assert run("%%hydro\np, client = flow.process('p'), flow.external('client')\n"
+               "port, numbers = p.source_external(client)\n"
+               "numbers.map(lambda s: 10 // int(s)).for_each(print)\n", "c1").ok
+    assert run("%hydro deploy").ok
+    assert run("deployment.connect(port).send('0')").ok
+    failed_in_the_background(session)
+    nxt = run("x = 1")
+    assert nxt.stderr == (
+        "HydroRuntimeError: map(lambda s: 10 // int(s)) raised ZeroDivisionError: integer "
+        "division or modulo by zero\n"
+        "  at notebook cell In [1], line 4: numbers.map(lambda s: 10 // int(s)).for_each(print)\n"
+        "  element: '0'\n"
+        "  in p, tick 1\n"
+        "(the deployment of In [2] failed while it ran in the background: the flow no longer "
+        "runs; %hydro deploy runs it anew)\n")
+    assert run("x = 2").stderr == ""  # once
+    assert "deployment: local, failed; instances: p\n  failed: HydroRuntimeError: " \
+        "map(lambda s: 10 // int(s)) raised ZeroDivisionError" in run("%hydro status").stdout
+    stopped = run("%hydro stop")
+    assert stopped.ok and stopped.stderr == ""
+    assert stopped.stdout.startswith("deployment stopped after a failure: HydroRuntimeError: "
+                                     "map(lambda s: 10 // int(s)) raised ZeroDivisionError")
+    assert "deployment: local, stopped after a failure; instances: p" in \
+        run("%hydro status").stdout
+
+
+def test_a_failure_a_cell_raised_itself_is_not_shown_again(ip, run, session):
+    assert run("%%hydro\nserver, client = flow.process('server'), flow.external('client')\n"
+               "in_port, requests = server.source_external(client)\n"
+               "out_port = requests.map(lambda s: s.upper()).send_external(client)\n", "c1").ok
+    assert run("%hydro deploy --paused").ok
+    raised = run("c, r = deployment.connect(in_port), deployment.connect(out_port)\n"
+                 "c.send(3)\nr.recv(timeout=5)")
+    assert "HydroRuntimeError" in type(raised.error).__name__
+    assert run("x = 1").stderr == ""
+
+
+def test_a_deploy_that_fails_changes_nothing(ip, run, session):
+    assert run(SOURCE + "nums.for_each(print)\n", "c1").ok
+    assert run("%hydro deploy").ok
+    running = session.deployment
+    assert run("%%hydro\nhandle, loop = p.forward_ref()\n", "c2").ok  # does not compile
+    failed = run("%hydro deploy")
+    assert usage_error(failed) == "%hydro deploy (local) failed"
+    assert session.deployment is running and running.state == "running"
+    assert ip.user_ns["deployment"] is running
+    sized = run("%hydro deploy --size nope=2")
+    assert usage_error(sized) == "%hydro deploy (local) failed"
+    assert session.deployment is running and running.state == "running"
+    session.stop()
+
+
+def test_connect_gives_a_connected_port_its_client_and_explains_an_edited_flow(ip, run,
+                                                                               session):
+    cell = ("%%hydro\nserver, client = flow.process('server'), flow.external('client')\n"
+            "in_port, requests = server.source_external(client)\n"
+            "out_port = requests.map(lambda s: s.upper()).send_external(client)\n")
+    assert run(cell, "c1").ok and run("%hydro deploy").ok
+    connect = "c, r = deployment.connect(in_port), deployment.connect(out_port)\n" \
+              "c.send('hi'); print(r.recv(timeout=5))"
+    assert run(connect, "c2").stdout == run(connect, "c2").stdout == "HI\n"
+    edited = cell.replace("in_port, requests", "extra, more = server.source_external(client)\n"
+                          "in_port, requests")
+    assert run(edited, "c1").ok
+    stale = run("deployment.connect(in_port)", "c3")
+    assert "is not a port of the flow this deployment runs: the deployment runs the flow as it " \
+        "was deployed; `%hydro deploy` again to use your edits" in str(stale.error)
+    session.stop()
