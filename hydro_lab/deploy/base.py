@@ -290,6 +290,9 @@ class Deployment:
         self.recorder = MetricsRecorder(max_records)
         self.ports = {p.key: p for p in compiled.lowered.ports}
         self._clients: dict[int, list[Client]] = {}
+        # outputs of a single-client port sent before its client connected (DESIGN: nothing is
+        # lost to a late client); delivered on connect
+        self._unclaimed: dict[int, list] = {}
         self._next_client = 1
         self._lock = threading.RLock()
         self._wake = threading.Condition(self._lock)
@@ -559,6 +562,8 @@ class Deployment:
                 self._next_client += 1
             client = Client(self, key, client_id)
             existing.append(client)
+            if not info.many_clients:
+                client._push(self._unclaimed.pop(key, []))
             if info.many_clients:
                 self._deliver_external(info, "events", [(client_id, MembershipEvent.JOINED)])
             self._wake.notify_all()
@@ -596,15 +601,19 @@ class Deployment:
         info = self.ports[port_key]
         if through_codec:
             values = self._through_codec(info, values)
-        clients = self._clients.get(port_key, [])
         if info.many_clients:
+            clients = self._clients.get(port_key, [])
             by_id = {c.client_id: c for c in clients if not c.closed}
             for client_id, value in values:
                 if client_id in by_id:
                     by_id[client_id]._push([value])
         else:
-            for c in clients:
-                c._push(values)
+            with self._lock:  # against a connect() claiming what was kept
+                live = [c for c in self._clients.get(port_key, []) if not c.closed]
+                if not live:
+                    self._unclaimed.setdefault(port_key, []).extend(values)
+                for c in live:
+                    c._push(values)
 
     def _to_sink(self, port: Any, values: list) -> None:
         sink = self.compiled.lowered.sinks[port]

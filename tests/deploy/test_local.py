@@ -222,6 +222,21 @@ def test_clients_connect_send_receive_and_explain_mistakes():
         sender.send(lambda: 1)  # cannot be pickled: refused before it enters the flow
 
 
+def test_outputs_sent_before_a_client_connects_are_kept_for_it():
+    # DESIGN: nothing is lost to a late client (CI once lost the cookbook's hellos this way)
+    flow = FlowBuilder()
+    p = flow.process("p")
+    out_port = p.source_iter([1, 2, 3]).send_external(flow.external("client"))
+    d = flow.deploy("local")
+    d.run(ticks=3)
+    receiver = d.connect(out_port)
+    assert [receiver.recv(timeout=2) for _ in range(3)] == [1, 2, 3]
+    with pytest.raises(TimeoutError):
+        receiver.recv(timeout=0.05)
+    # kept once: connecting again returns the same client, with nothing delivered twice
+    assert d.connect(out_port) is receiver and receiver.recv_all() == []
+
+
 def test_many_clients_connect_and_leave():
     flow = FlowBuilder()
     p = flow.process("p")

@@ -47,6 +47,15 @@ def test_free_running_actors_answer_clients_and_stop_cleanly(ray_session):
     assert d.state == "stopped" and hydro_actors(ray_session) == []
 
 
+def test_outputs_sent_before_a_client_connects_are_kept_for_it(ray_session):
+    flow = FlowBuilder()
+    out_port = flow.process("p").source_iter(["a", "b"]).send_external(flow.external("client"))
+    with flow.deploy("ray") as d:
+        d.run(ticks=3)
+        receiver = d.connect(out_port)
+        assert [receiver.recv(timeout=10) for _ in range(2)] == ["a", "b"]
+
+
 def test_run_seconds_runs_the_actors_and_pauses_them_again(ray_session):
     flow = FlowBuilder()
     p = flow.process("p")
