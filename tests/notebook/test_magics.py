@@ -775,3 +775,36 @@ def test_connect_gives_a_connected_port_its_client_and_explains_an_edited_flow(i
     assert "is not a port of the flow this deployment runs: the deployment runs the flow as it " \
         "was deployed; `%hydro deploy` again to use your edits" in str(stale.error)
     session.stop()
+
+
+def progress_texts(ran) -> list[str]:
+    return [o.data["text/plain"] for o in ran.outputs
+            if "hydro-lab-progress" in o.data.get("text/html", "")]
+
+
+def test_a_deploy_whose_first_ticks_fail_says_why_in_its_progress(ip, run, session):
+    # the first tick itself fails: that stage gets a ✗, not a check mark, and the reason
+    assert run("%%hydro\np = flow.process('p')\n"
+               "p.source_iter([0]).map(lambda x: 1 // x).for_each(print)\n", "c1").ok
+    first = run("%hydro deploy")
+    final = progress_texts(first)[-1]
+    assert "✓ creating 1 instance" in final and "first tick (" not in final
+    assert "  ✗ first tick: map(lambda x: 1 // x) raised ZeroDivisionError: integer division " \
+        "or modulo by zero\nHydroRuntimeError: map(lambda x: 1 // x) raised" in final
+    assert "\n  element: 0\n" in final
+    # the first background ticks fail: the progress, already all ticked, says so in place
+    assert run(FAILS_LATER, "c1").ok
+    later = run("get_ipython().run_line_magic('hydro', 'deploy')\n"
+                "import time\ntime.sleep(0.5)")
+    final = progress_texts(later)[-1]
+    lines = final.splitlines()
+    assert [line.split(" (")[0] for line in lines[1:5]] == [
+        "  ✓ compiling", "  ✓ creating 1 instance", "  ✓ first tick", "  ✓ starting"]
+    assert lines[5].startswith("  ✗ running: failed after ")
+    assert lines[6] == ("HydroRuntimeError: map(lambda ix: 1 // (2 - ix[0])) raised "
+                        "ZeroDivisionError: integer division or modulo by zero")
+    assert "  element: (2, None)" in lines and "  in p, tick 2" in lines
+    assert "hydro-lab-error" in later.outputs[-1].data.get("text/html", "") or any(
+        "hydro-lab-error" in o.data.get("text/html", "") for o in later.outputs)
+    if "deployed on local: 1 instance (p); failed" in later.stdout:  # it failed that early
+        assert later.stderr.startswith("HydroRuntimeError: map(lambda ix: 1 // (2 - ix[0]))")
