@@ -285,6 +285,8 @@ class LiveGraph:
         return graph
 
     def payload(self, view: str | None = None) -> protocol.Payload:
+        """The graph payload (``application/vnd.hydro-lab.graph+json``) in ``view`` (``"ir"``
+        or ``"dfir"``; default the current one) with the deployment's latest live values."""
         return self.graph_for(view or self.view).live_as(self.live(), key=self.key).payload()
 
     def bundle(self, view: str | None = None) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """What every deployment shares: cluster sizes, instances, the lifecycle, external clients,
 metrics and the translation of failures into ``HydroRuntimeError``.
 
-Lifecycle (API.md): ``start()`` runs the flow in the background until ``stop()``; ``pause()`` and
+Lifecycle (docs/api.md): ``start()`` runs the flow in the background until ``stop()``; ``pause()`` and
 ``resume()`` hold and release it; ``step(ticks)`` runs that many rounds (every instance ticks once
 per round) in the caller; ``run(ticks=..)`` runs rounds, ``run(seconds=..)`` runs in real time.
 Used as a context manager a deployment starts on enter and stops on exit. A failure in user code
@@ -265,6 +265,9 @@ class Client:
             yield self.recv()
 
     def close(self) -> None:
+        """Disconnect: on a ``bidi_external`` port the flow sees this client's
+        ``MembershipEvent.LEFT``; a closed client sends nothing more. Closing twice does
+        nothing."""
         if not self.closed:
             self.closed = True
             self._d._client_close(self)
@@ -342,6 +345,8 @@ class Deployment:
             self._paused = True
 
     def resume(self) -> None:
+        """Let a paused deployment run again (the opposite of ``pause()``); the dashboard's
+        pause button calls both."""
         with self._wake:
             self._paused = False
             self._wake.notify_all()

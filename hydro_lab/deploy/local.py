@@ -21,6 +21,11 @@ from hydro_lab.member_id import MemberId, MembershipEvent, reset_self_id, set_se
 
 
 class LocalDeployment(Deployment):
+    """A deployment in this Python process (``flow.deploy("local")``, the default): every
+    process and cluster member is an instance driven by one scheduler thread, and channels are
+    in memory (through each channel's codec, as on the network). The lifecycle and clients are
+    those of ``Deployment``."""
+
     backend = "local"
 
     def __init__(self, compiled, cluster_sizes=None, **options):

@@ -125,6 +125,14 @@ class InstanceActor:
 
 
 class RayDeployment(Deployment):
+    """A deployment on Ray (``flow.deploy("ray", ...)``): one actor per process and per
+    cluster member, messages over TCP between them, outputs, prints and metrics sent back to
+    this driver. Options: ``address`` (a Ray cluster to join, e.g. ``"auto"``; default: the
+    running session, or a local one started for you), ``resources`` (Ray actor options per
+    location, e.g. ``{workers: {"num_cpus": 1}}``; a name that is not a process or cluster of
+    the flow is refused) and ``placement`` (``"spread"``: members on different nodes where Ray
+    can, ``"pack"`` or ``None``: wherever Ray puts them). See docs/ray.md."""
+
     backend = "ray"
 
     def __init__(self, compiled, cluster_sizes=None, *, address: str | None = None,

@@ -58,18 +58,26 @@ class LiveCollection:
 
     @property
     def bound(self) -> Bound:
+        """``Bound.BOUNDED`` (finite: a tick's batch, a source_iter) or ``Bound.UNBOUNDED``
+        (grows as the flow runs); part of the kind, as in ``Stream<Unbounded, ...>``."""
         return self.kind_info.bound
 
     @property
     def order(self) -> Order:
+        """``Order.TOTAL_ORDER`` or ``Order.NO_ORDER`` (e.g. after a send from a cluster's
+        members): what order-sensitive operators such as ``fold`` may rely on."""
         return self.kind_info.order
 
     @property
     def retries(self) -> Retries:
+        """``Retries.EXACTLY_ONCE`` or ``Retries.AT_LEAST_ONCE`` (an element may come more than
+        once): aggregations over the latter must be declared idempotent."""
         return self.kind_info.retries
 
     @property
     def node_id(self) -> int:
+        """The id of the IR node that produces this collection: the number the graph shows as
+        ``#id`` and error messages cite."""
         return self._node.id
 
     @property

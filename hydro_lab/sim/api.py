@@ -100,6 +100,7 @@ class SimProgress:
 
     @property
     def rate(self) -> float:
+        """Executions a second so far."""
         return self.executions / self.elapsed if self.elapsed > 0 else 0.0
 
     def __str__(self) -> str:
@@ -409,6 +410,10 @@ class SimInstance:
 
 
 class SimInput:
+    """A test's handle on an input port of the simulated flow (``inst.connect(port)``): what it
+    sends enters the flow in that order, or in any order the exploration chooses when the port
+    was declared unordered; on an at-least-once port a message may also arrive twice."""
+
     def __init__(self, inst: SimInstance, info):
         self._inst = inst
         self.info = info
@@ -416,6 +421,7 @@ class SimInput:
         self.retried = _port_retries(inst._sim, info) is Retries.AT_LEAST_ONCE
 
     def send(self, value: Any) -> None:
+        """Send one message into the flow."""
         self.send_many([value])
 
     def send_many(self, values) -> None:
@@ -473,6 +479,8 @@ class _Receiver:
         return out
 
     def next(self) -> Any:
+        """The next value, running the simulation until there is one; ``AssertionError`` if
+        the flow settles (or runs out of virtual time) without yielding one."""
         got = self._wait_for(1)
         if not got:
             raise AssertionError(f"{self._name}: {self._ended()} without yielding")
@@ -521,10 +529,14 @@ class _Receiver:
             raise AssertionError(f"{self._name} yielded unexpected values {short(rest)}")
 
     def assert_yields_only(self, expected) -> None:
+        """``assert_yields(expected)``, then ``assert_no_more()``: exactly these values, in this
+        order, and nothing after them."""
         self.assert_yields(expected)
         self.assert_no_more()
 
     def assert_yields_only_unordered(self, expected) -> None:
+        """``assert_yields_unordered(expected)``, then ``assert_no_more()``: exactly these
+        values, in any order, and nothing after them."""
         self.assert_yields_unordered(expected)
         self.assert_no_more()
 
@@ -537,6 +549,10 @@ class _Receiver:
 
 
 class SimOutput(_Receiver):
+    """A test's handle on an output port (``inst.connect(port)``) or a ``sim_output()`` of the
+    simulated flow: read with ``next()``/``recv()``/``collect()`` or check with the
+    ``assert_yields*`` methods; waiting runs the simulation."""
+
     def __init__(self, inst: SimInstance, info):
         self._inst = inst
         self.info = info

@@ -27,6 +27,11 @@ def _names(items: Any) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class Faults:
+    """The faults a simulation may inject (``flow.sim(faults=Faults(...))`` or the same as a
+    dict): each kind lists channels (by name) or locations (every channel into them; for
+    ``crash`` and ``partition`` the location itself). ``max_faults`` bounds the faults of one
+    execution, which keeps exhaustive exploration finite."""
+
     drop: frozenset[str] = field(default_factory=frozenset)
     delay: frozenset[str] = field(default_factory=frozenset)
     duplicate: frozenset[str] = field(default_factory=frozenset)
@@ -37,6 +42,8 @@ class Faults:
 
     @classmethod
     def of(cls, faults: Any) -> Faults:
+        """``faults`` as a ``Faults``: None (no faults), a ``Faults``, or a dict of the same
+        fields; an unknown kind is refused, naming the kinds there are."""
         if faults is None:
             return cls()
         if isinstance(faults, Faults):

@@ -37,6 +37,10 @@ def short(value: Any, limit: int = 80) -> str:
 
 @dataclass
 class Trace:
+    """What one simulated execution did, step by step (ticks, batches, snapshots,
+    permutations, outputs, faults): ``format()`` prints it, repeated steps collapsed, as a
+    failing test shows it; ``Simulator.run(record=True)`` keeps it for ``%hydro replay``."""
+
     events: list[dict] = field(default_factory=list)
     step: int = 0
 

@@ -25,27 +25,7 @@ spec.loader.exec_module(api)
 # Public names whose docstrings are still to be written, in files being changed by others right
 # now. Each is an expected failure: once its docstring lands the test passes unexpectedly, which
 # (xfail_strict) fails it, so take the name out of this list then.
-PENDING = {
-    "LiveCollection.bound": "hydro_lab/lang/collection.py",
-    "LiveCollection.order": "hydro_lab/lang/collection.py",
-    "LiveCollection.retries": "hydro_lab/lang/collection.py",
-    "LiveCollection.node_id": "hydro_lab/lang/collection.py",
-    "Deployment.resume": "hydro_lab/deploy/base.py",
-    "Client.close": "hydro_lab/deploy/base.py",
-    "LocalDeployment": "hydro_lab/deploy/local.py",
-    "RayDeployment": "hydro_lab/deploy/ray.py",
-    "SimInput": "hydro_lab/sim/api.py",
-    "SimInput.send": "hydro_lab/sim/api.py",
-    "SimOutput": "hydro_lab/sim/api.py",
-    "SimOutput.next": "hydro_lab/sim/api.py",
-    "SimOutput.assert_yields_only": "hydro_lab/sim/api.py",
-    "SimOutput.assert_yields_only_unordered": "hydro_lab/sim/api.py",
-    "SimProgress.rate": "hydro_lab/sim/api.py",
-    "Faults": "hydro_lab/sim/faults.py",
-    "Faults.of": "hydro_lab/sim/faults.py",
-    "Trace": "hydro_lab/sim/trace.py",
-    "LiveGraph.payload": "hydro_lab/dashboard/live_graph.py",
-}
+PENDING: dict[str, str] = {}
 
 
 def _surface() -> list[tuple[str, str | None]]:
