@@ -1,9 +1,10 @@
 """What every deployment shares: cluster sizes, instances, the lifecycle, external clients,
 metrics and the translation of failures into ``HydroRuntimeError``.
 
-Lifecycle (docs/api.md): ``start()`` runs the flow in the background until ``stop()``; ``pause()`` and
-``resume()`` hold and release it; ``step(ticks)`` runs that many rounds (every instance ticks once
-per round) in the caller; ``run(ticks=..)`` runs rounds, ``run(seconds=..)`` runs in real time.
+Lifecycle (docs/api.md): ``start()`` runs the flow in the background until ``stop()``;
+``pause()`` and ``resume()`` hold and release it; ``step(ticks)`` runs that many rounds (every
+instance ticks once per round) in the caller; ``run(ticks=..)`` runs rounds, ``run(seconds=..)``
+runs in real time.
 Used as a context manager a deployment starts on enter and stops on exit. A failure in user code
 stops the deployment and is raised in the caller as ``HydroRuntimeError``; ``on_failure`` hears
 of it at once, also when it happens in the background.
@@ -41,7 +42,7 @@ from hydro_lab.errors import HydroDeployError, HydroRuntimeError
 from hydro_lab.ir.locations import ClusterId
 from hydro_lab.ir.source_info import SourceInfo, cell_label, is_internal
 from hydro_lab.member_id import MembershipEvent
-from hydro_lab.observe.metrics import MetricsRecorder, Record
+from hydro_lab.observe.metrics import MetricsRecorder
 from hydro_lab.views import get_view
 
 
@@ -150,43 +151,6 @@ def runtime_error(err: Exception, inst: InstanceId) -> HydroRuntimeError:
     return new
 
 
-def tick_records(inst: InstanceId, report, graph) -> list[Record]:
-    """The metrics rows of one tick."""
-    loc, member, tick, t = inst.location.name, inst.member, report.tick, report.started
-    rows: list[Record] = [(loc, member, tick, t, "tick_duration_s", "", report.duration)]
-    ops = graph.operators
-    ins: dict[int, int] = {}
-    for e in graph.edges:
-        n = report.op_out.get(e.src)
-        if n:
-            ins[e.dst] = ins.get(e.dst, 0) + n
-    for op_id, n in report.op_out.items():
-        if op_id in ops:
-            rows.append((loc, member, tick, t, "elements_out", _op_key(ops[op_id]), n))
-    for op_id, n in ins.items():
-        if op_id in ops:
-            rows.append((loc, member, tick, t, "elements_in", _op_key(ops[op_id]), n))
-    for h, n in report.handoffs.items():
-        rows.append((loc, member, tick, t, "handoff_items", f"h{h}", n))
-    for op_id, n in report.state_sizes.items():
-        rows.append((loc, member, tick, t, "state_size", _op_key(ops[op_id]), n))
-    return rows
-
-
-def fault_records(inst: InstanceId, tick: int, now: float,
-                  faulted: dict[str, list[int]]) -> list[Record]:
-    """The rows counting what a tick's faults did: ``dropped`` and ``delayed`` messages per
-    channel (``faulted``: channel -> [dropped, delayed])."""
-    loc, member = inst.location.name, inst.member
-    rows: list[Record] = []
-    for channel, (dropped, delayed) in faulted.items():
-        if dropped:
-            rows.append((loc, member, tick, now, "dropped", channel, dropped))
-        if delayed:
-            rows.append((loc, member, tick, now, "delayed", channel, delayed))
-    return rows
-
-
 def _same_port(a, b) -> bool:
     """The same port of the same flow (a rebuilt flow's port may reuse another's number)."""
     return (a.key, a.direction, a.external, a.location, a.many_clients) == \
@@ -199,10 +163,6 @@ def _call_listener(callback: Callable[[HydroRuntimeError], Any],
         callback(err)
     except Exception:  # noqa: BLE001  (a listener must never take the deployment down)
         pass
-
-
-def _op_key(op) -> str:
-    return f"{op.label} #{op.id}"
 
 
 def _is_number(x: Any) -> bool:

@@ -32,7 +32,7 @@ from typing import Any
 
 import cloudpickle
 
-from hydro_lab.deploy.base import TickFailure, fault_records, tick_records
+from hydro_lab.deploy.base import TickFailure
 from hydro_lab.deploy.faults import ChannelFault, Fault, HeldDeliveries
 from hydro_lab.deploy.routing import InstanceId, Router
 from hydro_lab.deploy.transport import Endpoint, Sender
@@ -40,6 +40,7 @@ from hydro_lab.dfir.codegen import generate
 from hydro_lab.dfir.runtime import Engine, UserCodeError
 from hydro_lab.errors import HydroRuntimeError
 from hydro_lab.member_id import MembershipEvent, reset_self_id, set_self_id
+from hydro_lab.observe.metrics import fault_records, tick_records
 
 DRIVER = "driver"
 METRICS_FLUSH_S = 0.2
@@ -306,7 +307,8 @@ class InstanceRuntime:
               released: Counter | None = None) -> dict:
         sent: Counter = released if released is not None else Counter()
         faulted: dict[str, list[int]] = {}
-        rows = tick_records(self.inst, report, self.engine.program.graph)
+        rows = tick_records(self.inst.location.name, self.inst.member, report,
+                            self.engine.program.graph)
         loc, member = self.inst.location.name, self.inst.member
         for channel, (n, nbytes) in arrived.items():
             rows.append((loc, member, report.tick, now, "messages_in", channel, n))
@@ -336,7 +338,8 @@ class InstanceRuntime:
             rows.append((loc, member, report.tick, now, "messages_out", channel, n))
             rows.append((loc, member, report.tick, now, "bytes_out", channel, nbytes))
         if faulted:
-            rows += fault_records(self.inst, report.tick, now, faulted)
+            rows += fault_records(self.inst.location.name, self.inst.member, report.tick,
+                                  now, faulted)
         self._metrics.extend(rows)
         if len(self._metrics) > METRICS_MAX_ROWS:
             del self._metrics[: len(self._metrics) - METRICS_MAX_ROWS]

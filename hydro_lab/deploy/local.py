@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from hydro_lab.deploy.base import Deployment, fault_records, runtime_error, tick_records
+from hydro_lab.deploy.base import Deployment, runtime_error
 from hydro_lab.deploy.faults import ChannelFault, Fault, HeldDeliveries
 from hydro_lab.deploy.routing import Delivery, InstanceId, Router
 from hydro_lab.dfir.runtime import Engine, UserCodeError
 from hydro_lab.errors import HydroRuntimeError
 from hydro_lab.member_id import MemberId, MembershipEvent, reset_self_id, set_self_id
+from hydro_lab.observe.metrics import fault_records, tick_records
 
 
 class LocalDeployment(Deployment):
@@ -105,7 +106,7 @@ class LocalDeployment(Deployment):
             report = engine.run_tick(now)
         finally:
             reset_self_id(token)
-        rows = tick_records(inst, report, engine.program.graph)
+        rows = tick_records(inst.location.name, inst.member, report, engine.program.graph)
         sent: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         faulted: dict[str, list[int]] = {}
         for port, values in report.outputs.items():
@@ -126,7 +127,7 @@ class LocalDeployment(Deployment):
             rows.append((loc, member, report.tick, now, "messages_out", channel, n))
             rows.append((loc, member, report.tick, now, "bytes_out", channel, nbytes))
         if faulted:
-            rows += fault_records(inst, report.tick, now, faulted)
+            rows += fault_records(inst.location.name, inst.member, report.tick, now, faulted)
         self.recorder.extend(inst.name, rows)
 
     def _deliver(self, d: Delivery, now: float) -> None:

@@ -17,6 +17,88 @@ COLUMNS = ["location", "member", "tick", "time", "metric", "key", "value"]
 
 Record = tuple[str, Any, int, float, str, str, float]
 
+# The metric names, defined here once: deployments and the simulator write them (through the row
+# builders below), recordings, the dashboard and the notebook read them.
+TICK_DURATION = "tick_duration_s"   # key "": seconds the tick took
+ELEMENTS_OUT = "elements_out"       # key "<label> #<op id>": elements an operator emitted
+ELEMENTS_IN = "elements_in"         # key "<label> #<op id>": elements that reached an operator
+HANDOFF_ITEMS = "handoff_items"     # key "h<id>": items in a handoff between subgraphs
+STATE_SIZE = "state_size"           # key "<label> #<op id>": items an operator keeps
+MESSAGES_OUT = "messages_out"       # key: channel name; messages sent on it this tick
+BYTES_OUT = "bytes_out"             # key: channel name; bytes sent on it this tick
+MESSAGES_IN = "messages_in"         # key: channel name; messages delivered from it
+BYTES_IN = "bytes_in"               # key: channel name; bytes delivered from it
+DROPPED = "dropped"                 # key: channel name; messages an injected fault dropped
+DELAYED = "delayed"                 # key: channel name; messages an injected fault held back
+
+METRICS: dict[str, str] = {
+    TICK_DURATION: "seconds the tick took",
+    ELEMENTS_OUT: "elements an operator emitted in the tick (key: operator)",
+    ELEMENTS_IN: "elements that reached an operator in the tick (key: operator)",
+    HANDOFF_ITEMS: "items in a handoff between subgraphs (key: handoff)",
+    STATE_SIZE: "items an operator keeps across ticks (key: operator)",
+    MESSAGES_OUT: "messages sent on a channel (key: channel)",
+    BYTES_OUT: "bytes sent on a channel (key: channel)",
+    MESSAGES_IN: "messages delivered from a channel (key: channel)",
+    BYTES_IN: "bytes delivered from a channel (key: channel)",
+    DROPPED: "messages an injected fault dropped (key: channel)",
+    DELAYED: "messages an injected fault delayed (key: channel)",
+}
+
+
+def operator_key(op: Any) -> str:
+    """The key of an operator's rows: ``"<label> #<id>"``."""
+    return f"{op.label} #{op.id}"
+
+
+def tick_records(location: str, member: int | None, report: Any, graph: Any) -> list[Record]:
+    """The rows of one tick of an instance: its duration, elements out of and into each
+    operator, handoff sizes and state sizes (``report``: the engine's tick report; ``graph``:
+    the DFIR graph it ran)."""
+    tick, t = report.tick, report.started
+    rows: list[Record] = [(location, member, tick, t, TICK_DURATION, "", report.duration)]
+    ops = graph.operators
+    ins: dict[int, int] = {}
+    for e in graph.edges:
+        n = report.op_out.get(e.src)
+        if n:
+            ins[e.dst] = ins.get(e.dst, 0) + n
+    for op_id, n in report.op_out.items():
+        if op_id in ops:
+            rows.append((location, member, tick, t, ELEMENTS_OUT, operator_key(ops[op_id]), n))
+    for op_id, n in ins.items():
+        if op_id in ops:
+            rows.append((location, member, tick, t, ELEMENTS_IN, operator_key(ops[op_id]), n))
+    for h, n in report.handoffs.items():
+        rows.append((location, member, tick, t, HANDOFF_ITEMS, f"h{h}", n))
+    for op_id, n in report.state_sizes.items():
+        rows.append((location, member, tick, t, STATE_SIZE, operator_key(ops[op_id]), n))
+    return rows
+
+
+def channel_records(location: str, member: int | None, tick: int, now: float,
+                    counts: dict[str, list[int]], sent: bool) -> list[Record]:
+    """Messages and bytes per channel (``counts``: channel -> [messages, bytes]), sent by the
+    instance (``sent``) or delivered to it."""
+    messages, nbytes = (MESSAGES_OUT, BYTES_OUT) if sent else (MESSAGES_IN, BYTES_IN)
+    rows: list[Record] = []
+    for channel, (n, size) in counts.items():
+        rows.append((location, member, tick, now, messages, channel, n))
+        rows.append((location, member, tick, now, nbytes, channel, size))
+    return rows
+
+
+def fault_records(location: str, member: int | None, tick: int, now: float,
+                  faulted: dict[str, list[int]]) -> list[Record]:
+    """What a tick's injected faults did (``faulted``: channel -> [dropped, delayed])."""
+    rows: list[Record] = []
+    for channel, (dropped, delayed) in faulted.items():
+        if dropped:
+            rows.append((location, member, tick, now, DROPPED, channel, dropped))
+        if delayed:
+            rows.append((location, member, tick, now, DELAYED, channel, delayed))
+    return rows
+
 
 class MetricsRecorder:
     """Keeps the last ``max_records`` records of each instance."""

@@ -22,11 +22,11 @@ import io
 from collections import defaultdict
 from typing import Any
 
-from hydro_lab.deploy.base import tick_records
 from hydro_lab.deploy.routing import InstanceId, Router
 from hydro_lab.dfir.runtime import Engine, UserCodeError
 from hydro_lab.errors import HydroRuntimeError
 from hydro_lab.member_id import MembershipEvent, reset_self_id, set_self_id
+from hydro_lab.observe.metrics import tick_records
 from hydro_lab.sim.faults import Faults
 from hydro_lab.sim.trace import short, where
 
@@ -368,7 +368,7 @@ class World:
 
     def _record(self, inst: InstanceId, engine: Engine, report) -> None:
         """The tick's metrics rows, as a deployment records them, plus messages per channel."""
-        rows = tick_records(inst, report, engine.program.graph)
+        rows = tick_records(inst.location.name, inst.member, report, engine.program.graph)
         sent: dict[str, int] = {}
         for port, values in report.outputs.items():
             spec = self.sim.channels.get(port) if port[0] == "net" else None
