@@ -15,7 +15,7 @@ this process, which notes when it spawned the child):
 * ``warm_deploy``: the same for a second deployment, Ray already up (new actors, new workers).
 
 ``python -m benchmarks.p6_startup --shim-compare [--runs N]`` measures what the start-up shim
-(``hydro_lab/deploy/ray_shims``) buys: plain ``ray.init()`` plus 3 actors answering a call, in
+(``hydro_lab/deploy/ray/shims``) buys: plain ``ray.init()`` plus 3 actors answering a call, in
 fresh processes with and without the shims directory on PYTHONPATH (docs/ray.md).
 """
 
@@ -36,7 +36,7 @@ from benchmarks.ray_harness import SECONDS, Target, report_values, stop_ray_sess
 
 NAME = "p6"
 ROOT = Path(__file__).resolve().parents[1]
-SHIMS = str(ROOT / "hydro_lab" / "deploy" / "ray_shims")
+SHIMS = str(ROOT / "hydro_lab" / "deploy" / "ray" / "shims")
 GOAL_S = 5.0
 CHILD_TIMEOUT_S = 180
 MARK = "P6RESULT "
@@ -98,7 +98,7 @@ t_actors = time.monotonic()
 print("P6RESULT " + json.dumps({
     "start": t_start, "import_s": t_import - t_start, "ray_init_s": t_init - t_import,
     "actors_s": t_actors - t_init, "end": t_actors,
-    "shim": "ray_shims" in (getattr(sys.modules.get("rfc3987_syntax"), "__file__", "") or "")}),
+    "shim": "ray/shims" in (getattr(sys.modules.get("rfc3987_syntax"), "__file__", "") or "")}),
     flush=True)
 ray.shutdown()
 """

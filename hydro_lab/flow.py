@@ -153,10 +153,14 @@ class BuiltFlow:
         guarantees); also what ``repr`` shows."""
         return format_program(self.program, long=long)
 
-    def compile(self) -> CompiledFlow:
-        """Stage 2: lower each location to DFIR, partition it and generate its code."""
-        lowered = lower_program(self.program)
-        programs = {loc: generate(partition(graph), loc.describe())
+    def compile(self, *, sim: bool = False, check_claims: bool = False) -> CompiledFlow:
+        """Stage 2: lower each location to DFIR, partition it and generate its code. The one
+        compile path of deployments and the simulator: ``sim=True`` lowers the non-deterministic
+        points to the simulator's decision operators (and ``check_claims`` tests aggregations'
+        claims), see ``lower_program``."""
+        lowered = lower_program(self.program, sim=sim, check_claims=check_claims)
+        suffix = " (sim)" if sim else ""
+        programs = {loc: generate(partition(graph), loc.describe() + suffix)
                     for loc, graph in lowered.graphs.items()}
         return CompiledFlow(self, lowered, programs)
 

@@ -25,130 +25,22 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import math
-import os
 import queue
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
-from hydro_lab.codecs import codec_name
-from hydro_lab.deploy.faults import Fault
-from hydro_lab.deploy.routing import InstanceId
-from hydro_lab.dfir.runtime import NO_ELEMENT
+from hydro_lab.core.failure import TickFailure
+from hydro_lab.core.faults import Fault
+from hydro_lab.core.instance import port_codec_message
+from hydro_lab.core.routing import InstanceId
+from hydro_lab.core.topology import Topology
 from hydro_lab.errors import HydroDeployError, HydroRuntimeError
 from hydro_lab.ir.locations import ClusterId
-from hydro_lab.ir.source_info import SourceInfo, cell_label, is_internal
 from hydro_lab.member_id import MembershipEvent
 from hydro_lab.observe.metrics import MetricsRecorder
 from hydro_lab.views import get_view
-
-
-def normalize_sizes(clusters: list[ClusterId], cluster_sizes: Any) -> dict[str, int]:
-    """``{cluster_handle_or_name: n}`` → ``{name: n}``, checking every cluster has a size."""
-    given: dict[str, int] = {}
-    for key, n in dict(cluster_sizes or {}).items():
-        name = getattr(key, "name", key)
-        if not isinstance(name, str):
-            raise HydroDeployError(f"cluster_sizes keys must be clusters or their names, got "
-                                   f"{key!r}")
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise HydroDeployError(f"cluster_sizes[{name!r}] must be a positive int, got {n!r}")
-        given[name] = n
-    names = [c.name for c in clusters]
-    unknown = sorted(set(given) - set(names))
-    if unknown:
-        raise HydroDeployError(f"cluster_sizes names {unknown}, which this flow does not have "
-                               f"(its clusters: {names or 'none'})")
-    missing = [n for n in names if n not in given]
-    if missing:
-        example = ", ".join(f"{n}: 2" for n in missing)
-        raise HydroDeployError(f"cluster {missing[0]!r} has no size: say how many members it "
-                               f"runs, e.g. cluster_sizes={{{example}}}")
-    return given
-
-
-ELEMENT_REPR_CHARS = 80
-_LIBRARY_DIRS = tuple(dict.fromkeys(os.path.abspath(p) + os.sep for p in (
-    sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.__file__))))
-
-
-@dataclass(frozen=True)
-class TickFailure:
-    """A tick that failed, as plain data: a Ray actor sends it to the driver, which names the
-    notebook cells (only the driver knows them) when it turns it into ``HydroRuntimeError``."""
-
-    instance: str
-    tick: int | None
-    error: str  # "ValueError: not enough values to unpack ...", or all there is to say
-    operator: str | None = None     # "map(parse)"
-    built_at: str | None = None     # where the operator was built: "notebook cell In [5], ..."
-    frames: tuple[tuple[str, int, str], ...] = ()  # below the generated code, outermost first
-    element: str | None = None      # a short repr of the element it failed on
-
-    @classmethod
-    def of(cls, err: Exception, inst: InstanceId) -> TickFailure:
-        original = getattr(err, "error", err)
-        error = f"{type(original).__name__}: {original}" if str(original) else \
-            type(original).__name__
-        op = getattr(err, "op", None)
-        if op is None:
-            return cls(inst.name, None, f"{inst.name} failed: {error}")
-        origin = op.origin
-        element = getattr(err, "element", NO_ELEMENT)
-        return cls(inst.name, err.tick, error, getattr(origin, "label", op.label),
-                   getattr(origin, "where", None), tuple(getattr(err, "frames", ())),
-                   None if element is NO_ELEMENT else short_repr(element))
-
-    def user_line(self) -> str | None:
-        """The innermost line of the user's own code below the operator (its function, or a
-        function of theirs it called), as ``notebook cell In [4], line 3: <code>``."""
-        for filename, line, _function in reversed(self.frames):
-            path = os.path.abspath(filename)
-            if is_internal(filename) or path.startswith(_LIBRARY_DIRS) or \
-                    filename.startswith("<frozen "):
-                continue
-            return SourceInfo(filename, line, cell=cell_label(filename)).where_with_code()
-        return None
-
-    def to_error(self) -> HydroRuntimeError:
-        if self.operator is None:  # not a user function: ``error`` is the whole story
-            err = HydroRuntimeError(self.error)
-            err.instance = self.instance
-            return err
-        line = self.user_line()
-        at = line or self.built_at
-        text = [f"{self.operator} raised {self.error}"]
-        if at:
-            text.append(f"  at {at}")
-        if self.element is not None:
-            text.append(f"  element: {self.element}")
-        if line and self.built_at and line != self.built_at:
-            text.append(f"  operator built at {self.built_at}")
-        text.append(f"  in {self.instance}, tick {self.tick}")
-        err = HydroRuntimeError("\n".join(text))
-        err.operator, err.where, err.element = self.operator, at, self.element
-        err.instance, err.tick = self.instance, self.tick
-        return err
-
-
-def short_repr(value: Any, limit: int = ELEMENT_REPR_CHARS) -> str:
-    """``repr(value)`` cut to ``limit`` characters (a failure shows the element it failed on)."""
-    try:
-        text = repr(value)
-    except Exception as err:  # noqa: BLE001  (the user's __repr__ failed too)
-        text = f"<{type(value).__name__}: repr() raised {type(err).__name__}>"
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def runtime_error(err: Exception, inst: InstanceId) -> HydroRuntimeError:
-    """A failure inside a tick, as the user should see it: the operator, the line inside the
-    user's function that raised, the element it failed on, the instance and the tick."""
-    new = TickFailure.of(err, inst).to_error()
-    new.__cause__ = getattr(err, "error", err)
-    return new
 
 
 def _same_port(a, b) -> bool:
@@ -242,20 +134,18 @@ class Deployment:
                  max_records: int = 200_000):
         self.compiled = compiled
         self.clock = clock
-        clusters = [loc for loc in compiled.lowered.locations if isinstance(loc, ClusterId)]
-        self.cluster_sizes = normalize_sizes(clusters, cluster_sizes)
-        self.instances: list[InstanceId] = []
-        for loc in compiled.lowered.locations:
-            if isinstance(loc, ClusterId):
-                self.instances += [InstanceId(loc, m) for m in range(self.cluster_sizes[loc.name])]
-            else:
-                self.instances.append(InstanceId(loc))
+        self.topology = Topology.of(compiled, cluster_sizes)
+        self.cluster_sizes = self.topology.cluster_sizes
+        self.instances: list[InstanceId] = self.topology.instances
         self.recorder = MetricsRecorder(max_records)
-        self.ports = {p.key: p for p in compiled.lowered.ports}
+        self.ports = self.topology.ports
         self._clients: dict[int, list[Client]] = {}
         # outputs of a single-client port sent before its client connected (DESIGN: nothing is
         # lost to a late client); delivered on connect
         self._unclaimed: dict[int, list] = {}
+        # guards clients and what is kept for them; never held while waiting for anything (Ray
+        # delivers outputs on its receiving thread while a round holds ``_lock``)
+        self._clients_lock = threading.Lock()
         self._next_client = 1
         self._lock = threading.RLock()
         self._wake = threading.Condition(self._lock)
@@ -407,6 +297,15 @@ class Deployment:
         for callback in listeners:
             _call_listener(callback, err)
 
+    @staticmethod
+    def error_of(failure: TickFailure, cause: BaseException | None = None) -> HydroRuntimeError:
+        """The error the user reads for a failed tick (with the exception itself as its cause
+        where this process has it)."""
+        err = failure.to_error()
+        if cause is not None:
+            err.__cause__ = cause
+        return err
+
     def _failed(self) -> None:
         """Backends that must do something when the flow fails (Ray pauses its actors)."""
 
@@ -516,19 +415,20 @@ class Deployment:
                 f"deployment runs the flow as it was deployed; {self.redeploy_hint} to use your "
                 "edits")
         with self._lock:
-            existing = self._clients.setdefault(key, [])
-            if not info.many_clients:
-                for client in existing:
-                    if not client.closed:
-                        return client
-            client_id = None
-            if info.many_clients:
-                client_id = self._next_client
-                self._next_client += 1
-            client = Client(self, key, client_id)
-            existing.append(client)
-            if not info.many_clients:
-                client._push(self._unclaimed.pop(key, []))
+            with self._clients_lock:
+                existing = self._clients.setdefault(key, [])
+                if not info.many_clients:
+                    for client in existing:
+                        if not client.closed:
+                            return client
+                client_id = None
+                if info.many_clients:
+                    client_id = self._next_client
+                    self._next_client += 1
+                client = Client(self, key, client_id)
+                existing.append(client)
+                if not info.many_clients:
+                    client._push(self._unclaimed.pop(key, []))
             if info.many_clients:
                 self._deliver_external(info, "events", [(client_id, MembershipEvent.JOINED)])
             self._wake.notify_all()
@@ -558,9 +458,7 @@ class Deployment:
         try:
             return info.codec.decode(info.codec.encode(values))
         except Exception as err:
-            raise HydroRuntimeError(
-                f"port {info.key} (codec {codec_name(info.codec)}) could not carry {values!r:.80}:"
-                f" {type(err).__name__}: {err}") from err
+            raise HydroRuntimeError(port_codec_message(info, values, err)) from err
 
     def _to_clients(self, port_key: int, values: list, through_codec: bool = True) -> None:
         info = self.ports[port_key]
@@ -573,7 +471,7 @@ class Deployment:
                 if client_id in by_id:
                     by_id[client_id]._push([value])
         else:
-            with self._lock:  # against a connect() claiming what was kept
+            with self._clients_lock:  # against a connect() claiming what was kept
                 live = [c for c in self._clients.get(port_key, []) if not c.closed]
                 if not live:
                     self._unclaimed.setdefault(port_key, []).extend(values)

@@ -9,6 +9,9 @@ touches is a local. The source is kept (``CompiledProgram.source``) and register
 ``linecache`` so tracebacks and debuggers show it; ``owners`` maps its lines to operators and
 ``element_vars`` names the local holding each fused operator's input element, which is how a
 failure shows the element it failed on without the loop doing anything more per element.
+
+A compiled program pickles as its source and bindings (not as the graph to generate again): a
+Ray actor receives it and only compiles the source.
 """
 
 from __future__ import annotations
@@ -41,10 +44,28 @@ class CompiledProgram:
     inlined: dict[int, bool] = field(default_factory=dict)
     counter_parent: dict[int, int] = field(default_factory=dict)
     element_vars: dict[int, str] = field(default_factory=dict)  # op id -> local name
+    bindings: dict[str, Any] = field(default_factory=dict)  # the module globals the source uses
 
     @property
     def graph(self):
         return self.partitioned.graph
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        del state["make"]  # a function of the exec'd source: made again from it on load
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.make = _load(self.source, self.filename, self.bindings)
+
+
+def _load(source: str, filename: str, bindings: dict[str, Any]) -> Any:
+    """Compile a generated module (registered with linecache for tracebacks); its ``make``."""
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace = dict(bindings)
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated code
+    return namespace["make"]
 
 
 class _Module:
@@ -234,8 +255,6 @@ def generate(part: Partitioned, name: str = "dfir") -> CompiledProgram:
     head.line(f"return {{{', '.join(subs)}}}")
     source, owners = head.render()
     filename = f"<hydro_lab dfir {name} #{next(_module_ids)}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    namespace = dict(module.globals)
-    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated code
-    return CompiledProgram(name, part, source, filename, namespace["make"], owners, inlined,
-                           counter_parent, element_vars)
+    make = _load(source, filename, module.globals)
+    return CompiledProgram(name, part, source, filename, make, owners, inlined,
+                           counter_parent, element_vars, dict(module.globals))

@@ -26,14 +26,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hydro_lab.deploy.base import normalize_sizes
-from hydro_lab.deploy.routing import InstanceId
-from hydro_lab.dfir.codegen import generate
-from hydro_lab.dfir.scheduling import partition
+from hydro_lab.core.routing import InstanceId
+from hydro_lab.core.topology import Topology
 from hydro_lab.errors import HydroDeployError, HydroTypeError
 from hydro_lab.ir.kinds import Order, Retries
-from hydro_lab.ir.locations import ClusterId
-from hydro_lab.lower import lower_program
 from hydro_lab.observe.recording import operator_origins, watch_infos
 from hydro_lab.sim.choosers import RandomChooser, ReplayChooser, next_schedule
 from hydro_lab.sim.faults import Faults
@@ -155,24 +151,17 @@ class Simulator:
                  max_steps: int = 20_000, max_time: float = 600.0, check_claims: bool = False):
         self.program_ir = built.program
         self.check_claims = bool(check_claims)
-        lowered = lower_program(built.program, sim=True, check_claims=self.check_claims)
-        self.lowered = lowered
-        self.programs = {loc: generate(partition(g), f"{loc.describe()} (sim)")
-                         for loc, g in lowered.graphs.items()}
+        compiled = built.compile(sim=True, check_claims=self.check_claims)
+        self.topology = Topology.of(compiled, cluster_sizes)
+        self.lowered = lowered = compiled.lowered
+        self.programs = compiled.programs
         self.infos = {loc: ProgramInfo(p) for loc, p in self.programs.items()}
-        clusters = [loc for loc in lowered.locations if isinstance(loc, ClusterId)]
-        self.cluster_sizes = normalize_sizes(clusters, cluster_sizes)
-        self.instances: list[InstanceId] = []
-        for loc in lowered.locations:
-            if isinstance(loc, ClusterId):
-                self.instances += [InstanceId(loc, m)
-                                   for m in range(self.cluster_sizes[loc.name])]
-            else:
-                self.instances.append(InstanceId(loc))
+        self.cluster_sizes = self.topology.cluster_sizes
+        self.instances: list[InstanceId] = self.topology.instances
         self.instance_infos = {inst: self.infos[inst.location] for inst in self.instances}
-        self.channels = {spec.port: spec for spec in lowered.channels}
-        self.members = {name: list(range(n)) for name, n in self.cluster_sizes.items()}
-        self.ports = {p.key: p for p in lowered.ports}
+        self.channels = self.topology.channels
+        self.members = self.topology.members
+        self.ports = self.topology.ports
         self.faults = Faults.of(faults)
         self.max_steps = max_steps
         self.max_time = max_time

@@ -22,11 +22,11 @@ import io
 from collections import defaultdict
 from typing import Any
 
-from hydro_lab.deploy.routing import InstanceId, Router
-from hydro_lab.dfir.runtime import Engine, UserCodeError
+from hydro_lab.core.instance import InstanceCore
+from hydro_lab.core.routing import InstanceId, Router
+from hydro_lab.dfir.runtime import Engine
 from hydro_lab.errors import HydroRuntimeError
-from hydro_lab.member_id import MembershipEvent, reset_self_id, set_self_id
-from hydro_lab.observe.metrics import tick_records
+from hydro_lab.member_id import MembershipEvent
 from hydro_lab.sim.faults import Faults
 from hydro_lab.sim.trace import short, where
 
@@ -122,14 +122,14 @@ class World:
         self.time = 0.0
         self.horizon = 0.0  # timers may fire early up to here (inside inst.advance)
         self.instances: list[InstanceId] = list(sim.instances)
-        self.engines: dict[InstanceId, Engine] = {}
-        for inst in self.instances:
-            params = {"chooser": chooser}
-            if inst.member is not None:
-                params["self_id"] = inst.member_id
-            self.engines[inst] = Engine(sim.programs[inst.location], params,
-                                        metrics=self.record)
+        # one router for the world: one view of who is alive, shared by the instance cores
         self.router = Router(sim.channels, sim.members, set(self.instances))
+        params = {"chooser": chooser}
+        self.cores: dict[InstanceId, InstanceCore] = {
+            inst: InstanceCore(inst, sim.topology, params=params, metrics=self.record,
+                               router=self.router)
+            for inst in self.instances}
+        self.engines: dict[InstanceId, Engine] = {i: c.engine for i, c in self.cores.items()}
         self.isolated: set[InstanceId] = set()
         self.in_flight: dict[InstanceId, list] = defaultdict(list)
         self.outputs: dict[int, list] = defaultdict(list)
@@ -150,16 +150,12 @@ class World:
     # -- membership and faults ------------------------------------------------------------------
 
     def _membership(self, inst: InstanceId, events) -> None:
-        info = self.sim.instance_infos[inst]
-        for port in info.port_batches:
-            if port[0] == "members":
-                items = [(i.member_id, e) for i, e in events
-                         if i.member is not None and i.location.name == port[1]]
-                if items:
-                    self.in_flight[inst].append((port, items, None))
+        """Membership events are in flight like messages: when they arrive is a decision."""
+        for port, items in self.cores[inst].membership_items(events):
+            self.in_flight[inst].append((port, items, None))
 
     def crash(self, inst: InstanceId, reason: str = "crash") -> None:
-        self.router.alive.discard(inst)
+        self.cores[inst].set_alive(inst, False, announce=False)  # the shared router
         self.in_flight.pop(inst, None)
         if self.trace is not None:
             self.trace.add("fault", what=f"{reason}: {inst.name} stops (fail-stop)")
@@ -293,44 +289,36 @@ class World:
         if self.trace is not None:
             self.flush_prints()  # the body's, before this tick
             self.trace.add("tick", instance=inst.name, tick=tick, time=self.time)
-        token = set_self_id(inst.member_id)
         try:
-            report = engine.run_tick(self.time)
-        except UserCodeError as err:
-            origin = err.op.origin
-            where = origin.describe() if hasattr(origin, "describe") else err.op.label
-            raise HydroRuntimeError(f"{where} raised {type(err.error).__name__}: {err.error}\n"
-                                    f"  in {inst.name}, tick {err.tick}") from err.error
+            outcome = self.cores[inst].tick(self.time)
         finally:
-            reset_self_id(token)
             if self.trace is not None:
                 self.flush_prints(inst, tick)
-        for port, values in report.outputs.items():
-            kind = port[0]
-            if kind == "net":
-                if inst in self.isolated:
-                    continue
-                for d in self.router.route(inst, port, values):
-                    if d.dst in self.isolated:
-                        continue
-                    items = self.router.receive(port, d.data, d.tag)
-                    self.in_flight[d.dst].append((port, items, inst))
-            elif kind == "external":
-                info_port = self.sim.ports[port[1]]
-                values = info_port.codec.decode(info_port.codec.encode(values))
-                if info_port.many_clients:
-                    self._to_clients(info_port, values)
-                    continue
-                self.outputs[port[1]].extend(values)
-                if self.trace is not None:
-                    self.trace.add("output", port=port[1], items=values,
-                                   where=_made_at(info_port))
-            elif kind == "sink":
-                self.sinks[port].extend(values)
-                if self.watching and port in self.sim.watches:
-                    self._watched(inst, report.tick, port, values)
+        if outcome.failure is not None:
+            err = outcome.failure.to_error()
+            raise err from self.cores[inst].failed_cause
+        isolated = inst in self.isolated
+        for d in outcome.deliveries:
+            if isolated or d.dst in self.isolated:
+                continue
+            items = self.router.receive(d.port, d.data, d.tag)
+            self.in_flight[d.dst].append((d.port, items, inst))
+        for key, data in outcome.external.items():
+            info_port = self.sim.ports[key]
+            values = info_port.codec.decode(data)
+            if info_port.many_clients:
+                self._to_clients(info_port, values)
+                continue
+            self.outputs[key].extend(values)
+            if self.trace is not None:
+                self.trace.add("output", port=key, items=values, where=_made_at(info_port))
+        for port, values in outcome.sinks.items():
+            self.sinks[port].extend(values)
+            if self.watching and port in self.sim.watches:
+                self._watched(inst, outcome.tick, port, values)
         if self.record:
-            self._record(inst, engine, report)
+            self.trace.add("activity", instance=inst.name, tick=outcome.tick, time=self.time,
+                           rows=outcome.rows)
 
     def _to_clients(self, info, pairs: list) -> None:
         """A bidi_external port's replies, ``(client id, reply)``: each to its client (a reply
@@ -365,20 +353,6 @@ class World:
         rows = watch.history[-len(values):]
         self.trace.add("watch", instance=inst.name, tick=tick,
                        watch=self.sim.watch_infos[port].name, values=[r.value for r in rows])
-
-    def _record(self, inst: InstanceId, engine: Engine, report) -> None:
-        """The tick's metrics rows, as a deployment records them, plus messages per channel."""
-        rows = tick_records(inst.location.name, inst.member, report, engine.program.graph)
-        sent: dict[str, int] = {}
-        for port, values in report.outputs.items():
-            spec = self.sim.channels.get(port) if port[0] == "net" else None
-            if spec is not None:
-                sent[spec.name] = sent.get(spec.name, 0) + len(values)
-        for channel, n in sent.items():
-            rows.append((inst.location.name, inst.member, report.tick, report.started,
-                         "messages_out", channel, n))
-        self.trace.add("activity", instance=inst.name, tick=report.tick, time=self.time,
-                       rows=rows)
 
     def _deliver(self, inst: InstanceId, engine: Engine) -> set:
         arrivals = self.in_flight.pop(inst, [])

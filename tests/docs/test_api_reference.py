@@ -142,7 +142,7 @@ def test_html_reference_builds(tmp_path):
     for name in ("FlowBuilder", "MemberId", "nondet", "HydroTypeError"):
         assert name in text, name
     assert "send_bincode_interleaved" in (tmp_path / "hydro_lab" / "lang.html").read_text()
-    assert not (tmp_path / "hydro_lab" / "deploy" / "ray_shims").exists()
+    assert not (tmp_path / "hydro_lab" / "deploy" / "ray" / "shims").exists()
 
 
 def test_the_generator_checks(tmp_path, monkeypatch, capsys):

@@ -11,6 +11,7 @@ from typing import Any
 
 from hydro_lab.dfir.graph import Operator
 from hydro_lab.dfir.ops.base import OpSpec, State, register
+from hydro_lab.dfir.sentinels import Sentinel
 
 
 def _apply(gen, op: Operator, v: str) -> tuple[str, str | None]:
@@ -181,7 +182,7 @@ register(OpSpec("once", "push", ports=1, push=_once, state=OnceState,
                 doc="Passes only the first element ever (a constant singleton seen as a stream)."))
 
 
-_STOP = object()
+_STOP = Sentinel(__name__, "_STOP")
 
 
 class ScanState(State):

@@ -13,8 +13,9 @@ from typing import Any
 
 from hydro_lab.dfir.graph import Operator
 from hydro_lab.dfir.ops.base import OpSpec, State, register
+from hydro_lab.dfir.sentinels import Sentinel
 
-MISSING = object()
+MISSING = Sentinel(__name__, "MISSING")
 
 
 class FoldState(State):

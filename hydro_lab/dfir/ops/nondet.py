@@ -17,8 +17,9 @@ from typing import Any
 
 from hydro_lab.dfir.graph import Operator
 from hydro_lab.dfir.ops.base import OpSpec, State, register
+from hydro_lab.dfir.sentinels import Sentinel
 
-_EMPTY = object()
+_EMPTY = Sentinel(__name__, "_EMPTY")
 
 
 class SimBatchState(State):

@@ -10,13 +10,13 @@ buffers become the handoffs their consumers read next tick, counters become metr
 from __future__ import annotations
 
 import time
-import traceback
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from hydro_lab.dfir.codegen import CompiledProgram
 from hydro_lab.dfir.ops import State, spec_of
+from hydro_lab.dfir.sentinels import Sentinel
 
 
 class Inbox:
@@ -54,7 +54,8 @@ class Outbox:
         return out
 
 
-NO_ELEMENT: Any = object()  # a failure outside any element (a head, a state's end of tick)
+# a failure outside any element (a head, a state's end of tick)
+NO_ELEMENT: Any = Sentinel(__name__, "NO_ELEMENT")
 
 
 class UserCodeError(Exception):

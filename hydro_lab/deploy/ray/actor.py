@@ -1,5 +1,6 @@
-"""One location instance running in its own process (a Ray actor hosts one): the tick engine, the
-routing of what it sends, the sockets it talks on, and a tick loop of its own.
+"""One location instance in its own process, hosted by a Ray actor: the sockets it talks on and a
+tick loop of its own around the instance core (``core.instance``), which does the ticking, the
+routing, the faults and the rows; this module only moves its outcomes over the network.
 
 Two ways to drive it, both used by ``RayDeployment``:
 
@@ -10,8 +11,8 @@ Two ways to drive it, both used by ``RayDeployment``:
   makes a round on several processes behave exactly like a round of ``LocalDeployment``.
 
 Live controls reach it from the driver: a tick-rate limit for the free-running loop, and faults
-on the channels it sends (drops decided by its router; delayed batches held here and sent when
-due: by the loop when free running, at the start of the next tick in rounds).
+on the channels it sends (drops decided by the core's router; delayed batches held by the core
+and sent when due: by the loop when free running, at the start of the next tick in rounds).
 
 What a tick prints (``for_each(print)``) is caught on the ticking thread and sent to the driver
 with the tick's outputs, which prints it where the deployment's output goes (in a notebook, the
@@ -31,16 +32,16 @@ from contextlib import contextmanager
 from typing import Any
 
 import cloudpickle
+import ray
 
-from hydro_lab.deploy.base import TickFailure
-from hydro_lab.deploy.faults import ChannelFault, Fault, HeldDeliveries
-from hydro_lab.deploy.routing import InstanceId, Router
-from hydro_lab.deploy.transport import Endpoint, Sender
-from hydro_lab.dfir.codegen import generate
-from hydro_lab.dfir.runtime import Engine, UserCodeError
+from hydro_lab.core.failure import TickFailure
+from hydro_lab.core.faults import Fault
+from hydro_lab.core.instance import EXTERNAL, InstanceCore, Outcome
+from hydro_lab.core.routing import Delivery, InstanceId
+from hydro_lab.core.topology import Topology
+from hydro_lab.deploy.ray.transport import Endpoint, Sender
 from hydro_lab.errors import HydroRuntimeError
-from hydro_lab.member_id import MembershipEvent, reset_self_id, set_self_id
-from hydro_lab.observe.metrics import fault_records, tick_records
+from hydro_lab.member_id import MembershipEvent
 
 DRIVER = "driver"
 METRICS_FLUSH_S = 0.2
@@ -107,18 +108,16 @@ def catch_prints() -> tuple[_ThreadOutput, _ThreadOutput]:
 
 
 class InstanceRuntime:
-    def __init__(self, inst: InstanceId, program_blob: bytes, name: str, channels: dict,
-                 members: dict[str, list[int]], ports: dict, host: str = "127.0.0.1", *,
+    """The driver of one instance in an actor's process: sockets in and out around an
+    ``InstanceCore``, a tick loop of its own, and the rounds the deployment's driver asks for."""
+
+    def __init__(self, inst: InstanceId, topology: Topology, host: str = "127.0.0.1", *,
                  send_prints: bool = False):
         self.inst = inst
         # what ticks print goes to the driver (an actor's own output would reach the notebook
         # through Ray's log forwarding, under whichever cell ran last)
         self._outputs = catch_prints() if send_prints else None
-        partitioned = cloudpickle.loads(program_blob)
-        self.engine = Engine(generate(partitioned, name),
-                             {"self_id": inst.member_id} if inst.member is not None else {})
-        self.router = Router(channels, members, set())
-        self.ports = ports
+        self.core = InstanceCore(inst, topology, alive=set())
         self.sender = Sender()
         self.peers: dict[InstanceId, str] = {}
         self.driver: str | None = None
@@ -133,7 +132,6 @@ class InstanceRuntime:
         self._paused = True
         self._metrics: list = []
         self._last_flush = time.monotonic()
-        self.held = HeldDeliveries()
         self._min_tick_s = 0.0      # the tick-rate limit, as the least time between ticks
         self._next_tick_at = 0.0
         self.failed: TickFailure | None = None
@@ -143,39 +141,26 @@ class InstanceRuntime:
 
     def connect(self, peers: dict[InstanceId, str], driver: str) -> None:
         """Learn where the (live) peers and the driver listen; they are the members present."""
-        self.peers = dict(peers)
-        self.driver = driver
-        self.router.alive = set(peers)
-        for op in self.engine.program.graph.operators.values():
-            port = op.args.get("port") if op.op == "source_stream" else None
-            if port and port[0] == "members":
-                self.engine.deliver(port, [(p.member_id, MembershipEvent.JOINED) for p in peers
-                                           if p.member is not None
-                                           and p.location.name == port[1]])
+        with self._tick_lock:
+            self.peers = dict(peers)
+            self.driver = driver
+            self.core.router.alive = set(peers)
+            self.core.membership([(p, MembershipEvent.JOINED) for p in peers])
 
     def set_alive(self, inst: InstanceId, alive: bool, address: str | None = None) -> None:
         """A member was killed (fail-stop: what is sent to it from now on is dropped) or
         restarted (with fresh state, at a new address)."""
         with self._tick_lock:
             if alive:
-                self.router.alive.add(inst)
                 if address is not None:
                     old = self.peers.get(inst)
                     if old and old != address:
                         self.sender.forget(old)
                     self.peers[inst] = address
                 self._sent_seq[inst] = 0
-            else:
-                self.router.alive.discard(inst)
-            self.held.forget(inst)
-            if inst.member is not None:
-                port = ("members", inst.location.name)
-                if any(op.op == "source_stream" and op.args.get("port") == port
-                       for op in self.engine.program.graph.operators.values()):
-                    event = MembershipEvent.JOINED if alive else MembershipEvent.LEFT
-                    with self._cond:
-                        self._incoming.append((port, [(inst.member_id, event)], 0))
-                        self._cond.notify_all()
+            self.core.set_alive(inst, alive)
+        with self._cond:
+            self._cond.notify_all()
 
     def set_tick_rate(self, rate: float | None) -> None:
         with self._cond:
@@ -185,10 +170,7 @@ class InstanceRuntime:
 
     def set_fault(self, channel: str, fault: Fault) -> None:
         with self._tick_lock:
-            if fault:
-                self.router.faults[channel] = ChannelFault(fault, channel)
-            else:
-                self.router.faults.pop(channel, None)
+            self.core.set_fault(channel, fault)
         with self._cond:
             self._cond.notify_all()
 
@@ -203,13 +185,12 @@ class InstanceRuntime:
     def _on_message(self, kind: bytes, header: Any, payload: bytes) -> None:
         if kind == b"data":
             sender, port, tag, seq = header
-            items = self.router.receive(port, payload, tag)
-            self._accept(sender, seq, port, items, len(payload))
+            self._accept(sender, seq, (port, payload, tag, True))
         elif kind == b"ext":
             port, seq = header
-            self._accept(DRIVER, seq, port, pickle.loads(payload))
+            self._accept(DRIVER, seq, (port, pickle.loads(payload), None, False))
 
-    def _accept(self, sender, seq: int, port: Any, items: list, nbytes: int = 0) -> None:
+    def _accept(self, sender, seq: int, arrival: tuple) -> None:
         with self._cond:
             expected = self._expect_seq[sender] + 1
             if seq != expected and self.failed is None:
@@ -217,14 +198,14 @@ class InstanceRuntime:
                     self.inst.name, None, f"{self.inst.name}: message {seq} from {sender} "
                     f"arrived when {expected} was expected (the channel lost its FIFO order)")
             self._expect_seq[sender] = seq
-            self._incoming.append((port, items, nbytes))
+            self._incoming.append(arrival)
             self._received[sender] += 1
             self._cond.notify_all()
 
     # -- ticking --------------------------------------------------------------------------------
 
     def has_work(self, now: float) -> bool:
-        return bool(self._incoming) or self.engine.has_work(now)
+        return bool(self._incoming) or self.core.has_work(now)
 
     def tick_once(self, now: float, expect: dict | None = None,
                   timeout: float = 60.0) -> tuple[dict, list, TickFailure | None]:
@@ -254,32 +235,51 @@ class InstanceRuntime:
         with self._tick_lock:
             if self.failed:
                 raise TickFailed(self.failed)
-            released = self._release(time.monotonic()) if self.held else None
+            sent: Counter = Counter()
+            self._send(self.core.release(time.monotonic()), sent)
             with self._cond:
                 batches, self._incoming = list(self._incoming), deque()
-            arrived: dict[str, list[int]] = {}
-            for port, items, nbytes in batches:
-                self.engine.deliver(port, items)
-                spec = self.router.channels.get(port)
-                if spec is not None:
-                    totals = arrived.setdefault(spec.name, [0, 0])
-                    totals[0] += len(items)
-                    totals[1] += nbytes
-            token = set_self_id(self.inst.member_id)
             printed: list[list[str]] = []
             try:
+                for port, data, tag, encoded in batches:
+                    if encoded:
+                        self.core.arrive(port, data, tag)
+                    else:
+                        self.core.arrive_items(port, data)
                 with self._caught(printed):
-                    report = self.engine.run_tick(now)
-            except UserCodeError as err:
-                self.failed = TickFailure.of(err, self.inst)
-                raise TickFailed(self.failed) from None
+                    outcome = self.core.tick(now)
+            except HydroRuntimeError as err:  # a batch its codec could not decode
+                outcome = Outcome(self.core.tick_number,
+                                  failure=TickFailure(self.inst.name, None, str(err)))
             finally:
-                reset_self_id(token)
                 sent_prints = self._send_prints(printed)
-            sent = self._emit(report, now, arrived, released)
+            if outcome.failure is not None:
+                self.failed = outcome.failure
+                raise TickFailed(self.failed)
+            self._send(outcome.deliveries, sent)
+            for key, data in outcome.external.items():
+                self._to_driver(b"out", (EXTERNAL, key), data)
+                sent[DRIVER] += 1
+            for port, values in outcome.sinks.items():
+                self._to_driver(b"sink", port, self._sink_payload(port, values))
+                sent[DRIVER] += 1
             if sent_prints:
-                sent[DRIVER] = sent.get(DRIVER, 0) + sent_prints
-            return sent
+                sent[DRIVER] += sent_prints
+            self._metrics.extend(outcome.rows)
+            if len(self._metrics) > METRICS_MAX_ROWS:
+                del self._metrics[: len(self._metrics) - METRICS_MAX_ROWS]
+            return dict(sent)
+
+    def _sink_payload(self, port: Any, values: list) -> bytes:
+        try:
+            return cloudpickle.dumps(values)
+        except Exception as err:
+            self.failed = TickFailure(
+                self.inst.name, self.core.tick_number - 1,
+                f"a dest_sink in {self.inst.name} got {values!r:.80}, which cannot travel to the "
+                f"driver that holds the sink: {type(err).__name__}: {err}.\n  On Ray a sink's "
+                f"values are pickled; convert them first (e.g. .map(...) to plain data)")
+            raise TickFailed(self.failed) from err
 
     @contextmanager
     def _caught(self, printed: list[list[str]]):
@@ -303,68 +303,18 @@ class InstanceRuntime:
                 n += 1
         return n
 
-    def _emit(self, report, now: float, arrived: dict[str, list[int]],
-              released: Counter | None = None) -> dict:
-        sent: Counter = released if released is not None else Counter()
-        faulted: dict[str, list[int]] = {}
-        rows = tick_records(self.inst.location.name, self.inst.member, report,
-                            self.engine.program.graph)
-        loc, member = self.inst.location.name, self.inst.member
-        for channel, (n, nbytes) in arrived.items():
-            rows.append((loc, member, report.tick, now, "messages_in", channel, n))
-            rows.append((loc, member, report.tick, now, "bytes_in", channel, nbytes))
-        per_channel: dict[str, list[int]] = {}
-        for port, values in report.outputs.items():
-            kind = port[0]
-            if kind == "net":
-                for d in self.router.route(self.inst, port, values):
-                    address = self.peers.get(d.dst)
-                    if address is None:
-                        continue
-                    if d.dropped or d.delay or self.held:
-                        if not self.held.admit(d, time.monotonic(), faulted):
-                            continue
-                    self._sent_seq[d.dst] += 1
-                    self.sender.send(address, b"data",
-                                     (self.inst, port, d.tag, self._sent_seq[d.dst]), d.data)
-                    sent[d.dst] += 1
-                    totals = per_channel.setdefault(d.channel, [0, 0])
-                    totals[0] += d.count
-                    totals[1] += d.nbytes
-            elif kind in ("external", "sink"):
-                self._to_driver(b"out" if kind == "external" else b"sink", port, values)
-                sent[DRIVER] += 1
-        for channel, (n, nbytes) in per_channel.items():
-            rows.append((loc, member, report.tick, now, "messages_out", channel, n))
-            rows.append((loc, member, report.tick, now, "bytes_out", channel, nbytes))
-        if faulted:
-            rows += fault_records(self.inst.location.name, self.inst.member, report.tick,
-                                  now, faulted)
-        self._metrics.extend(rows)
-        if len(self._metrics) > METRICS_MAX_ROWS:
-            del self._metrics[: len(self._metrics) - METRICS_MAX_ROWS]
-        return dict(sent)
-
-    def _release(self, now: float) -> Counter:
-        """Send the held batches that are due (the caller holds the tick lock); returns how many
-        messages went to each peer."""
-        sent: Counter = Counter()
-        for d in self.held.pop_due(now):
+    def _send(self, deliveries: list[Delivery], sent: Counter) -> None:
+        """Send deliveries to their (live) peers, counting them per receiver."""
+        for d in deliveries:
             address = self.peers.get(d.dst)
-            if address is None or d.dst not in self.router.alive:
+            if address is None or d.dst not in self.core.router.alive:
                 continue
             self._sent_seq[d.dst] += 1
             self.sender.send(address, b"data",
                              (self.inst, d.port, d.tag, self._sent_seq[d.dst]), d.data)
             sent[d.dst] += 1
-        return sent
 
-    def _to_driver(self, kind: bytes, port: Any, values: list) -> None:
-        if kind == b"out":
-            info = self.ports[port[1]]
-            payload = info.codec.encode(values)
-        else:
-            payload = cloudpickle.dumps(values)
+    def _to_driver(self, kind: bytes, port: Any, payload: bytes) -> None:
         self._sent_seq[DRIVER] += 1
         self.sender.send(self.driver, kind, (self.inst, port, self._sent_seq[DRIVER]), payload)
 
@@ -405,7 +355,7 @@ class InstanceRuntime:
                     self._cond.wait(0.1)
                     continue
                 now = time.monotonic()
-                due = self.held.next_due() if self.held else None
+                due = self.core.held.next_due() if self.core.held else None
                 release = due is not None and due <= now
                 if not release:
                     wait = self._wait(now, due)
@@ -417,7 +367,8 @@ class InstanceRuntime:
                 if self._paused or not self._running:
                     continue  # pause() came in between: once it returned, nothing may run
                 if release:
-                    self._release(started)
+                    released: Counter = Counter()
+                    self._send(self.core.release(started), released)
                     continue
                 try:
                     self._tick(started)
@@ -439,7 +390,7 @@ class InstanceRuntime:
         elif self.has_work(now):
             return None
         else:
-            deadline = self.engine.next_deadline()
+            deadline = self.core.engine.next_deadline()
             wait = 0.1 if deadline is None else max(0.0, min(0.1, deadline - now))
         return wait if due is None else max(0.0, min(wait, due - now))
 
@@ -461,3 +412,48 @@ class InstanceRuntime:
         self.endpoint.close()
         self.sender.close()
 
+
+@ray.remote
+class InstanceActor:
+    """Hosts one location instance (see ``InstanceRuntime``)."""
+
+    def __init__(self, inst, blob: bytes):
+        # the topology with this location's compiled program (its source is compiled here)
+        topology = cloudpickle.loads(blob)
+        host = ray.util.get_node_ip_address()
+        self.rt = InstanceRuntime(inst, topology, host, send_prints=True)
+
+    def address(self) -> str:
+        return self.rt.endpoint.address
+
+    def node_id(self) -> str:
+        return ray.get_runtime_context().get_node_id()
+
+    def connect(self, peers, driver) -> None:
+        self.rt.connect(peers, driver)
+
+    def tick_once(self, now, expect):
+        return self.rt.tick_once(now, expect)  # (sent per receiver, metrics rows, failure)
+
+    def start(self) -> None:
+        self.rt.start()
+
+    def pause(self) -> dict:
+        self.rt.pause()
+        self.rt.flush_metrics(force=True)
+        return dict(self.rt._sent_seq)
+
+    def set_alive(self, inst, alive, address=None) -> None:
+        self.rt.set_alive(inst, alive, address)
+
+    def reset_sender(self, peer) -> None:
+        self.rt.reset_sender(peer)
+
+    def set_tick_rate(self, rate) -> None:
+        self.rt.set_tick_rate(rate)
+
+    def set_fault(self, channel, fault) -> None:
+        self.rt.set_fault(channel, fault)
+
+    def stop(self) -> None:
+        self.rt.stop()

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hydro_lab.codecs import codec_name
-from hydro_lab.deploy.faults import ChannelFault
+from hydro_lab.core.faults import ChannelFault
 from hydro_lab.errors import HydroRuntimeError
 from hydro_lab.ir.locations import ClusterId, LocationId
 from hydro_lab.lower.context import ChannelSpec

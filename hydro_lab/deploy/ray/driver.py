@@ -2,7 +2,7 @@
 
 Ray is in charge of placement and lifecycle (``address=`` joins an existing cluster,
 ``resources=`` and ``placement=`` shape where actors go); batches travel peer to peer on ZeroMQ
-sockets (``deploy.transport``: one message per destination per tick, FIFO per sender, checked by
+sockets (``deploy.ray.transport``: one message per destination per tick, FIFO per sender, checked by
 sequence numbers). After ``start()`` every actor ticks on its own clock; ``step``/``run(ticks=)``
 drive exact rounds from the driver instead, with the same results as ``LocalDeployment``. The
 driver holds external ports, sinks, metrics and control; actors are owned by the driver, so none
@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import io
 import itertools
-import logging
 import marshal
 import os
 import pickle
@@ -31,97 +31,18 @@ from collections import Counter, defaultdict
 from typing import Any
 
 import cloudpickle
+import ray
 
-from hydro_lab.deploy.base import Deployment, TickFailure
-from hydro_lab.deploy.instance import DRIVER, InstanceRuntime
-from hydro_lab.deploy.routing import InstanceId
-from hydro_lab.deploy.transport import Endpoint, Sender
+from hydro_lab.core.failure import TickFailure
+from hydro_lab.core.instance import EXTERNAL
+from hydro_lab.core.routing import InstanceId
+from hydro_lab.deploy.base import Deployment
+from hydro_lab.deploy.ray.actor import DRIVER, InstanceActor
+from hydro_lab.deploy.ray.session import NAMESPACE, ensure_ray
+from hydro_lab.deploy.ray.transport import Endpoint, Sender
 from hydro_lab.errors import HydroDeployError, HydroRuntimeError
 
-SHIMS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ray_shims")
-if "rfc3987_syntax" not in sys.modules and SHIMS not in sys.path:
-    sys.path.insert(0, SHIMS)  # `import ray` imports jsonschema: keep its slow import lazy here too
-
-import ray  # noqa: E402  (after the shim path: see ray_shims)
-
-NAMESPACE = "hydro_lab"
 _deploy_ids = itertools.count(1)
-
-
-def ensure_ray(address: str | None = None, **init_kwargs: Any) -> None:
-    """Start Ray here (or join ``address``) unless this process is already connected.
-
-    Ray's processes inherit this process's environment: the shims directory goes first on their
-    PYTHONPATH (fast start-up next to JupyterLab, see ``ray_shims``), then the current directory
-    and this process's ``sys.path`` (so workers can import the modules user closures refer to).
-    """
-    if ray.is_initialized():
-        return
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    os.environ.setdefault("RAY_TQDM_PATCH_PRINT", "0")  # keep the user's print() as it is
-    paths = [SHIMS, os.getcwd()] + [p for p in sys.path if p and os.path.isdir(p)]
-    existing = os.environ.get("PYTHONPATH", "")
-    os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths + [existing] if existing
-                                                             else paths))
-    # logging_level: Ray's own INFO lines ("Started a local Ray instance.") stay out of the
-    # notebook; its warnings still show
-    options = {"include_dashboard": False, "log_to_driver": True, "namespace": NAMESPACE,
-               "logging_level": logging.WARNING}
-    options.update(init_kwargs)
-    ray.init(address=address, **options)
-
-
-def shutdown_ray() -> None:
-    """End this process's Ray session, if it has one, and with it Ray's processes (reaped, not
-    left as zombies: a Jupyter kernel shutting down waits for its child processes to go, up to
-    half a minute, and zombies never go)."""
-    if ray.is_initialized():
-        ray.shutdown()
-
-
-@ray.remote
-class InstanceActor:
-    """Hosts one location instance (see ``InstanceRuntime``)."""
-
-    def __init__(self, inst, blob, name, channels, members, ports):
-        host = ray.util.get_node_ip_address()
-        self.rt = InstanceRuntime(inst, blob, name, channels, members, ports, host,
-                                  send_prints=True)
-
-    def address(self) -> str:
-        return self.rt.endpoint.address
-
-    def node_id(self) -> str:
-        return ray.get_runtime_context().get_node_id()
-
-    def connect(self, peers, driver) -> None:
-        self.rt.connect(peers, driver)
-
-    def tick_once(self, now, expect):
-        return self.rt.tick_once(now, expect)  # (sent per receiver, metrics rows, failure)
-
-    def start(self) -> None:
-        self.rt.start()
-
-    def pause(self) -> dict:
-        self.rt.pause()
-        self.rt.flush_metrics(force=True)
-        return dict(self.rt._sent_seq)
-
-    def set_alive(self, inst, alive, address=None) -> None:
-        self.rt.set_alive(inst, alive, address)
-
-    def reset_sender(self, peer) -> None:
-        self.rt.reset_sender(peer)
-
-    def set_tick_rate(self, rate) -> None:
-        self.rt.set_tick_rate(rate)
-
-    def set_fault(self, channel, fault) -> None:
-        self.rt.set_fault(channel, fault)
-
-    def stop(self) -> None:
-        self.rt.stop()
 
 
 class RayDeployment(Deployment):
@@ -153,10 +74,11 @@ class RayDeployment(Deployment):
         self._round_context: contextvars.Context | None = None  # where a round's prints go
         self._sender = Sender()
         self._endpoint = Endpoint(self._on_message, ray.util.get_node_ip_address(), "driver")
-        self._channels = {spec.port: spec for spec in compiled.lowered.channels}
-        self._members = {name: list(range(n)) for name, n in self.cluster_sizes.items()}
-        self._blobs = {loc: ray.put(_dumps(p.partitioned))
-                       for loc, p in compiled.programs.items()}
+        # each actor gets the topology with its own location's compiled program (source and
+        # bindings: it compiles the source, it does not generate it again) and no driver sinks
+        self._blobs = {loc: ray.put(_dumps(dataclasses.replace(
+            self.topology, programs={loc: program}, sinks={})))
+            for loc, program in compiled.programs.items()}
         self.alive: set[InstanceId] = set(self.instances)
         self.actors: dict[InstanceId, Any] = {inst: self._spawn(inst) for inst in self.instances}
         self.addresses = dict(zip(self.instances, ray.get(
@@ -186,9 +108,7 @@ class RayDeployment(Deployment):
         if self.placement == "spread":
             opts["scheduling_strategy"] = "SPREAD"
         opts.update(self.resources.get(inst.location.name, {}))
-        loc = inst.location
-        return InstanceActor.options(**opts).remote(
-            inst, self._blobs[loc], loc.describe(), self._channels, self._members, self.ports)
+        return InstanceActor.options(**opts).remote(inst, self._blobs[inst.location])
 
     def node_of(self, inst_or_name) -> str:
         """The Ray node id an instance runs on (``"workers[1]"`` or an InstanceId)."""
@@ -423,7 +343,7 @@ class RayDeployment(Deployment):
         inst = InstanceId(info.location)
         self._driver_seq[inst] += 1
         self._sender.send(self.addresses[inst], b"ext",
-                          (("external", info.key, mode), self._driver_seq[inst]),
+                          ((EXTERNAL, info.key, mode), self._driver_seq[inst]),
                           pickle.dumps(items))
         self._sent_to[inst][DRIVER] += 1
 

@@ -1,0 +1,221 @@
+"""One instance of a location, sans-IO: arrivals in, ``tick(now)`` → an ``Outcome`` out.
+
+The instance owns its DFIR engine, the routing of what it sends (with the faults injected on its
+channels, and the batches they delay), its view of which members are alive, and the metric rows
+of its ticks. It does no I/O and keeps no clock: the driver passes ``now`` and moves the outcome
+(deliveries to peers, encoded outputs for external ports, values for sinks, rows, a failure). So
+membership events, fault application, codec errors and user-function errors are written here
+once, and every backend (the local scheduler, a Ray actor, the simulator's world) gives the same
+messages and the same counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydro_lab.codecs import codec_name
+from hydro_lab.core.failure import TickFailure
+from hydro_lab.core.faults import ChannelFault, Fault, HeldDeliveries
+from hydro_lab.core.routing import Delivery, InstanceId, Router
+from hydro_lab.core.topology import Topology
+from hydro_lab.dfir.runtime import Engine, UserCodeError
+from hydro_lab.errors import HydroRuntimeError
+from hydro_lab.member_id import MembershipEvent, reset_self_id, set_self_id
+from hydro_lab.observe.metrics import Record, channel_records, fault_records, tick_records
+
+NET, EXTERNAL, SINK, MEMBERS = "net", "external", "sink", "members"  # DFIR port kinds
+
+
+@dataclass
+class Outcome:
+    """What one tick produced. ``deliveries`` go to other instances now (encoded; those a fault
+    delays are held by the instance and come out of ``release``), ``external`` holds each
+    external port's values encoded with the port's codec, ``sinks`` the values for each
+    ``dest_sink``, ``rows`` the tick's metric rows. With ``failure`` set the tick failed and
+    nothing else counts."""
+
+    tick: int
+    deliveries: list[Delivery] = field(default_factory=list)
+    external: dict[int, bytes] = field(default_factory=dict)
+    sinks: dict[Any, list] = field(default_factory=dict)
+    rows: list[Record] = field(default_factory=list)
+    failure: TickFailure | None = None
+
+
+class InstanceCore:
+    """One process, or one member of a cluster, of a compiled flow (see the module docstring).
+
+    ``params`` go to the engine (the simulator passes its chooser); ``metrics=False`` builds no
+    rows (the simulator's exploration, where ticks must be cheap).
+    """
+
+    def __init__(self, inst: InstanceId, topology: Topology, *, params: dict | None = None,
+                 metrics: bool = True, alive: set[InstanceId] | None = None,
+                 router: Router | None = None):
+        self.inst = inst
+        self.topology = topology
+        self.ports = topology.ports
+        self.metrics = metrics
+        engine_params = dict(params or {})
+        if inst.member is not None:
+            engine_params["self_id"] = inst.member_id
+        self.engine = Engine(topology.programs[inst.location], engine_params, metrics=metrics)
+        # the simulator's instances share one router (one view of who is alive)
+        self.router = router if router is not None else Router(
+            topology.channels, topology.members,
+            set(topology.instances) if alive is None else set(alive))
+        self.held = HeldDeliveries()
+        self.member_ports = topology.member_ports(inst.location)
+        self.failed: TickFailure | None = None
+        self.failed_cause: BaseException | None = None  # the exception itself (not sent over Ray)
+        self._arrived: dict[str, list[int]] = {}  # channel -> [messages, bytes] since last tick
+
+    # -- what arrives ---------------------------------------------------------------------------
+
+    def arrive(self, port: Any, data: bytes, tag: Any = None) -> list:
+        """A batch from a peer on channel ``port``, as its sender encoded it: decoded (keyed by
+        sender where the channel says so), counted and given to the engine. Returns the items."""
+        items = self.router.receive(port, data, tag)
+        self.engine.deliver(port, items)
+        if self.metrics:
+            spec = self.topology.channels[port]
+            totals = self._arrived.setdefault(spec.name, [0, 0])
+            totals[0] += len(items)
+            totals[1] += len(data)
+        return items
+
+    def arrive_items(self, port: Any, items: list) -> None:
+        """Items already decoded (from an external client, or membership events)."""
+        self.engine.deliver(port, items)
+
+    def membership_items(self, events: list[tuple[InstanceId, MembershipEvent]]) -> list:
+        """``[(port, items)]``: the events of members of the clusters this program watches, as
+        its ``members`` inputs take them (the simulator puts them in flight)."""
+        out = []
+        for cluster, port in self.member_ports.items():
+            items = [(i.member_id, event) for i, event in events
+                     if i.member is not None and i.location.name == cluster]
+            if items:
+                out.append((port, items))
+        return out
+
+    def membership(self, events: list[tuple[InstanceId, MembershipEvent]]) -> None:
+        """Members joined or left: the program's ``members`` inputs get the events now."""
+        for port, items in self.membership_items(events):
+            self.engine.deliver(port, items)
+
+    def set_alive(self, inst: InstanceId, alive: bool, *, announce: bool = True) -> None:
+        """A peer was killed (fail-stop: nothing more is sent to it, what was held for it is
+        dropped) or restarted; with ``announce`` the program sees it leave or join now (the
+        simulator puts the event in flight instead: ``membership_items``)."""
+        if alive:
+            self.router.alive.add(inst)
+        else:
+            self.router.alive.discard(inst)
+        self.held.forget(inst)
+        if announce:
+            self.membership([(inst, MembershipEvent.JOINED if alive else MembershipEvent.LEFT)])
+
+    def set_fault(self, channel: str, fault: Fault) -> None:
+        """Inject ``fault`` on a channel this instance sends (a falsy fault clears it)."""
+        if fault:
+            self.router.faults[channel] = ChannelFault(fault, channel)
+        else:
+            self.router.faults.pop(channel, None)
+
+    # -- ticking --------------------------------------------------------------------------------
+
+    def has_work(self, now: float) -> bool:
+        return self.engine.has_work(now)
+
+    def next_deadline(self) -> float | None:
+        """When a timer of the program, or a held delivery, is due (None: nothing waits)."""
+        times = [t for t in (self.engine.next_deadline(),
+                             self.held.next_due() if self.held else None) if t is not None]
+        return min(times) if times else None
+
+    def release(self, now: float) -> list[Delivery]:
+        """The held (delayed) deliveries due by ``now``, to peers still alive."""
+        if not self.held:
+            return []
+        return [d for d in self.held.pop_due(now) if d.dst in self.router.alive]
+
+    @property
+    def tick_number(self) -> int:
+        """The number of the next tick."""
+        return self.engine.tick
+
+    def tick(self, now: float) -> Outcome:
+        """Run one tick at time ``now`` and say what it produced. A failure (a user function
+        raised, a value its channel's codec cannot carry, a bad demux key) is in
+        ``outcome.failure``, and every later tick fails the same way."""
+        engine = self.engine
+        if self.failed is not None:
+            return Outcome(engine.tick, failure=self.failed)
+        tick = engine.tick
+        token = set_self_id(self.inst.member_id)
+        try:
+            report = engine.run_tick(now)
+        except UserCodeError as err:
+            return self._fail(TickFailure.of(err, self.inst), err.error)
+        finally:
+            reset_self_id(token)
+        out = Outcome(report.tick)
+        try:
+            self._route(report, now, out)
+        except HydroRuntimeError as err:
+            return self._fail(TickFailure(self.inst.name, tick, str(err)), err.__cause__ or err)
+        return out
+
+    def _fail(self, failure: TickFailure, cause: BaseException) -> Outcome:
+        self.failed, self.failed_cause = failure, cause
+        return Outcome(failure.tick if failure.tick is not None else self.engine.tick,
+                       failure=failure)
+
+    def _route(self, report: Any, now: float, out: Outcome) -> None:
+        inst = self.inst
+        loc, member = inst.location.name, inst.member
+        sent: dict[str, list[int]] = {}
+        faulted: dict[str, list[int]] = {}
+        for port, values in report.outputs.items():
+            kind = port[0]
+            if kind == NET:
+                for d in self.router.route(inst, port, values):
+                    if d.dropped or d.delay or self.held:
+                        if not self.held.admit(d, now, faulted):
+                            continue
+                    out.deliveries.append(d)
+                    if self.metrics:
+                        totals = sent.setdefault(d.channel, [0, 0])
+                        totals[0] += d.count
+                        totals[1] += d.nbytes
+            elif kind == EXTERNAL:
+                out.external[port[1]] = self._encode_external(port[1], values)
+            elif kind == SINK:
+                out.sinks[port] = values
+        if self.metrics:
+            rows = tick_records(loc, member, report, self.engine.program.graph)
+            if self._arrived:
+                rows += channel_records(loc, member, report.tick, now, self._arrived, sent=False)
+                self._arrived = {}
+            if sent:
+                rows += channel_records(loc, member, report.tick, now, sent, sent=True)
+            if faulted:
+                rows += fault_records(loc, member, report.tick, now, faulted)
+            out.rows = rows
+
+    def _encode_external(self, key: int, values: list) -> bytes:
+        info = self.ports[key]
+        try:
+            return info.codec.encode(values)
+        except Exception as err:
+            raise HydroRuntimeError(port_codec_message(info, values, err)) from err
+
+
+def port_codec_message(info: Any, values: list, err: Exception) -> str:
+    """Why an external port could not carry ``values``, and what to do."""
+    return (f"port {info.key} (codec {codec_name(info.codec)}) could not carry {values!r:.80}: "
+            f"{type(err).__name__}: {err}.\n  Values sent to or from an external client must be "
+            f"serializable by the port's codec; convert them first (e.g. .map(...) to plain "
+            f"data) or choose another codec with codec=...")

@@ -1,0 +1,101 @@
+"""The topology of one run of a compiled flow: its instances (each process, each member of each
+cluster), channels, members and external ports, built once from the compiled flow and the cluster
+sizes. Local and Ray deployments, the simulator and the notebook all read it instead of counting
+for themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydro_lab.core.routing import InstanceId
+from hydro_lab.errors import HydroDeployError
+from hydro_lab.ir.locations import ClusterId
+
+
+def normalize_sizes(clusters: list[ClusterId], cluster_sizes: Any) -> dict[str, int]:
+    """``{cluster_handle_or_name: n}`` → ``{name: n}``, checking every cluster has a size."""
+    given: dict[str, int] = {}
+    for key, n in dict(cluster_sizes or {}).items():
+        name = getattr(key, "name", key)
+        if not isinstance(name, str):
+            raise HydroDeployError(f"cluster_sizes keys must be clusters or their names, got "
+                                   f"{key!r}")
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise HydroDeployError(f"cluster_sizes[{name!r}] must be a positive int, got {n!r}")
+        given[name] = n
+    names = [c.name for c in clusters]
+    unknown = sorted(set(given) - set(names))
+    if unknown:
+        raise HydroDeployError(f"cluster_sizes names {unknown}, which this flow does not have "
+                               f"(its clusters: {names or 'none'})")
+    missing = [n for n in names if n not in given]
+    if missing:
+        example = ", ".join(f"{n}: 2" for n in missing)
+        raise HydroDeployError(f"cluster {missing[0]!r} has no size: say how many members it "
+                               f"runs, e.g. cluster_sizes={{{example}}}")
+    return given
+
+
+@dataclass
+class Topology:
+    """Who runs and how they are wired: ``instances`` in creation order (a process, then each
+    member of a cluster), ``cluster_sizes`` by name, ``channels`` by their DFIR port, ``members``
+    (cluster name -> member indices), external ``ports`` by key, and ``programs``, the compiled
+    DFIR program of each location."""
+
+    locations: list[Any]
+    cluster_sizes: dict[str, int]
+    instances: list[InstanceId]
+    channels: dict[Any, Any]
+    members: dict[str, list[int]]
+    ports: dict[int, Any]
+    programs: dict[Any, Any] = field(default_factory=dict)
+    sinks: dict[Any, Any] = field(default_factory=dict)
+    _member_ports: dict[Any, dict[str, Any]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(cls, compiled: Any, cluster_sizes: Any = None) -> Topology:
+        """The topology of ``compiled`` (a ``CompiledFlow``) with these cluster sizes
+        (``{cluster or name: n}``; every cluster needs one)."""
+        lowered = compiled.lowered
+        clusters = [loc for loc in lowered.locations if isinstance(loc, ClusterId)]
+        sizes = normalize_sizes(clusters, cluster_sizes)
+        return cls(list(lowered.locations), sizes, instances_of(lowered.locations, sizes),
+                   {spec.port: spec for spec in lowered.channels},
+                   {name: list(range(n)) for name, n in sizes.items()},
+                   {p.key: p for p in lowered.ports}, dict(compiled.programs),
+                   dict(lowered.sinks))
+
+    def member_ports(self, location: Any) -> dict[str, Any]:
+        """The clusters whose membership ``location``'s program reads: cluster name -> its
+        ``("members", name)`` input port (computed once: the simulator makes instances by the
+        ten thousand)."""
+        ports = self._member_ports.get(location)
+        if ports is None:
+            graph = self.programs[location].graph
+            ports = self._member_ports[location] = {
+                op.args["port"][1]: op.args["port"] for op in graph.operators.values()
+                if op.op == "source_stream" and op.args["port"][0] == "members"}
+        return ports
+
+    def find(self, name: str) -> InstanceId:
+        """The instance called ``name`` (``"leader"``, ``"workers[1]"``)."""
+        for inst in self.instances:
+            if inst.name == name:
+                return inst
+        raise HydroDeployError(f"no instance {name!r}; this flow runs "
+                               f"{[i.name for i in self.instances]}")
+
+
+def instances_of(locations: list[Any], sizes: dict[str, int]) -> list[InstanceId]:
+    """Every instance of these locations: a process is one, a cluster ``sizes[name]``
+    (``sizes.get(name, 1)`` where a size is missing, for counting before sizes are checked)."""
+    out: list[InstanceId] = []
+    for loc in locations:
+        if isinstance(loc, ClusterId):
+            out += [InstanceId(loc, m) for m in range(sizes.get(loc.name, 1))]
+        else:
+            out.append(InstanceId(loc))
+    return out
