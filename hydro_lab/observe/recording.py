@@ -126,8 +126,7 @@ class Recording:
         rows per instance; on Ray they reach the driver a moment after the tick) and what its
         watches saw (each keeps its last ``last`` rows)."""
         compiled = d.compiled
-        watches = [s for s in compiled.lowered.sinks.values()
-                   if getattr(s, "hydro_stamped", False)]
+        watches = list(compiled.lowered.watches.values())
         infos = watch_infos(watches)
         watched: dict[tuple, dict[str, list]] = defaultdict(lambda: defaultdict(list))
         for w, info in zip(watches, infos, strict=True):
