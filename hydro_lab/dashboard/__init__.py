@@ -2,6 +2,9 @@
 and the replay of a recorded run. Widgets are ipywidgets and bokeh figures inside jupyter_bokeh
 widgets, with BokehJS loaded inline; graphs are drawn by the JupyterLab extension, which gets
 small updates on a comm. One pump thread applies every live update at a bounded rate.
+
+The views are registered here, once each (``hydro_lab.views``); their modules (and bokeh,
+ipywidgets, jupyter_bokeh) load on first use, not when hydro_lab is imported.
 """
 
 from __future__ import annotations
@@ -12,14 +15,10 @@ from hydro_lab.views import register_view
 
 
 def deployment_dashboard(deployment: Any, **options: Any) -> Any:
-    """``d.dashboard(**options)``: see ``deployment_view.DeploymentDashboard``. Its module (and
-    bokeh, ipywidgets, jupyter_bokeh) loads on first use, not when hydro_lab is imported."""
+    """``d.dashboard(**options)``: see ``deployment_view.DeploymentDashboard``."""
     from hydro_lab.dashboard.deployment_view import DeploymentDashboard
 
     return DeploymentDashboard(deployment, **options)
-
-
-register_view("dashboard", deployment_dashboard)
 
 
 def deployment_graph(deployment: Any, **options: Any) -> Any:
@@ -29,11 +28,9 @@ def deployment_graph(deployment: Any, **options: Any) -> Any:
     return LiveGraph(deployment, **options)
 
 
-register_view("graph", deployment_graph)
-
-
 def watch_view(watch: Any, **options: Any) -> Any:
-    """How a ``collection.watch()`` handle shows itself: see ``watch.WatchView``."""
+    """How a ``collection.watch()`` handle shows itself (``Watch._ipython_display_`` and
+    ``watch.view()``): see ``watch.WatchView``."""
     from hydro_lab.dashboard.watch import WatchView
 
     return WatchView(watch, **options)
@@ -46,5 +43,7 @@ def replay_view(recording: Any, **options: Any) -> Any:
     return ReplayView(recording, **options)
 
 
+register_view("dashboard", deployment_dashboard)
+register_view("graph", deployment_graph)
 register_view("watch", watch_view)
 register_view("replay", replay_view)

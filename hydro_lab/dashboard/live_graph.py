@@ -22,7 +22,13 @@ from hydro_lab.dashboard.live_channel import LIVE, LiveChannel
 from hydro_lab.dashboard.overlay import Overlays
 from hydro_lab.dashboard.pump import PUMP, Pump
 from hydro_lab.ir.locations import ClusterId
-from hydro_lab.observe.metrics import Record
+from hydro_lab.observe.metrics import (
+    ELEMENTS_IN,
+    ELEMENTS_OUT,
+    MESSAGES_OUT,
+    TICK_DURATION,
+    Record,
+)
 from hydro_lab.viz import protocol
 from hydro_lab.viz.graph import Graph, graph_of_dfir, graph_of_program
 
@@ -57,6 +63,9 @@ class Totals:
         costs a deployment: about 0.1 us a row; keep it to one comparison chain per row.)"""
         pending, messages, ticks = self._pending, self.messages, self.ticks
         popleft = pending.popleft
+        # the metric names as locals: a global lookup per comparison costs ~7 % of this loop
+        elements_out, elements_in = ELEMENTS_OUT, ELEMENTS_IN
+        tick_duration, messages_out = TICK_DURATION, MESSAGES_OUT
         n = len(pending)  # add() may append meanwhile: those wait for the next fold
         last = outs = ins = None
         for _ in range(n):
@@ -65,13 +74,13 @@ class Totals:
                 last, outs, ins = loc, self.outs.get(loc), self.ins.get(loc)
                 if outs is None:
                     outs, ins = self.outs[loc], self.ins[loc] = {}, {}
-            if metric == "elements_out":
+            if metric == elements_out:
                 outs[key] = outs.get(key, 0) + value
-            elif metric == "elements_in":
+            elif metric == elements_in:
                 ins[key] = ins.get(key, 0) + value
-            elif metric == "tick_duration_s":
+            elif metric == tick_duration:
                 ticks[(loc, member)] = tick + 1
-            elif metric == "messages_out":
+            elif metric == messages_out:
                 messages[key] = messages.get(key, 0) + value
         return n > 0
 

@@ -18,7 +18,16 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 
-from hydro_lab.observe.metrics import Record
+from hydro_lab.observe.metrics import (
+    BYTES_OUT,
+    DROPPED,
+    ELEMENTS_OUT,
+    EVENT,
+    MESSAGES_OUT,
+    STATE_SIZE,
+    TICK_DURATION,
+    Record,
+)
 
 # figure key -> (title, y axis label, what its series are: "instance" or "channel")
 PANELS: dict[str, tuple[str, str, str]] = {
@@ -31,7 +40,8 @@ PANELS: dict[str, tuple[str, str, str]] = {
     "dropped_per_s": ("dropped messages / s per channel", "msgs/s", "channel"),
 }
 
-_CHANNEL_METRICS = {"messages_out": 0, "bytes_out": 1, "dropped": 2}
+# the metrics a channel panel sums, and where: messages, bytes, dropped
+_CHANNEL_METRICS = {MESSAGES_OUT: 0, BYTES_OUT: 1, DROPPED: 2}
 
 
 @dataclass
@@ -82,16 +92,16 @@ class DeploymentSeries:
             if loc is not last_loc or member != last_member:
                 last_loc, last_member = loc, member
                 instance = loc if member is None else f"{loc}[{member}]"
-            if metric == "tick_duration_s":
+            if metric == TICK_DURATION:
                 s = insts.get(instance) or insts.setdefault(instance, _Instance())
                 s.ticks += 1
                 s.duration += value
                 s.first = min(s.first, t)
                 s.last = max(s.last, t)
-            elif metric == "elements_out":
+            elif metric == ELEMENTS_OUT:
                 s = insts.get(instance) or insts.setdefault(instance, _Instance())
                 s.elements += value
-            elif metric == "state_size":
+            elif metric == STATE_SIZE:
                 s = insts.get(instance) or insts.setdefault(instance, _Instance())
                 s.state[tick] = s.state.get(tick, 0.0) + value
             elif metric in _CHANNEL_METRICS:
@@ -99,7 +109,7 @@ class DeploymentSeries:
                 c.sums[_CHANNEL_METRICS[metric]] += value
                 c.first = min(c.first, t)
                 c.last = max(c.last, t)
-            elif metric == "event":
+            elif metric == EVENT:
                 self.events.append((t, instance, key))
         out: dict[str, dict[str, float]] = {panel: {} for panel in PANELS}
         for name in self.instances:

@@ -1,4 +1,4 @@
-"""The live view of ``collection.watch()`` (registered as the ``"watch"`` view).
+"""The live view of ``collection.watch()`` (the ``"watch"`` view ``hydro_lab.dashboard`` registers).
 
 A Singleton's or Optional's value shows as its current value and, while the values are numbers,
 a sparkline of the recent ticks (one line per instance: bokeh in a jupyter_bokeh widget, BokehJS
@@ -21,7 +21,6 @@ from hydro_lab.dashboard import bokehjs
 from hydro_lab.dashboard.figures import bokeh_widget, palette, stopped_updating
 from hydro_lab.dashboard.pump import PUMP, Pump
 from hydro_lab.lang.watch import EMPTY, Watch
-from hydro_lab.views import register_view
 
 TEXT_LIMIT = 120
 
@@ -203,11 +202,3 @@ def table_html(head: list[str], rows: list[tuple]) -> str:
     body = "".join("<tr>" + "".join(f"<td style='padding:0 8px'>{c}</td>" for c in row) + "</tr>"
                    for row in rows)
     return f"<table><tr>{cells}</tr>{body}</table>"
-
-
-def watch_view(watch: Watch, **options: Any) -> WatchView:
-    """The ``"watch"`` view: ``Watch._ipython_display_`` and ``watch.view()`` use it."""
-    return WatchView(watch, **options)
-
-
-register_view("watch", watch_view)

@@ -511,8 +511,13 @@ class ForEach(Node):
 
 @dataclass(frozen=True, kw_only=True)
 class DestSink(Node):
+    """Every element into ``sink``, an object the deployment's driver keeps (``dest_sink``).
+    ``watch``: the sink is a ``collection.watch()``'s handle, so each element leaves its instance
+    stamped with the member id and the tick that produced it."""
+
     input: int
     sink: Any = field(compare=False)
+    watch: bool = False
     INPUTS: ClassVar[tuple[str, ...]] = ("input",)
     IS_ROOT: ClassVar[bool] = True
     NODE_TYPE: ClassVar[str] = "sink"

@@ -1,10 +1,11 @@
 """``collection.watch()``: what a live collection holds, seen from the driver while the flow runs.
 
-A watch adds a sink to the flow when it is called, so it runs the same on the local and Ray
-deployments and in the simulator. Every element the sink takes leaves its instance stamped with
-the member and the tick that produced it; the driver keeps the last ``last`` of them in the
-``Watch`` handle, a thread-safe buffer of ``(location, member, tick, value)`` rows. In a notebook
-the handle shows itself through the view the dashboard registers as ``"watch"``.
+A watch adds a sink to the flow when it is called (a ``DestSink`` marked ``watch`` in the IR), so
+it runs the same on the local and Ray deployments and in the simulator. Every element the sink
+takes leaves its instance stamped with the member and the tick that produced it; the driver keeps
+the last ``last`` of them in the ``Watch`` handle, a thread-safe buffer of ``(location, member,
+tick, value)`` rows. In a notebook the handle shows itself through the view the dashboard
+registers as ``"watch"``.
 
 When a watch needs ``nondet`` (Hydro's rules, stated once here)
 ------------------------------------------------------------------
@@ -85,8 +86,6 @@ class Watch:
     tick, ``EMPTY`` for an empty Optional; a KeyedSingleton's whole map as a dict) or
     ``"stream"`` (one element of a Stream; a ``(key, value)`` pair of a KeyedStream).
     """
-
-    hydro_stamped = True  # the lowering makes its sink send (member id, tick, value)
 
     def __init__(self, name: str, location: str, collection: str, shape: str, last: int,
                  node_id: int, nondet: str | None = None):
@@ -286,7 +285,7 @@ def watch(c: Any, name: str | None = None, last: int = DEFAULT_LAST, nondet: Any
     shape = "stream" if c.KIND in (Kind.STREAM, Kind.KEYED_STREAM) else "value"
     w = Watch(label, c._loc.root.name, c.KIND.value, shape, last, c.node_id,
               info.reason if info is not None else None)
-    node._root(N.DestSink, input=node.node_id, sink=w, detail=label)
+    node._root(N.DestSink, input=node.node_id, sink=w, watch=True, detail=label)
     return w
 
 

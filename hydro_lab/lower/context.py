@@ -59,6 +59,7 @@ class LoweredFlow:
     ports: list[PortInfo]
     locations: list[LocationId]
     sinks: dict[Any, Any] = field(default_factory=dict)  # ("sink", node id) -> sink object
+    watches: dict[Any, Any] = field(default_factory=dict)  # the sinks that are watches
 
 
 @dataclass
@@ -69,6 +70,7 @@ class LowerContext:
     channels: list[ChannelSpec] = field(default_factory=list)
     forward_targets: dict[str, tuple[LocationId, int]] = field(default_factory=dict)
     sinks: dict[Any, Any] = field(default_factory=dict)
+    watches: dict[Any, Any] = field(default_factory=dict)
     tick_targets: dict[str, tuple[LocationId, int]] = field(default_factory=dict)
     sim: bool = False  # lower non-deterministic points to simulator decision operators
     check_claims: bool = False  # and test aggregations' commutative/idempotent claims

@@ -34,7 +34,8 @@ def lower_program(program: Program, *, sim: bool = False,
         if ref is not None:
             ctx.refs[node.id] = ref
     _link_cycles(ctx)
-    return LoweredFlow(ctx.graphs, ctx.channels, list(program.ports), roots, ctx.sinks)
+    return LoweredFlow(ctx.graphs, ctx.channels, list(program.ports), roots, ctx.sinks,
+                       ctx.watches)
 
 
 def _link_cycles(ctx: LowerContext) -> None:

@@ -337,10 +337,12 @@ def _lower_for_each(ctx, node):
 @lowering(N.DestSink)
 def _lower_dest_sink(ctx, node):
     """The sink object stays with the deployment's driver (a list in a notebook keeps filling
-    when instances run elsewhere): the program sends to a port the driver empties into it."""
+    when instances run elsewhere): the program sends to a port the driver empties into it. A
+    watch's port sends ``(member id, tick, value)`` per element."""
     port = ("sink", node.id)
     ctx.sinks[port] = node.sink
-    if getattr(node.sink, "hydro_stamped", False):  # a watch: (member id, tick, value) per element
+    if node.watch:
+        ctx.watches[port] = node.sink
         ctx.feed(node, "dest_port", port=port, stamp=True)
     else:
         ctx.feed(node, "dest_port", port=port)

@@ -33,6 +33,7 @@ from hydro_lab.flow import FlowBuilder
 from hydro_lab.ir.locations import ClusterId
 from hydro_lab.ir.printer import format_program
 from hydro_lab.ir.source_info import SourceInfo, cell_label, is_internal
+from hydro_lab.observe.metrics import TICK_DURATION
 from hydro_lab.viz.graph import MIME_TYPE, Graph
 
 MISSING: Any = object()  # "this name was not bound"
@@ -483,7 +484,7 @@ class NotebookSession:
             return {}
         last: dict[str, int] = {}
         for loc, member, tick, _t, metric, _k, _v in d.recorder.rows():
-            if metric == "tick_duration_s":
+            if metric == TICK_DURATION:
                 name = loc if member is None else f"{loc}[{member}]"
                 last[name] = max(last.get(name, -1), tick)
         return last

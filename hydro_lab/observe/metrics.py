@@ -1,7 +1,8 @@
 """Per-tick metrics of every location instance, in bounded memory, as a pandas DataFrame.
 
 A record is ``(location, member, tick, time, metric, key, value)``: the tick's duration, elements
-out of (and into) each operator, handoff sizes, state sizes, and messages and bytes per channel.
+out of (and into) each operator, handoff sizes, state sizes, messages and bytes per channel, and
+events (a member killed or restarted).
 Recording appends tuples to a ring buffer per instance; pandas is imported only to build a frame.
 Subscribers get every chunk of rows as it is recorded (on the recording thread: they must be cheap).
 """
@@ -30,6 +31,7 @@ MESSAGES_IN = "messages_in"         # key: channel name; messages delivered from
 BYTES_IN = "bytes_in"               # key: channel name; bytes delivered from it
 DROPPED = "dropped"                 # key: channel name; messages an injected fault dropped
 DELAYED = "delayed"                 # key: channel name; messages an injected fault held back
+EVENT = "event"                     # key: what happened (a member killed or restarted); tick -1
 
 METRICS: dict[str, str] = {
     TICK_DURATION: "seconds the tick took",
@@ -43,6 +45,7 @@ METRICS: dict[str, str] = {
     BYTES_IN: "bytes delivered from a channel (key: channel)",
     DROPPED: "messages an injected fault dropped (key: channel)",
     DELAYED: "messages an injected fault delayed (key: channel)",
+    EVENT: "a member killed or restarted (key: what happened; tick -1, value 1)",
 }
 
 
@@ -98,6 +101,12 @@ def fault_records(location: str, member: int | None, tick: int, now: float,
         if delayed:
             rows.append((location, member, tick, now, DELAYED, channel, delayed))
     return rows
+
+
+def event_records(location: str, member: int | None, now: float, what: str) -> list[Record]:
+    """The row of something that happened to an instance outside its ticks (``what``: e.g. a
+    member killed or restarted); its tick is -1, so readers of ticks skip it."""
+    return [(location, member, -1, now, EVENT, what, 1)]
 
 
 class MetricsRecorder:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hydro_lab.errors import HydroError
+from hydro_lab.observe.metrics import ELEMENTS_IN, ELEMENTS_OUT, MESSAGES_OUT, TICK_DURATION
 from hydro_lab.views import get_view
 
 
@@ -93,13 +94,13 @@ class Recording:
             if entry is None:
                 entry = per_tick[(loc, member, tick)] = {
                     "time": t, "out": {}, "in": {}, "channels": {}}
-            if metric == "tick_duration_s":
+            if metric == TICK_DURATION:
                 entry["time"] = t
-            elif metric == "elements_out" and value:
+            elif metric == ELEMENTS_OUT and value:
                 entry["out"][key] = entry["out"].get(key, 0) + int(value)
-            elif metric == "elements_in" and value:
+            elif metric == ELEMENTS_IN and value:
                 entry["in"][key] = entry["in"].get(key, 0) + int(value)
-            elif metric == "messages_out" and value:
+            elif metric == MESSAGES_OUT and value:
                 entry["channels"][key] = entry["channels"].get(key, 0) + int(value)
 
         def name_of(loc: str, member: int | None) -> str:
@@ -125,8 +126,7 @@ class Recording:
         rows per instance; on Ray they reach the driver a moment after the tick) and what its
         watches saw (each keeps its last ``last`` rows)."""
         compiled = d.compiled
-        watches = [s for s in compiled.lowered.sinks.values()
-                   if getattr(s, "hydro_stamped", False)]
+        watches = list(compiled.lowered.watches.values())
         infos = watch_infos(watches)
         watched: dict[tuple, dict[str, list]] = defaultdict(lambda: defaultdict(list))
         for w, info in zip(watches, infos, strict=True):

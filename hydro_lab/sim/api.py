@@ -167,8 +167,7 @@ class Simulator:
         self.max_time = max_time
         self.last_trace: Trace | None = None
         # the flow's watches (``collection.watch()``): fed by the executions that keep a trace
-        self.watches = {port: sink for port, sink in lowered.sinks.items()
-                        if getattr(sink, "hydro_stamped", False)}
+        self.watches = dict(lowered.watches)
         self.watch_infos = dict(zip(self.watches, watch_infos(self.watches.values()),
                                     strict=True))
 

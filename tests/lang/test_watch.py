@@ -9,6 +9,7 @@ import threading
 import pytest
 
 from hydro_lab import FlowBuilder, HydroTypeError, nondet
+from hydro_lab.ir import nodes as N
 from hydro_lab.lang.watch import EMPTY, Watch, WatchRow, watch
 from hydro_lab.observe.recording import Recording
 
@@ -307,3 +308,27 @@ def test_a_refused_watch_leaves_no_nodes():
     with pytest.raises(HydroTypeError):
         count.watch()
     assert len(flow.ir().nodes) == before
+
+
+def test_the_ir_marks_the_watch_sink_and_nothing_else():
+    flow, p, port, requests = counter_flow()
+    w = requests.count().watch(name="count", nondet=SHOW)
+    got = []
+    requests.dest_sink(got)
+    sinks = {n.sink is w: n for n in flow.finalize().program.nodes.values()
+             if isinstance(n, N.DestSink)}
+    assert sinks[True].watch and sinks[True].meta.op == "watch"
+    assert not sinks[False].watch and sinks[False].meta.op == "dest_sink"
+
+
+def test_a_sink_that_looks_like_a_watch_is_a_plain_sink():
+    """Watch marking is the IR's field, not an attribute of the sink object."""
+
+    class Lookalike(list):
+        hydro_stamped = True
+
+    flow, p, port, requests = counter_flow()
+    got = Lookalike()
+    requests.dest_sink(got)
+    drive(flow, port, [[7, 8]])
+    assert got == [7, 8]  # the values themselves, not (member id, tick, value)

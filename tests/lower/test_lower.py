@@ -81,3 +81,20 @@ def test_operators_remember_the_user_line():
     p.source_iter([1]).map(lambda x: x).for_each(print)
     m = next(op for op in ops_of(flow, "p") if op.op == "map")
     assert m.origin.describe().startswith("map(lambda x: x) at test_lower.py, line")
+
+
+def test_a_watch_lowers_to_a_stamped_port_that_the_lowered_flow_lists():
+    flow = FlowBuilder()
+    p = flow.process("p")
+    s = p.source_iter([1, 2])
+    w = s.watch(name="seen")
+    got = []
+    s.dest_sink(got)
+    compiled = flow.compile()
+    lowered = compiled.lowered
+    (port,) = lowered.watches
+    assert lowered.watches[port] is w and lowered.sinks[port] is w
+    assert [sink for sink in lowered.sinks.values() if sink is not w] == [got]
+    ports = {op.args["port"]: op.args for op in ops_of(flow, p) if op.op == "dest_port"}
+    assert ports[port].get("stamp") is True
+    assert [args.get("stamp") for key, args in ports.items() if key != port] == [None]
