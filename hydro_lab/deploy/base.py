@@ -39,7 +39,7 @@ from hydro_lab.core.topology import Topology
 from hydro_lab.errors import HydroDeployError, HydroRuntimeError
 from hydro_lab.ir.locations import ClusterId
 from hydro_lab.member_id import MembershipEvent
-from hydro_lab.observe.metrics import MetricsRecorder
+from hydro_lab.observe.metrics import MetricsRecorder, event_records
 from hydro_lab.views import get_view
 
 
@@ -624,8 +624,8 @@ class Deployment:
                                f"members are 0..{self.cluster_sizes[name] - 1}")
 
     def _record_event(self, inst: InstanceId, what: str) -> None:
-        self.recorder.extend(inst.name, [(inst.location.name, inst.member, -1, self.clock(),
-                                          "event", what, 1)])
+        self.recorder.extend(inst.name, event_records(inst.location.name, inst.member,
+                                                      self.clock(), what))
 
     def _alive_set(self) -> set[InstanceId]:
         return set(self.instances)
