@@ -21,10 +21,9 @@ from hydro_lab.core.routing import Delivery, InstanceId, Router
 from hydro_lab.core.topology import Topology
 from hydro_lab.dfir.runtime import Engine, UserCodeError
 from hydro_lab.errors import HydroRuntimeError
+from hydro_lab.lower.ports import ChannelPort, ClientPort, MembersPort, SinkPort
 from hydro_lab.member_id import MembershipEvent, reset_self_id, set_self_id
 from hydro_lab.observe.metrics import Record, channel_records, fault_records, tick_records
-
-NET, EXTERNAL, SINK, MEMBERS = "net", "external", "sink", "members"  # DFIR port kinds
 
 
 @dataclass
@@ -37,8 +36,8 @@ class Outcome:
 
     tick: int
     deliveries: list[Delivery] = field(default_factory=list)
-    external: dict[int, bytes] = field(default_factory=dict)
-    sinks: dict[Any, list] = field(default_factory=dict)
+    external: dict[int, bytes] = field(default_factory=dict)  # by port key
+    sinks: dict[SinkPort, list] = field(default_factory=dict)
     rows: list[Record] = field(default_factory=list)
     failure: TickFailure | None = None
 
@@ -67,13 +66,14 @@ class InstanceCore:
             set(topology.instances) if alive is None else set(alive))
         self.held = HeldDeliveries()
         self.member_ports = topology.member_ports(inst.location)
+        self.output_ports = topology.output_ports(inst.location)
         self.failed: TickFailure | None = None
         self.failed_cause: BaseException | None = None  # the exception itself (not sent over Ray)
         self._arrived: dict[str, list[int]] = {}  # channel -> [messages, bytes] since last tick
 
     # -- what arrives ---------------------------------------------------------------------------
 
-    def arrive(self, port: Any, data: bytes, tag: Any = None) -> list:
+    def arrive(self, port: ChannelPort, data: bytes, tag: Any = None) -> list:
         """A batch from a peer on channel ``port``, as its sender encoded it: decoded (keyed by
         sender where the channel says so), counted and given to the engine. Returns the items."""
         items = self.router.receive(port, data, tag)
@@ -85,11 +85,12 @@ class InstanceCore:
             totals[1] += len(data)
         return items
 
-    def arrive_items(self, port: Any, items: list) -> None:
+    def arrive_items(self, port: ClientPort | MembersPort, items: list) -> None:
         """Items already decoded (from an external client, or membership events)."""
         self.engine.deliver(port, items)
 
-    def membership_items(self, events: list[tuple[InstanceId, MembershipEvent]]) -> list:
+    def membership_items(self, events: list[tuple[InstanceId, MembershipEvent]]
+                         ) -> list[tuple[MembersPort, list]]:
         """``[(port, items)]``: the events of members of the clusters this program watches, as
         its ``members`` inputs take them (the simulator puts them in flight)."""
         out = []
@@ -178,9 +179,10 @@ class InstanceCore:
         loc, member = inst.location.name, inst.member
         sent: dict[str, list[int]] = {}
         faulted: dict[str, list[int]] = {}
-        for port, values in report.outputs.items():
-            kind = port[0]
-            if kind == NET:
+        typed = self.output_ports
+        for key, values in report.outputs.items():
+            port = typed[key]
+            if isinstance(port, ChannelPort):
                 for d in self.router.route(inst, port, values):
                     if d.dropped or d.delay or self.held:
                         if not self.held.admit(d, now, faulted):
@@ -190,9 +192,9 @@ class InstanceCore:
                         totals = sent.setdefault(d.channel, [0, 0])
                         totals[0] += d.count
                         totals[1] += d.nbytes
-            elif kind == EXTERNAL:
-                out.external[port[1]] = self._encode_external(port[1], values)
-            elif kind == SINK:
+            elif isinstance(port, ClientPort):
+                out.external[port.key] = self._encode_external(port.key, values)
+            elif isinstance(port, SinkPort):
                 out.sinks[port] = values
         if self.metrics:
             rows = tick_records(loc, member, report, self.engine.program.graph)

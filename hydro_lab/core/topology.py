@@ -12,6 +12,7 @@ from typing import Any
 from hydro_lab.core.routing import InstanceId
 from hydro_lab.errors import HydroDeployError
 from hydro_lab.ir.locations import ClusterId
+from hydro_lab.lower.ports import MembersPort, Port
 
 
 def normalize_sizes(clusters: list[ClusterId], cluster_sizes: Any) -> dict[str, int]:
@@ -53,7 +54,10 @@ class Topology:
     ports: dict[int, Any]
     programs: dict[Any, Any] = field(default_factory=dict)
     sinks: dict[Any, Any] = field(default_factory=dict)
-    _member_ports: dict[Any, dict[str, Any]] = field(default_factory=dict, repr=False)
+    flow_name: str = "flow"
+    flow_id: int = 0  # the FlowBuilder's: tells this flow's port handles from another flow's
+    _member_ports: dict[Any, dict[str, MembersPort]] = field(default_factory=dict, repr=False)
+    _output_ports: dict[Any, dict[Any, Port]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, compiled: Any, cluster_sizes: Any = None) -> Topology:
@@ -66,19 +70,54 @@ class Topology:
                    {spec.port: spec for spec in lowered.channels},
                    {name: list(range(n)) for name, n in sizes.items()},
                    {p.key: p for p in lowered.ports}, dict(compiled.programs),
-                   dict(lowered.sinks))
+                   dict(lowered.sinks), compiled.program.name, compiled.program.flow_id)
 
-    def member_ports(self, location: Any) -> dict[str, Any]:
+    def member_ports(self, location: Any) -> dict[str, MembersPort]:
         """The clusters whose membership ``location``'s program reads: cluster name -> its
-        ``("members", name)`` input port (computed once: the simulator makes instances by the
-        ten thousand)."""
+        ``MembersPort`` (computed once: the simulator makes instances by the ten thousand)."""
         ports = self._member_ports.get(location)
         if ports is None:
             graph = self.programs[location].graph
             ports = self._member_ports[location] = {
-                op.args["port"][1]: op.args["port"] for op in graph.operators.values()
-                if op.op == "source_stream" and op.args["port"][0] == "members"}
+                op.args["port"].cluster: op.args["port"] for op in graph.operators.values()
+                if op.op == "source_stream" and isinstance(op.args["port"], MembersPort)}
         return ports
+
+    def output_ports(self, location: Any) -> dict[Any, Port]:
+        """The typed port of each output of ``location``'s program, by the key its generated
+        code uses (a plain tuple, equal to the typed port)."""
+        ports = self._output_ports.get(location)
+        if ports is None:
+            graph = self.programs[location].graph
+            ports = self._output_ports[location] = {
+                op.args["port"]: op.args["port"] for op in graph.operators.values()
+                if op.op == "dest_port"}
+        return ports
+
+    def port(self, port: Any, *, redeploy_hint: str = "deploy the flow again",
+             runner: str = "deployment", as_of: str = "it was deployed") -> Any:
+        """The ``PortInfo`` of ``port`` (a port handle, or its key), refusing a port of another
+        flow, or of this flow as it was edited after it was compiled (``runner`` and ``as_of``
+        word the message: ``"simulation"``, ``"flow.sim() was called"``)."""
+        key = getattr(port, "key", port)
+        info = self.ports.get(key)
+        if not isinstance(port, int):
+            graph = getattr(getattr(port, "_ctx", None), "graph", None)
+            flow_id = getattr(graph, "flow_id", None)
+            if flow_id is not None and flow_id != self.flow_id:
+                raise HydroDeployError(
+                    f"connect(): {port!r} is a port of another flow ({graph.name!r}, built by "
+                    f"another FlowBuilder) than the one this {runner} runs "
+                    f"({self.flow_name!r}): connect the ports returned while building the flow "
+                    f"this {runner} runs")
+            theirs = getattr(port, "info", None)
+            if info is not None and theirs is not None and not _same_port(theirs, info):
+                info = None
+        if info is None:
+            raise HydroDeployError(
+                f"connect(): {port!r} is not a port of the flow this {runner} runs: the "
+                f"{runner} runs the flow as {as_of}; {redeploy_hint} to use your edits")
+        return info
 
     def find(self, name: str) -> InstanceId:
         """The instance called ``name`` (``"leader"``, ``"workers[1]"``)."""
@@ -87,6 +126,12 @@ class Topology:
                 return inst
         raise HydroDeployError(f"no instance {name!r}; this flow runs "
                                f"{[i.name for i in self.instances]}")
+
+
+def _same_port(a: Any, b: Any) -> bool:
+    """The same port of the same flow (a rebuilt flow's port may reuse another's number)."""
+    return (a.key, a.direction, a.external, a.location, a.many_clients) == \
+        (b.key, b.direction, b.external, b.location, b.many_clients)
 
 
 def instances_of(locations: list[Any], sizes: dict[str, int]) -> list[InstanceId]:

@@ -28,6 +28,7 @@ import math
 import queue
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -43,12 +44,6 @@ from hydro_lab.observe.metrics import MetricsRecorder, event_records
 from hydro_lab.views import get_view
 
 
-def _same_port(a, b) -> bool:
-    """The same port of the same flow (a rebuilt flow's port may reuse another's number)."""
-    return (a.key, a.direction, a.external, a.location, a.many_clients) == \
-        (b.key, b.direction, b.external, b.location, b.many_clients)
-
-
 def _call_listener(callback: Callable[[HydroRuntimeError], Any],
                    err: HydroRuntimeError) -> None:
     try:
@@ -62,7 +57,12 @@ def _is_number(x: Any) -> bool:
 
 
 class Client:
-    """Base of the handles ``d.connect(port)`` returns."""
+    """Base of the handles ``d.connect(port)`` returns.
+
+    ``dropped``: how many outputs of this port were lost before this client connected. They are
+    kept for a late client up to the deployment's ``keep_unclaimed`` (10,000 per port by
+    default); beyond that the later ones are dropped, counted here, and ``connect`` warns.
+    """
 
     def __init__(self, deployment: Deployment, port_key: int, client_id: int | None = None):
         self._d = deployment
@@ -70,6 +70,7 @@ class Client:
         self.client_id = client_id
         self._queue: queue.Queue = queue.Queue()
         self.closed = False
+        self.dropped = 0
 
     def _push(self, items: list) -> None:
         for x in items:
@@ -131,7 +132,7 @@ class Deployment:
     backend = "base"
 
     def __init__(self, compiled, cluster_sizes: Any = None, *, clock=time.monotonic,
-                 max_records: int = 200_000):
+                 max_records: int = 200_000, keep_unclaimed: int = 10_000):
         self.compiled = compiled
         self.clock = clock
         self.topology = Topology.of(compiled, cluster_sizes)
@@ -143,6 +144,13 @@ class Deployment:
         # outputs of a single-client port sent before its client connected (DESIGN: nothing is
         # lost to a late client); delivered on connect
         self._unclaimed: dict[int, list] = {}
+        self._unclaimed_dropped: dict[int, int] = {}
+        if isinstance(keep_unclaimed, bool) or not isinstance(keep_unclaimed, int) \
+                or keep_unclaimed < 0:
+            raise HydroDeployError(f"keep_unclaimed= takes how many outputs to keep per port for "
+                                   f"a client that connects late (an int >= 0), got "
+                                   f"{keep_unclaimed!r}")
+        self.keep_unclaimed = keep_unclaimed
         # guards clients and what is kept for them; never held while waiting for anything (Ray
         # delivers outputs on its receiving thread while a round holds ``_lock``)
         self._clients_lock = threading.Lock()
@@ -405,15 +413,13 @@ class Deployment:
         """A client for an external port: ``send``/``send_many`` into an input port, ``recv``
         from an output port. Connecting a port that already has a client returns that client
         (so a notebook cell that connects can run again); on a ``bidi_external`` port every
-        connect is a new client, with its own id."""
-        key = getattr(port, "key", port)
-        info = self.ports.get(key)
-        theirs = getattr(port, "info", None) if not isinstance(port, int) else None
-        if info is None or (theirs is not None and not _same_port(theirs, info)):
-            raise HydroDeployError(
-                f"connect(): {port!r} is not a port of the flow this deployment runs: the "
-                f"deployment runs the flow as it was deployed; {self.redeploy_hint} to use your "
-                "edits")
+        connect is a new client, with its own id.
+
+        What the flow sent to an output port before a client connected is kept for it (up to
+        ``keep_unclaimed`` values: see ``Client.dropped``) and delivered on connect. A port of
+        another flow, or of this flow as edited since it was deployed, is refused."""
+        info = self.topology.port(port, redeploy_hint=self.redeploy_hint)
+        key = info.key
         with self._lock:
             with self._clients_lock:
                 existing = self._clients.setdefault(key, [])
@@ -429,6 +435,13 @@ class Deployment:
                 existing.append(client)
                 if not info.many_clients:
                     client._push(self._unclaimed.pop(key, []))
+                    client.dropped = self._unclaimed_dropped.pop(key, 0)
+            if client.dropped:
+                warnings.warn(
+                    f"port {key}: {client.dropped} outputs sent before this client connected "
+                    f"were dropped (the first {self.keep_unclaimed} were kept for it). Connect "
+                    f"right after deploying, before the flow runs, or keep more with "
+                    f"flow.deploy(..., keep_unclaimed=N)", RuntimeWarning, stacklevel=2)
             if info.many_clients:
                 self._deliver_external(info, "events", [(client_id, MembershipEvent.JOINED)])
             self._wake.notify_all()
@@ -474,7 +487,12 @@ class Deployment:
             with self._clients_lock:  # against a connect() claiming what was kept
                 live = [c for c in self._clients.get(port_key, []) if not c.closed]
                 if not live:
-                    self._unclaimed.setdefault(port_key, []).extend(values)
+                    kept = self._unclaimed.setdefault(port_key, [])
+                    room = self.keep_unclaimed - len(kept)
+                    kept.extend(values[:max(room, 0)])
+                    if len(values) > room:
+                        self._unclaimed_dropped[port_key] = \
+                            self._unclaimed_dropped.get(port_key, 0) + len(values) - max(room, 0)
                 for c in live:
                     c._push(values)
 

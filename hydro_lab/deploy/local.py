@@ -12,10 +12,11 @@ by their sender's core and delivered at the first round after they are due.
 from __future__ import annotations
 
 from hydro_lab.core.faults import Fault
-from hydro_lab.core.instance import EXTERNAL, InstanceCore, Outcome
+from hydro_lab.core.instance import InstanceCore, Outcome
 from hydro_lab.core.routing import Delivery, InstanceId
 from hydro_lab.deploy.base import Deployment
 from hydro_lab.errors import HydroRuntimeError
+from hydro_lab.lower.ports import ClientPort
 from hydro_lab.member_id import MembershipEvent
 
 
@@ -100,7 +101,7 @@ class LocalDeployment(Deployment):
             self.cores[d.dst].arrive(d.port, d.data, d.tag)
 
     def _deliver_external(self, info, mode: str, items: list) -> None:
-        self.cores[InstanceId(info.location)].arrive_items((EXTERNAL, info.key, mode), items)
+        self.cores[InstanceId(info.location)].arrive_items(ClientPort.of(info.key, mode), items)
 
     def _next_deadline(self) -> float | None:
         times = [t for inst, core in self.cores.items()

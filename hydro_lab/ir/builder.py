@@ -7,6 +7,7 @@ what a notebook needs (cells keep adding to one flow).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from typing import Any
 
@@ -14,10 +15,13 @@ from hydro_lab.ir.locations import LocationId
 from hydro_lab.ir.nodes import Meta, Node
 from hydro_lab.ir.program import CycleInfo, PortInfo, Program
 
+_flow_ids = itertools.count(1)
+
 
 class GraphBuilder:
     def __init__(self, name: str = "flow"):
         self.name = name
+        self.flow_id = next(_flow_ids)  # tells this flow's ports from another flow's
         self._next_key = 1
         self.nodes: dict[int, Node] = {}
         self.locations: list[LocationId] = []
@@ -70,4 +74,5 @@ class GraphBuilder:
             cycles=tuple(self.cycles.values()),
             ports=tuple(self.ports.values()),
             name=self.name,
+            flow_id=self.flow_id,
         )

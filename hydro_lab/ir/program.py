@@ -48,6 +48,7 @@ class Program:
     cycles: tuple[CycleInfo, ...] = ()
     ports: tuple[PortInfo, ...] = ()
     name: str = "flow"
+    flow_id: int = field(default=0, compare=False)  # which FlowBuilder made it (one per flow)
 
     def __iter__(self) -> Iterator[Node]:
         return iter(self.nodes.values())

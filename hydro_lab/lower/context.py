@@ -12,6 +12,7 @@ from hydro_lab.ir.kinds import Kind
 from hydro_lab.ir.locations import AtomicId, ClusterId, LocationId, ProcessId
 from hydro_lab.ir.printer import node_label
 from hydro_lab.ir.program import PortInfo, Program
+from hydro_lab.lower.ports import ChannelPort
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,8 @@ class ChannelSpec:
     tagged: bool  # the receiver sees (sender MemberId, value) pairs
 
     @property
-    def port(self) -> tuple[str, str]:
-        return ("net", self.name)
+    def port(self) -> ChannelPort:
+        return ChannelPort.of(self.name)
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class LoweredFlow:
     channels: list[ChannelSpec]
     ports: list[PortInfo]
     locations: list[LocationId]
-    sinks: dict[Any, Any] = field(default_factory=dict)  # ("sink", node id) -> sink object
+    sinks: dict[Any, Any] = field(default_factory=dict)  # SinkPort -> sink object
     watches: dict[Any, Any] = field(default_factory=dict)  # the sinks that are watches
 
 

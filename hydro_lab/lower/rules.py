@@ -21,6 +21,7 @@ from hydro_lab.lower.context import (
     top_level,
     user_fn,
 )
+from hydro_lab.lower.ports import ClientPort, MembersPort, SinkPort
 
 Rule = Callable[[LowerContext, N.Node], "Ref | None"]
 LOWERINGS: dict[type[N.Node], Rule] = {}
@@ -72,7 +73,7 @@ def _lower_interval(ctx, node):
 
 @lowering(N.ClusterMembers)
 def _lower_members(ctx, node):
-    return Ref(ctx.add(node, "source_stream", port=("members", node.cluster.name)).id)
+    return Ref(ctx.add(node, "source_stream", port=MembersPort.of(node.cluster.name)).id)
 
 
 @lowering(N.SelfId)
@@ -82,7 +83,7 @@ def _lower_self_id(ctx, node):
 
 @lowering(N.ExternalInput)
 def _lower_external_input(ctx, node):
-    return Ref(ctx.add(node, "source_stream", port=("external", node.port, node.mode)).id)
+    return Ref(ctx.add(node, "source_stream", port=ClientPort.of(node.port, node.mode)).id)
 
 
 @lowering(N.CycleSource)
@@ -339,7 +340,7 @@ def _lower_dest_sink(ctx, node):
     """The sink object stays with the deployment's driver (a list in a notebook keeps filling
     when instances run elsewhere): the program sends to a port the driver empties into it. A
     watch's port sends ``(member id, tick, value)`` per element."""
-    port = ("sink", node.id)
+    port = SinkPort.of(node.id)
     ctx.sinks[port] = node.sink
     if node.watch:
         ctx.watches[port] = node.sink
@@ -350,7 +351,7 @@ def _lower_dest_sink(ctx, node):
 
 @lowering(N.SendExternal)
 def _lower_send_external(ctx, node):
-    ctx.feed(node, "dest_port", port=("external", node.port, "out"))
+    ctx.feed(node, "dest_port", port=ClientPort.of(node.port, "out"))
 
 
 @lowering(N.CycleSink)

@@ -345,10 +345,9 @@ class SimInstance:
         """A handle for one of the flow's ports: ``SimInput`` for an input port, ``SimOutput``
         for an output port, and for a ``bidi_external`` port a new ``SimClient`` each call (the
         port's ``events`` see it connect), as ``d.connect(port)`` is in a deployment."""
-        key = getattr(port, "key", port)
-        info = self._sim.ports.get(key)
-        if info is None:
-            raise HydroDeployError(f"connect(): {port!r} is not a port of this flow")
+        info = self._sim.topology.port(port, runner="simulation",
+                                       as_of="flow.sim() was called",
+                                       redeploy_hint="call flow.sim() again")
         if info.many_clients:
             return SimClient(self, info)
         if info.direction == "out":

@@ -26,6 +26,7 @@ from hydro_lab.core.instance import InstanceCore
 from hydro_lab.core.routing import InstanceId, Router
 from hydro_lab.dfir.runtime import Engine
 from hydro_lab.errors import HydroRuntimeError
+from hydro_lab.lower.ports import ClientPort
 from hydro_lab.member_id import MembershipEvent
 from hydro_lab.sim.faults import Faults
 from hydro_lab.sim.trace import short, where
@@ -415,7 +416,7 @@ class World:
         if port_info.many_clients:
             items = [(client, v) for v in items]
         mode = "many" if port_info.many_clients else "single"
-        self.in_flight[inst].append((("external", port_info.key, mode), items, None))
+        self.in_flight[inst].append((ClientPort.of(port_info.key, mode), items, None))
 
     def connect_client(self, port_info) -> int:
         """A new client of a bidi_external port: its id, and the port's ``events`` see it
@@ -432,7 +433,7 @@ class World:
 
     def _client_event(self, port_info, client: int, event: MembershipEvent, what: str) -> None:
         inst = InstanceId(port_info.location)
-        self.in_flight[inst].append((("external", port_info.key, "events"), [(client, event)],
+        self.in_flight[inst].append((ClientPort.of(port_info.key, "events"), [(client, event)],
                                      None))
         if self.trace is not None:
             self.trace.add("client", port=port_info.key, client=client, what=what,

@@ -418,5 +418,8 @@ def test_misusing_the_simulator_in_a_body_is_an_error_not_a_failed_execution():
     def wrong_port(inst):
         inst.connect("nope")
 
-    with pytest.raises(HydroDeployError, match="is not a port of this flow"):
+    with pytest.raises(HydroDeployError) as info:
         flow.sim().fuzz(wrong_port, runs=3)
+    assert str(info.value) == (
+        "connect(): 'nope' is not a port of the flow this simulation runs: the simulation runs "
+        "the flow as flow.sim() was called; call flow.sim() again to use your edits")

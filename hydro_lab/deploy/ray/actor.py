@@ -36,11 +36,12 @@ import ray
 
 from hydro_lab.core.failure import TickFailure
 from hydro_lab.core.faults import Fault
-from hydro_lab.core.instance import EXTERNAL, InstanceCore, Outcome
+from hydro_lab.core.instance import InstanceCore, Outcome
 from hydro_lab.core.routing import Delivery, InstanceId
 from hydro_lab.core.topology import Topology
 from hydro_lab.deploy.ray.transport import Endpoint, Sender
 from hydro_lab.errors import HydroRuntimeError
+from hydro_lab.lower.ports import ClientPort
 from hydro_lab.member_id import MembershipEvent
 
 DRIVER = "driver"
@@ -258,7 +259,7 @@ class InstanceRuntime:
                 raise TickFailed(self.failed)
             self._send(outcome.deliveries, sent)
             for key, data in outcome.external.items():
-                self._to_driver(b"out", (EXTERNAL, key), data)
+                self._to_driver(b"out", ClientPort.of(key, "out"), data)
                 sent[DRIVER] += 1
             for port, values in outcome.sinks.items():
                 self._to_driver(b"sink", port, self._sink_payload(port, values))

@@ -34,13 +34,13 @@ import cloudpickle
 import ray
 
 from hydro_lab.core.failure import TickFailure
-from hydro_lab.core.instance import EXTERNAL
 from hydro_lab.core.routing import InstanceId
 from hydro_lab.deploy.base import Deployment
 from hydro_lab.deploy.ray.actor import DRIVER, InstanceActor
 from hydro_lab.deploy.ray.session import NAMESPACE, ensure_ray
 from hydro_lab.deploy.ray.transport import Endpoint, Sender
 from hydro_lab.errors import HydroDeployError, HydroRuntimeError
+from hydro_lab.lower.ports import ClientPort
 
 _deploy_ids = itertools.count(1)
 
@@ -136,8 +136,8 @@ class RayDeployment(Deployment):
             return
         inst, port, _seq = header
         if kind == b"out":
-            info = self.ports[port[1]]
-            self._to_clients(port[1], info.codec.decode(payload), through_codec=False)
+            info = self.ports[port.key]
+            self._to_clients(port.key, info.codec.decode(payload), through_codec=False)
         elif kind == b"sink":
             self._to_sink(port, cloudpickle.loads(payload))
         elif kind == b"print":
@@ -343,7 +343,7 @@ class RayDeployment(Deployment):
         inst = InstanceId(info.location)
         self._driver_seq[inst] += 1
         self._sender.send(self.addresses[inst], b"ext",
-                          ((EXTERNAL, info.key, mode), self._driver_seq[inst]),
+                          (ClientPort.of(info.key, mode), self._driver_seq[inst]),
                           pickle.dumps(items))
         self._sent_to[inst][DRIVER] += 1
 
