@@ -7,10 +7,10 @@ from hydro_lab.sim.api import (
     SimInput,
     SimInstance,
     SimOutput,
-    SimProgress,
     Simulator,
 )
 from hydro_lab.sim.faults import Faults
+from hydro_lab.sim.progress import SimProgress
 from hydro_lab.sim.trace import Trace
 
 __all__ = ["Faults", "SimClient", "SimFailure", "SimInput", "SimInstance", "SimOutput",

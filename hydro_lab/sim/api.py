@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import random
 import sys
-import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from hydro_lab.core.routing import InstanceId
@@ -33,6 +31,7 @@ from hydro_lab.ir.kinds import Order, Retries
 from hydro_lab.observe.recording import operator_origins, watch_infos
 from hydro_lab.sim.choosers import RandomChooser, ReplayChooser, next_schedule
 from hydro_lab.sim.faults import Faults
+from hydro_lab.sim.progress import Reporter, SimProgress
 from hydro_lab.sim.trace import Trace, short
 from hydro_lab.sim.world import Printed, ProgramInfo, World
 
@@ -82,58 +81,6 @@ def _body_name(body) -> str:
     """How the replay line names the test: its function name, when it is one."""
     name = getattr(body, "__name__", None)
     return name if isinstance(name, str) and name.isidentifier() else "failure.body"
-
-
-@dataclass(frozen=True)
-class SimProgress:
-    """Where a long exploration is: executions so far, their rate, the last one's depth."""
-
-    mode: str
-    executions: int
-    elapsed: float
-    depth: int
-    done: bool
-
-    @property
-    def rate(self) -> float:
-        """Executions a second so far."""
-        return self.executions / self.elapsed if self.elapsed > 0 else 0.0
-
-    def __str__(self) -> str:
-        state = "done" if self.done else "running"
-        return (f"[hydro_lab sim] {self.mode}: {self.executions:,} "
-                f"execution{'' if self.executions == 1 else 's'} in "
-                f"{self.elapsed:.1f} s ({self.rate:,.0f}/s), last depth {self.depth} decisions"
-                f" ({state})")
-
-
-class _Reporter:
-    """Calls the progress sink at most every ``every`` seconds, and once at the end of a run
-    that reported at least once."""
-
-    def __init__(self, progress, every: float, mode: str):
-        if progress is True:
-            self.sink = lambda p: print(p, file=sys.stderr, flush=True)
-        elif progress is False or progress is None:
-            self.sink = None
-        elif callable(progress):
-            self.sink = progress
-        else:
-            raise HydroTypeError(f"progress= takes True, False or a function of SimProgress; "
-                                 f"got {type(progress).__name__}")
-        self.every = every
-        self.mode = mode
-        self.started = self.last = time.monotonic()
-        self.reported = False
-
-    def __call__(self, executions: int, depth: int, done: bool) -> None:
-        if self.sink is None:
-            return
-        now = time.monotonic()
-        if now - self.last >= self.every or (done and self.reported):
-            self.last = now
-            self.reported = True
-            self.sink(SimProgress(self.mode, executions, now - self.started, depth, done))
 
 
 class Simulator:
@@ -265,7 +212,7 @@ class Simulator:
         """
         count = 0
         schedule: list[int] | None = []
-        report = _Reporter(progress, progress_every, "exhaustive")
+        report = Reporter(progress, progress_every, "exhaustive")
         while schedule is not None:
             chooser = ReplayChooser(schedule)
             err = self._execute(body, chooser, None)
@@ -284,7 +231,7 @@ class Simulator:
              progress_every: float = 2.0) -> int:
         """Run ``body`` ``runs`` times with random decisions; on a failure, shrink the schedule
         and raise ``SimFailure`` with it and the seed. Progress is reported as in ``exhaustive``."""
-        report = _Reporter(progress, progress_every, "fuzz")
+        report = Reporter(progress, progress_every, "fuzz")
         for run in range(runs):
             chooser = RandomChooser(random.Random(f"{seed}:{run}"))
             err = self._execute(body, chooser, None)
