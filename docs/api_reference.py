@@ -62,9 +62,9 @@ SECTIONS: list[tuple[str, str, list[str]]] = [
       "hydro_lab.deploy.base:Client", "hydro_lab.core.faults:Fault"]),
     ("The simulator", "`flow.sim(cluster_sizes=..., faults=...)` returns a `Simulator`; a test "
      "body gets a `SimInstance`, whose `connect(port)` gives a `SimInput` or a `SimOutput`.",
-     ["hydro_lab.sim.api:Simulator", "hydro_lab.sim.api:SimInstance",
-      "hydro_lab.sim.api:SimInput", "hydro_lab.sim.api:SimOutput",
-      "hydro_lab.sim.api:SimFailure", "hydro_lab.sim.api:SimProgress",
+     ["hydro_lab.sim.api:Simulator", "hydro_lab.sim.handles:SimInstance",
+      "hydro_lab.sim.handles:SimInput", "hydro_lab.sim.handles:SimOutput",
+      "hydro_lab.sim.api:SimFailure", "hydro_lab.sim.progress:SimProgress",
       "hydro_lab.sim.faults:Faults", "hydro_lab.sim.trace:Trace"]),
     ("Seeing: graphs, watches, recordings", "`flow.graph()` returns a `Graph`; "
      "`collection.watch()` a `Watch`; `Recording.from_deployment(d)` or "

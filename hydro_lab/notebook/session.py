@@ -28,6 +28,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from hydro_lab.core.topology import normalize_sizes
 from hydro_lab.errors import HydroError
 from hydro_lab.flow import FlowBuilder
 from hydro_lab.ir.locations import ClusterId
@@ -400,7 +401,6 @@ class NotebookSession:
         leaves it running. A first tick that fails leaves the new deployment failed, as a later
         failure would (``deployment.error`` says why).
         """
-        from hydro_lab.deploy.base import normalize_sizes
 
         stage = stage or (lambda name: None)
         stage("compiling")
