@@ -59,7 +59,7 @@ SECTIONS: list[tuple[str, str, list[str]]] = [
      "deployment; `d.connect(port)` a client.",
      ["hydro_lab.deploy.base:Deployment", "hydro_lab.deploy.local:LocalDeployment",
       "hydro_lab.deploy.ray:RayDeployment", "hydro_lab.deploy.ray:ensure_ray",
-      "hydro_lab.deploy.base:Client", "hydro_lab.core.faults:Fault"]),
+      "hydro_lab.deploy.clients:Client", "hydro_lab.core.faults:Fault"]),
     ("The simulator", "`flow.sim(cluster_sizes=..., faults=...)` returns a `Simulator`; a test "
      "body gets a `SimInstance`, whose `connect(port)` gives a `SimInput` or a `SimOutput`.",
      ["hydro_lab.sim.api:Simulator", "hydro_lab.sim.handles:SimInstance",

@@ -1,5 +1,6 @@
-"""What every deployment shares: cluster sizes, instances, the lifecycle, external clients,
-metrics and the translation of failures into ``HydroRuntimeError``.
+"""What every deployment shares: the lifecycle, failures, live controls, kill/restart and
+metrics, over the topology (``core.topology``) and the clients (``deploy.clients``); a backend
+(``local``, ``ray``) says when instances tick and how outcomes travel.
 
 Lifecycle (docs/api.md): ``start()`` runs the flow in the background until ``stop()``;
 ``pause()`` and ``resume()`` hold and release it; ``step(ticks)`` runs that many rounds (every
@@ -25,18 +26,17 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import math
-import queue
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from hydro_lab.core.failure import TickFailure
 from hydro_lab.core.faults import Fault
-from hydro_lab.core.instance import port_codec_message
 from hydro_lab.core.routing import InstanceId
 from hydro_lab.core.topology import Topology
+from hydro_lab.deploy.clients import Client, ClientPorts, through_codec
 from hydro_lab.errors import HydroDeployError, HydroRuntimeError
 from hydro_lab.ir.locations import ClusterId
 from hydro_lab.member_id import MembershipEvent
@@ -56,76 +56,6 @@ def _is_number(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
-class Client:
-    """Base of the handles ``d.connect(port)`` returns.
-
-    ``dropped``: how many outputs of this port were lost before this client connected. They are
-    kept for a late client up to the deployment's ``keep_unclaimed`` (10,000 per port by
-    default); beyond that the later ones are dropped, counted here, and ``connect`` warns.
-    """
-
-    def __init__(self, deployment: Deployment, port_key: int, client_id: int | None = None):
-        self._d = deployment
-        self.port = port_key
-        self.client_id = client_id
-        self._queue: queue.Queue = queue.Queue()
-        self.closed = False
-        self.dropped = 0
-
-    def _push(self, items: list) -> None:
-        for x in items:
-            self._queue.put(x)
-
-    def send(self, value: Any) -> None:
-        """Send one value into the flow."""
-        self.send_many([value])
-
-    def send_many(self, values) -> None:
-        """Send several values, in order."""
-        self._d._client_send(self, list(values))
-
-    def recv(self, timeout: float | None = None) -> Any:
-        """The next value the flow sent to this client; drives the flow while it waits when the
-        deployment is not running in the background. Raises ``TimeoutError``."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            try:
-                return self._queue.get_nowait()
-            except queue.Empty:
-                pass
-            self._d._raise_error()
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                raise TimeoutError(f"no value from port {self.port} within {timeout} s")
-            if not self._d._drive_for(self, remaining):
-                try:
-                    return self._queue.get(timeout=0.05 if remaining is None
-                                           else min(0.05, max(remaining, 0.0)))
-                except queue.Empty:
-                    continue
-
-    def recv_all(self) -> list:
-        """Everything received so far, without waiting."""
-        out = []
-        while True:
-            try:
-                out.append(self._queue.get_nowait())
-            except queue.Empty:
-                return out
-
-    def __iter__(self) -> Iterator[Any]:
-        while not self.closed:
-            yield self.recv()
-
-    def close(self) -> None:
-        """Disconnect: on a ``bidi_external`` port the flow sees this client's
-        ``MembershipEvent.LEFT``; a closed client sends nothing more. Closing twice does
-        nothing."""
-        if not self.closed:
-            self.closed = True
-            self._d._client_close(self)
-
-
 class Deployment:
     """The shared lifecycle; backends implement ``_round``, ``_deliver`` and the thread."""
 
@@ -140,21 +70,7 @@ class Deployment:
         self.instances: list[InstanceId] = self.topology.instances
         self.recorder = MetricsRecorder(max_records)
         self.ports = self.topology.ports
-        self._clients: dict[int, list[Client]] = {}
-        # outputs of a single-client port sent before its client connected (DESIGN: nothing is
-        # lost to a late client); delivered on connect
-        self._unclaimed: dict[int, list] = {}
-        self._unclaimed_dropped: dict[int, int] = {}
-        if isinstance(keep_unclaimed, bool) or not isinstance(keep_unclaimed, int) \
-                or keep_unclaimed < 0:
-            raise HydroDeployError(f"keep_unclaimed= takes how many outputs to keep per port for "
-                                   f"a client that connects late (an int >= 0), got "
-                                   f"{keep_unclaimed!r}")
-        self.keep_unclaimed = keep_unclaimed
-        # guards clients and what is kept for them; never held while waiting for anything (Ray
-        # delivers outputs on its receiving thread while a round holds ``_lock``)
-        self._clients_lock = threading.Lock()
-        self._next_client = 1
+        self.clients = ClientPorts(self.ports, keep_unclaimed)
         self._lock = threading.RLock()
         self._wake = threading.Condition(self._lock)
         self._error: HydroRuntimeError | None = None
@@ -345,34 +261,7 @@ class Deployment:
             if not was_paused:
                 self.resume()
 
-    # -- background loop ------------------------------------------------------------------------
-
-    def _background(self) -> None:
-        while True:
-            with self._wake:
-                if not self._running or self._error is not None:
-                    return
-                if self._paused:
-                    self._wake.wait(0.1)
-                    continue
-                hold = self._rate_wait()
-                if hold > 0:
-                    self._wake.wait(hold)
-                    continue
-                ran = self._free_round()
-                if self._error is not None:
-                    return
-                if not ran:
-                    self._wake.wait(self._idle_wait())
-
-    def _drive_until(self, end: float) -> None:
-        while time.monotonic() < end and self._error is None:
-            with self._wake:
-                hold = self._rate_wait()
-                ran = hold <= 0 and self._free_round()
-                if not ran and self._error is None:
-                    wait = hold if hold > 0 else self._idle_wait()
-                    self._wake.wait(min(wait, max(0.0, end - time.monotonic())))
+    # -- rounds driven by a waiting client, under the rate limit --------------------------------
 
     def _drive_for(self, client: Client, remaining: float | None) -> bool:
         """Let a waiting client drive the flow when nothing runs in the background."""
@@ -419,31 +308,17 @@ class Deployment:
         ``keep_unclaimed`` values: see ``Client.dropped``) and delivered on connect. A port of
         another flow, or of this flow as edited since it was deployed, is refused."""
         info = self.topology.port(port, redeploy_hint=self.redeploy_hint)
-        key = info.key
         with self._lock:
-            with self._clients_lock:
-                existing = self._clients.setdefault(key, [])
-                if not info.many_clients:
-                    for client in existing:
-                        if not client.closed:
-                            return client
-                client_id = None
-                if info.many_clients:
-                    client_id = self._next_client
-                    self._next_client += 1
-                client = Client(self, key, client_id)
-                existing.append(client)
-                if not info.many_clients:
-                    client._push(self._unclaimed.pop(key, []))
-                    client.dropped = self._unclaimed_dropped.pop(key, 0)
-            if client.dropped:
+            client, new = self.clients.attach(self, info)
+            if client.dropped and new:
                 warnings.warn(
-                    f"port {key}: {client.dropped} outputs sent before this client connected "
-                    f"were dropped (the first {self.keep_unclaimed} were kept for it). Connect "
-                    f"right after deploying, before the flow runs, or keep more with "
-                    f"flow.deploy(..., keep_unclaimed=N)", RuntimeWarning, stacklevel=2)
-            if info.many_clients:
-                self._deliver_external(info, "events", [(client_id, MembershipEvent.JOINED)])
+                    f"port {info.key}: {client.dropped} outputs sent before this client "
+                    f"connected were dropped (the first {self.clients.keep_unclaimed} were kept "
+                    f"for it). Connect right after deploying, before the flow runs, or keep more "
+                    f"with flow.deploy(..., keep_unclaimed=N)", RuntimeWarning, stacklevel=2)
+            if new and info.many_clients:
+                self._deliver_external(info, "events",
+                                       [(client.client_id, MembershipEvent.JOINED)])
             self._wake.notify_all()
         return client
 
@@ -453,7 +328,7 @@ class Deployment:
             raise HydroDeployError(f"port {client.port} is an output port: recv() from it")
         if client.closed:
             raise HydroDeployError(f"client {client.client_id} of port {client.port} is closed")
-        items = self._through_codec(info, values)
+        items = through_codec(info, values)
         if info.many_clients:
             items = [(client.client_id, v) for v in items]
         with self._wake:
@@ -467,34 +342,9 @@ class Deployment:
                 self._deliver_external(info, "events", [(client.client_id, MembershipEvent.LEFT)])
             self._wake.notify_all()
 
-    def _through_codec(self, info, values: list) -> list:
-        try:
-            return info.codec.decode(info.codec.encode(values))
-        except Exception as err:
-            raise HydroRuntimeError(port_codec_message(info, values, err)) from err
-
     def _to_clients(self, port_key: int, values: list, through_codec: bool = True) -> None:
-        info = self.ports[port_key]
-        if through_codec:
-            values = self._through_codec(info, values)
-        if info.many_clients:
-            clients = self._clients.get(port_key, [])
-            by_id = {c.client_id: c for c in clients if not c.closed}
-            for client_id, value in values:
-                if client_id in by_id:
-                    by_id[client_id]._push([value])
-        else:
-            with self._clients_lock:  # against a connect() claiming what was kept
-                live = [c for c in self._clients.get(port_key, []) if not c.closed]
-                if not live:
-                    kept = self._unclaimed.setdefault(port_key, [])
-                    room = self.keep_unclaimed - len(kept)
-                    kept.extend(values[:max(room, 0)])
-                    if len(values) > room:
-                        self._unclaimed_dropped[port_key] = \
-                            self._unclaimed_dropped.get(port_key, 0) + len(values) - max(room, 0)
-                for c in live:
-                    c._push(values)
+        """What the flow sent to external port ``port_key``: to its clients, or kept for one."""
+        self.clients.deliver(port_key, values, through_codec)
 
     def _to_sink(self, port: Any, values: list) -> None:
         sink = self.compiled.lowered.sinks[port]
@@ -662,6 +512,14 @@ class Deployment:
         return self.recorder.frame(wide=wide)
 
     # -- backend hooks --------------------------------------------------------------------------
+
+    def _background(self) -> None:
+        """The loop of the thread ``start()`` runs (the local scheduler)."""
+        raise NotImplementedError
+
+    def _drive_until(self, end: float) -> None:
+        """``run(seconds=...)`` without ``start()``: run rounds in the caller until ``end``."""
+        raise NotImplementedError
 
     def _round(self, force: bool) -> bool:
         raise HydroDeployError(f"the {self.backend} backend cannot run rounds")
