@@ -12,7 +12,6 @@ import html
 import time
 from typing import Any
 
-
 # as JupyterLab shows stderr: the failure reads as the error it is
 ERROR_STYLE = ("margin: 4px 0 0; padding: 4px 8px; background: var(--jp-rendermime-error-"
                "background, #fdd); color: var(--jp-content-font-color1, #1f2328); "
