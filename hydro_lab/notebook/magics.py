@@ -22,13 +22,9 @@ from hydro_lab.dashboard.live_channel import LIVE
 from hydro_lab.errors import HydroError, HydroRuntimeError
 from hydro_lab.ir.source_info import set_cell_id_provider
 from hydro_lab.lang import External
+from hydro_lab.notebook.cells import describe_error
 from hydro_lab.notebook.progress import Progress, Stages
-from hydro_lab.notebook.session import (
-    NotebookSession,
-    describe_error,
-    failure_lines,
-    first_line,
-)
+from hydro_lab.notebook.session import NotebookSession, failure_lines, first_line
 
 VERBS = {
     "graph": "[--ir | --dfir] [--location NAME]   show the live graph here; switch its view",
