@@ -219,8 +219,7 @@ class NotebookSession:
         clusters = [loc for loc in compiled.lowered.locations if isinstance(loc, ClusterId)]
         normalize_sizes(clusters, sizes)  # a size mistake, too, leaves the running one running
         self.stop()  # the old deployment's failure was reported when it happened
-        n = sum(sizes.get(loc.name, 1) if isinstance(loc, ClusterId) else 1
-                for loc in compiled.lowered.locations)
+        n = instance_count(compiled.lowered.locations, sizes)
         if backend == "ray":
             from hydro_lab.deploy.ray import ensure_ray  # Ray is imported only when used
 
@@ -340,6 +339,15 @@ class NotebookSession:
                                          if isinstance(result, int)
                                          else f"failed: {first_line(str(result))}"))
         return "\n".join(lines)
+
+
+# TOPOLOGY: the one place the notebook counts instances; to be answered by the shared Topology
+# object once there is one (the deployment's own count of its instances is not known yet when
+# the progress line names it).
+def instance_count(locations: Any, sizes: dict[str, int]) -> int:
+    """How many instances a deployment of ``locations`` runs: ``sizes[name]`` members for each
+    cluster (1 if it is not named), one for everything else."""
+    return sum(sizes.get(loc.name, 1) if isinstance(loc, ClusterId) else 1 for loc in locations)
 
 
 def _flow_text(flow: FlowBuilder) -> str:
