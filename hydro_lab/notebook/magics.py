@@ -27,7 +27,6 @@ from hydro_lab.notebook.progress import Progress, Stages
 from hydro_lab.notebook.session import NotebookSession, failure_lines, first_line
 from hydro_lab.notebook.verbs import (
     CELL,
-    VERB_LIST,
     HelpShown,
     line_help,
     no_verb,
@@ -56,7 +55,7 @@ class HydroMagics(Magics):
         super().__init__(shell=shell, **kwargs)
         self.session = NotebookSession(shell)
         self._parsers = parsers()
-        self._cell_parser = CELL.parser(VERB_LIST)
+        self._cell_parser = CELL.parser()
 
     # -- IPython events ---------------------------------------------------------------------------
 

@@ -38,7 +38,7 @@ class Arg:
         return f"{self.flags[0]} {metavar}" if takes_value and metavar else self.flags[0]
 
 
-def arg(*flags: str, help: str, **options: Any) -> Arg:  # noqa: A002  (argparse's name)
+def arg(*flags: str, help: str, **options: Any) -> Arg:
     return Arg(flags, help, options)
 
 
@@ -65,10 +65,10 @@ class Verb:
     def prog(self) -> str:
         return f"{self.magic} {self.name}" if self.name else self.magic
 
-    def parser(self, verb_list: str) -> Parser:
-        """The argparse parser of this verb; its errors end with ``verb_list``."""
+    def parser(self) -> Parser:
+        """The argparse parser of this verb (``--help`` prints summary, arguments, details)."""
         p = Parser(prog=self.prog, description="\n".join(_fill(self.summary, "")),
-                   epilog="\n".join(_paragraphs(self.details, "")) or None, verb_list=verb_list,
+                   epilog="\n".join(_paragraphs(self.details, "")) or None,
                    formatter_class=_formatter)
         for item in self.args:
             if isinstance(item, OneOf):
@@ -81,7 +81,7 @@ class Verb:
 
     def usage(self) -> str:
         """``%hydro deploy [--local | --ray] [--size NAME=N] [--paused]``, as argparse says it."""
-        text = self.parser("").format_usage().removeprefix("usage: ").replace(" [-h]", "")
+        text = self.parser().format_usage().removeprefix("usage: ").replace(" [-h]", "")
         return " ".join(text.split())
 
     def help(self) -> str:
@@ -106,13 +106,9 @@ class Parser(argparse.ArgumentParser):
     """argparse that reports mistakes as a ``UsageError`` naming them and the verbs (never
     exits)."""
 
-    def __init__(self, *args: Any, verb_list: str, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.verb_list = verb_list
-
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: {message}\nusage: {self.format_usage().split(': ', 1)[1]}"
-                         f"verbs: {self.verb_list} (%hydro? explains them)")
+                         f"verbs: {VERB_LIST} {_EXPLAINED}")
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         if message:
@@ -286,19 +282,20 @@ _VERBS = (
 
 VERBS: dict[str, Verb] = {v.name: v for v in _VERBS}
 VERB_LIST = ", ".join(VERBS)
+_EXPLAINED = "(%hydro? explains them)"
 
 
 def parsers() -> dict[str, Parser]:
     """A parser per verb."""
-    return {name: verb.parser(VERB_LIST) for name, verb in VERBS.items()}
+    return {name: verb.parser() for name, verb in VERBS.items()}
 
 
 def no_verb() -> str:
-    return f"%hydro needs a verb: one of {VERB_LIST} (%hydro? explains them)"
+    return f"%hydro needs a verb: one of {VERB_LIST} {_EXPLAINED}"
 
 
 def unknown_verb(verb: str) -> str:
-    return f"%hydro: unknown verb {verb!r}; the verbs are {VERB_LIST} (%hydro? explains them)"
+    return f"%hydro: unknown verb {verb!r}; the verbs are {VERB_LIST} {_EXPLAINED}"
 
 
 def line_help(options: Iterable[tuple[str, Any]]) -> str:
