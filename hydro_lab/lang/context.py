@@ -1,6 +1,8 @@
 """The build context shared by every handle of one flow, and the operator call wrapper.
 
-``BuildContext`` holds the IR builder and maps location ids back to the user's location handles.
+``BuildContext`` holds the IR builder and maps location ids back to the user's location handles;
+its ``checkpoint``/``rollback`` take all of it back to an earlier point (a refused call, a notebook
+cell that fails).
 ``operator`` wraps every public builder call: it records the user's call site once (the outermost
 hydro_lab call), names the operator that creates each node, and re-raises rule violations from the
 user's frame with the user's file/cell and line in the message.
@@ -12,11 +14,12 @@ import contextvars
 import functools
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from hydro_lab.errors import HydroTypeError
 from hydro_lab.ir import source_info
-from hydro_lab.ir.builder import GraphBuilder
+from hydro_lab.ir.builder import Checkpoint, GraphBuilder
 from hydro_lab.ir.locations import LocationId
 from hydro_lab.ir.source_info import SourceInfo
 
@@ -27,6 +30,17 @@ _SITE: contextvars.ContextVar[SourceInfo | None] = contextvars.ContextVar(
 )
 _OP: contextvars.ContextVar[str] = contextvars.ContextVar("hydro_op", default="?")
 _ACTIVE: contextvars.ContextVar[bool] = contextvars.ContextVar("hydro_active", default=False)
+
+
+@dataclass(frozen=True)
+class BuildCheckpoint:
+    """A point :meth:`BuildContext.rollback` returns to: the IR builder's and the context's."""
+
+    graph: Checkpoint
+    handles: dict[LocationId, Any]
+    names: dict[str, Any]
+    cycle_handles: dict[str, Any]
+    channel_count: int
 
 
 class BuildContext:
@@ -44,6 +58,21 @@ class BuildContext:
 
     def handle(self, loc_id: LocationId) -> Any:
         return self.handles[loc_id]
+
+    def checkpoint(self) -> BuildCheckpoint:
+        """A point to :meth:`rollback` to."""
+        return BuildCheckpoint(self.graph.checkpoint(), dict(self.handles), dict(self.names),
+                               dict(self.cycle_handles), self.channel_count)
+
+    def rollback(self, mark: BuildCheckpoint) -> None:
+        """Return to ``mark``: the IR as it was, and the names, handles and channel numbers
+        taken since are free again."""
+        self.graph.rollback(mark.graph)
+        for table, saved in ((self.handles, mark.handles), (self.names, mark.names),
+                             (self.cycle_handles, mark.cycle_handles)):
+            table.clear()
+            table.update(saved)
+        self.channel_count = mark.channel_count
 
 
 def current_site() -> SourceInfo | None:
@@ -78,13 +107,13 @@ def operator(name: str | None = None) -> Callable[[F], F]:
                     _OP.reset(op_token)
             site = source_info.capture(sys._getframe(1))
             ctx = _context_of(args)
-            mark = ctx.graph.checkpoint() if ctx is not None else None
+            mark = ctx.checkpoint() if ctx is not None else None
             tokens = (_ACTIVE.set(True), _SITE.set(site))
             try:
                 return method(*args, **kwargs)
             except HydroTypeError as err:
                 if ctx is not None:
-                    ctx.graph.rollback(mark)  # a refused call leaves no half-built nodes
+                    ctx.rollback(mark)  # a refused call leaves nothing behind
                 if err.where is None and site is not None:
                     err = HydroTypeError(err.reason, op=err.op, where=site.where_with_code())
                 raise err.with_traceback(None) from None

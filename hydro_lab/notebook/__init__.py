@@ -1,6 +1,7 @@
 """Jupyter integration: ``%load_ext hydro_lab`` registers the ``%%hydro`` cell magic and the
-``%hydro`` line verbs (``magics.py``) over one notebook session (``session.py``); ``cells.py``
-names the notebook cell a call site belongs to."""
+``%hydro`` line verbs (``magics.py``, their grammar and help in ``verbs.py``) over one notebook
+session (``session.py``); ``cells.py`` runs the ``%%hydro`` cells, replays them when one is
+edited and undoes one that fails."""
 
 
 def load_ipython_extension(ipython) -> None:

@@ -1,4 +1,5 @@
-"""``%%hydro`` cells and ``%hydro`` verbs: argument parsing and what each verb prints.
+"""``%%hydro`` cells and ``%hydro`` verbs: what each verb does and prints (their grammar and help
+are the table in ``verbs.py``).
 
 The state they act on (flow, cells, deployment, live graph) is the shell's
 :class:`~hydro_lab.notebook.session.NotebookSession`; options are traitlets, set with
@@ -11,7 +12,6 @@ import argparse
 import shlex
 import sys
 import time
-from collections.abc import Callable
 from typing import Any, NoReturn
 
 from IPython.core.error import UsageError
@@ -22,133 +22,17 @@ from hydro_lab.dashboard.live_channel import LIVE
 from hydro_lab.errors import HydroError, HydroRuntimeError
 from hydro_lab.ir.source_info import set_cell_id_provider
 from hydro_lab.lang import External
+from hydro_lab.notebook.cells import describe_error
 from hydro_lab.notebook.progress import Progress, Stages
-from hydro_lab.notebook.session import (
-    NotebookSession,
-    describe_error,
-    failure_lines,
-    first_line,
+from hydro_lab.notebook.session import NotebookSession, failure_lines, first_line
+from hydro_lab.notebook.verbs import (
+    CELL,
+    HelpShown,
+    line_help,
+    no_verb,
+    parsers,
+    unknown_verb,
 )
-
-VERBS = {
-    "graph": "[--ir | --dfir] [--location NAME]   show the live graph here; switch its view",
-    "deploy": "[--local | --ray] [--size NAME=N ...] [--paused]   deploy and start the flow",
-    "run": "--ticks N | --seconds S   run the deployment",
-    "step": "[N]   run N rounds now (default 1)",
-    "pause": "   hold the deployment",
-    "resume": "   let it run again",
-    "stop": "   stop it for good (its metrics stay)",
-    "status": "   cells, flow, deployment, last sim",
-    "sim": "[--exhaustive | --fuzz N] [--seed S] [--size NAME=N ...] [BODY]   simulate",
-    "dashboard": "   the deployment's live dashboard",
-    "metrics": "[--wide]   the deployment's metrics (a DataFrame)",
-    "replay": "[--sim]   scrub the deployment's ticks (or the last sim's execution) on the graph",
-    "reset": "   an empty flow, no cells; stops the deployment",
-}
-VERB_LIST = ", ".join(VERBS)
-
-
-class _HelpShown(Exception):
-    """``--help`` printed the help: nothing more to do."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports mistakes as a ``UsageError`` naming them (never exits)."""
-
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message}\nusage: {self.format_usage().split(': ', 1)[1]}"
-                         f"verbs: {VERB_LIST} (%hydro? explains them)")
-
-    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
-        if message:
-            raise UsageError(message)
-        raise _HelpShown
-
-
-def _number(convert: Callable[[str], Any], ok: Callable[[Any], bool],
-            what: str) -> Callable[[str], Any]:
-    """An argparse ``type=``: ``convert(text)`` when it works and passes ``ok``, else "expected
-    {what}, got '...'" (argparse puts the argument's name in front)."""
-
-    def parse(text: str) -> Any:
-        try:
-            value = convert(text)
-        except ValueError:
-            value = None
-        if value is None or not ok(value):
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
-        return value
-
-    return parse
-
-
-_positive_int = _number(int, lambda n: n >= 1, "a positive integer")
-_non_negative_int = _number(int, lambda n: n >= 0, "a non-negative integer")
-_seconds = _number(float, lambda s: s >= 0, "a number of seconds")   # NaN fails too
-
-
-def _size(text: str) -> tuple[str, int]:
-    name, sep, n = text.partition("=")
-    if not sep or not name.isidentifier():
-        raise argparse.ArgumentTypeError(f"expected NAME=N (a cluster and its members), got "
-                                         f"{text!r}")
-    return name, _positive_int(n)
-
-
-def _parsers() -> dict[str, _Parser]:
-    def parser(verb: str, description: str) -> _Parser:
-        return _Parser(prog=f"%hydro {verb}", description=description)
-
-    out = {}
-    p = out["graph"] = parser("graph", "Show the live graph in this cell and keep it updated.")
-    view = p.add_mutually_exclusive_group()
-    view.add_argument("--ir", dest="view", action="store_const", const="ir",
-                      help="the Hydro IR view: locations as boxes (the default)")
-    view.add_argument("--dfir", dest="view", action="store_const", const="dfir",
-                      help="each location's compiled DFIR program: subgraphs, strata, handoffs")
-    p.add_argument("--location", metavar="NAME",
-                   help="only this process or cluster's DFIR program (implies --dfir)")
-    p = out["deploy"] = parser("deploy", "Compile the flow, deploy it, run a first tick, start.")
-    backend = p.add_mutually_exclusive_group()
-    backend.add_argument("--local", dest="backend", action="store_const", const="local",
-                         help="every instance in this kernel")
-    backend.add_argument("--ray", dest="backend", action="store_const", const="ray",
-                         help="one Ray actor per process and cluster member")
-    p.add_argument("--size", metavar="NAME=N", type=_size, action="append", default=[],
-                   help="members of cluster NAME (others: HydroMagics.cluster_size)")
-    p.add_argument("--paused", action="store_true",
-                   help="deploy without running a tick (then %%hydro step / resume)")
-    p = out["run"] = parser("run", "Run the deployment for some ticks or seconds.")
-    how = p.add_mutually_exclusive_group(required=True)
-    how.add_argument("--ticks", type=_non_negative_int, metavar="N",
-                     help="N rounds now (every instance ticks once per round)")
-    how.add_argument("--seconds", type=_seconds, metavar="S", help="S seconds of real time")
-    p = out["step"] = parser("step", "Run N rounds now (every instance ticks once per round).")
-    p.add_argument("n", type=_non_negative_int, nargs="?", default=1, metavar="N")
-    for verb, what in [("pause", "Hold the deployment (inputs keep queueing)."),
-                       ("resume", "Let a paused deployment run again."),
-                       ("stop", "Stop the deployment for good; its metrics stay."),
-                       ("status", "Show the session: cells, flow, deployment, last sim."),
-                       ("dashboard", "Show the deployment's live dashboard."),
-                       ("reset", "Start over: an empty flow, no cells, no deployment.")]:
-        out[verb] = parser(verb, what)
-    p = out["metrics"] = parser("metrics", "The deployment's metrics as a pandas DataFrame.")
-    p.add_argument("--wide", action="store_true", help="one row per instance and tick")
-    p = out["replay"] = parser("replay", "Scrub a recorded run tick by tick on the graph.")
-    p.add_argument("--sim", action="store_true",
-                   help="the last %%hydro sim's failing execution (or, when every execution "
-                        "passed, its first one) instead of the deployment's run")
-    p = out["sim"] = parser("sim", "Run a test function over the flow's executions.")
-    mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--exhaustive", action="store_true",
-                      help="every execution Hydro's rules allow (the default)")
-    mode.add_argument("--fuzz", type=_positive_int, metavar="N", help="N random executions")
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="the fuzz seed (default 0)")
-    p.add_argument("--size", metavar="NAME=N", type=_size, action="append", default=[],
-                   help="members of cluster NAME (others: HydroMagics.cluster_size)")
-    p.add_argument("body", nargs="?", default="body",
-                   help="the test function's name in the notebook (default: body)")
-    return out
 
 
 @magics_class
@@ -170,11 +54,8 @@ class HydroMagics(Magics):
     def __init__(self, shell: Any = None, **kwargs: Any):
         super().__init__(shell=shell, **kwargs)
         self.session = NotebookSession(shell)
-        self._parsers = _parsers()
-        self._cell_parser = _Parser(prog="%%hydro", description="Build part of the flow.")
-        self._cell_parser.add_argument(
-            "--cell", metavar="NAME", help="the cell's name: re-running a cell with the same "
-            "name replaces what it built (front ends that send cell ids need no name)")
+        self._parsers = parsers()
+        self._cell_parser = CELL.parser()
 
     # -- IPython events ---------------------------------------------------------------------------
 
@@ -215,29 +96,9 @@ class HydroMagics(Magics):
 
     @cell_magic("hydro")
     def hydro_cell(self, line: str, cell: str) -> None:
-        """Run a cell that builds part of the session's flow.
-
-        Usage: ``%%hydro [--cell NAME]`` followed by Python, with the session's FlowBuilder bound
-        as ``flow``::
-
-            %%hydro
-            leader = flow.process("leader")
-            nums = leader.source_iter([1, 2, 3]).map(lambda x: x * 10)
-
-        The locations and collections the cell builds are tagged with the cell. Re-running the
-        cell (edited or not) replaces what it built: the flow is rebuilt by replaying every
-        %%hydro cell in the order they first ran, and a later cell that no longer builds is
-        reported and kept, to come back once fixed. A cell that breaks one of Hydro's rules (or
-        raises) leaves the flow as it was and shows a short error with the cell and line.
-        After each cell the flow's graph re-renders in place (``%hydro graph``).
-
-        JupyterLab sends a cell id with every execution, which is how a re-run is recognized;
-        where there is none (plain IPython), every execution is a new cell unless
-        ``--cell NAME`` names it. ``%hydro?`` lists the verbs that drive the flow.
-        """
         try:
             args = self._cell_parser.parse_args(shlex.split(line, comments=True))
-        except _HelpShown:
+        except HelpShown:
             return
         session = self.session
         key = session.execution_key(args.cell)
@@ -272,85 +133,15 @@ class HydroMagics(Magics):
 
     @line_magic("hydro")
     def hydro_line(self, line: str) -> Any:
-        """Drive the session's flow: ``%hydro VERB [options]``. Verbs:
-
-        %hydro graph [--ir | --dfir] [--location NAME]
-            Show the live graph in this cell (it keeps updating after every %%hydro cell).
-            --dfir switches the live view to each location's partitioned DFIR program
-            (subgraphs, strata, handoffs); until the flow compiles the IR view is shown with a
-            one-line note. --location NAME shows one location's program (implies --dfir).
-            --ir switches back. While a deployment runs the flow, the graph is its live graph
-            (every location; see %hydro deploy).
-        %hydro deploy [--local | --ray] [--size NAME=N ...] [--paused]
-            Compile and deploy the flow (replacing a running deployment), run a first tick and
-            start it in the background. --ray: one Ray actor per process and cluster member
-            (progress: starting Ray, deploying the actors, first tick). --size gives a
-            cluster's members; clusters not named get HydroMagics.cluster_size. --paused:
-            deploy without running anything (then step or resume). The deployment is bound
-            as ``deployment`` in the notebook (``deployment.connect(port)``, ``.kill(...)``);
-            connecting a port that already has a client gives that client back, so a cell
-            that connects can run again. It runs the flow as it was deployed: after editing a
-            %%hydro cell, %hydro deploy again to use the edits.
-            What the flow prints in the background shows in this cell. If it fails (a
-            function of yours raises), this cell's progress shows the error at once: the
-            operator, the line inside your function that raised and the element it failed
-            on; the next cell you run shows it too, once, and %hydro status keeps it.
-            The graph shown above becomes the deployment's live graph, in place: elements per
-            operator, messages/s per channel, killed members, a few times a second. A cell
-            that changes the flow afterwards draws the edited flow without live values (the
-            deployment runs the flow as it was deployed); changing it back, or deploying
-            again, brings them back. After %hydro stop the last values stay.
-        %hydro run --ticks N | --seconds S
-            Run N rounds now (every instance ticks once per round), or S seconds of real time
-            (a paused deployment is paused again afterwards).
-        %hydro step [N]
-            Run N rounds now (default 1).
-        %hydro pause / %hydro resume
-            Hold the deployment (inputs keep queueing) / let it run again.
-        %hydro stop
-            Stop the deployment for good; %hydro metrics still works. After a failure it
-            stops all the same and says what had failed.
-        %hydro status
-            The cells in build order (and any that no longer build), the flow's locations and
-            nodes, the deployment's state (and why it failed) and ticks, the last sim.
-        %hydro sim [--exhaustive | --fuzz N] [--seed S] [--size NAME=N ...] [BODY]
-            Run the test function BODY (default: ``body``, a ``def body(inst): ...`` in the
-            notebook) over every execution (--exhaustive, the default) or N random ones
-            (--fuzz N, seeded by --seed); progress updates in place. Prints how many
-            executions passed, or the failing execution's trace and the line that replays it,
-            ``sim.run(body, schedule=[...])``: the simulator is bound as ``sim`` in the
-            notebook (as %hydro deploy binds ``deployment``), so that line runs as printed.
-        %hydro dashboard
-            The deployment's live dashboard (per-tick metrics, controls).
-        %hydro metrics [--wide]
-            The deployment's metrics, a pandas DataFrame (one row per instance, tick, metric;
-            --wide: one row per instance and tick).
-        %hydro replay [--sim]
-            Record the deployment's run so far and show it tick by tick: a slider (and a play
-            button) over the ticks lights the operators and channels active in each tick on
-            the graph and shows the watched values (collection.watch()) at that tick. --sim:
-            the last %hydro sim's failing execution instead (or its first execution when all
-            passed), replayed from its schedule.
-        %hydro reset
-            Start over: an empty flow, no cells; the deployment is stopped, whatever its
-            state.
-
-        A ``#`` starts a comment, as in Python: ``%hydro deploy --ray  # on Ray``.
-
-        Options (``%config HydroMagics.<name> = value``): backend ('local' or 'ray', for
-        deploy), graph_view ('ir' or 'dfir'), live_graph (True: draw the graph after every
-        %%hydro cell), cluster_size (2), progress_interval (seconds between progress updates).
-        """
         words = shlex.split(line, comments=True)  # `%hydro deploy  # on Ray` is a comment
         if not words:
-            raise UsageError(f"%hydro needs a verb: one of {VERB_LIST} (%hydro? explains them)")
+            raise UsageError(no_verb())
         verb, rest = words[0], words[1:]
         if verb not in self._parsers:
-            raise UsageError(f"%hydro: unknown verb {verb!r}; the verbs are {VERB_LIST} "
-                             "(%hydro? explains them)")
+            raise UsageError(unknown_verb(verb))
         try:
             args = self._parsers[verb].parse_args(rest)
-        except _HelpShown:
+        except HelpShown:
             return None
         return getattr(self, f"_verb_{verb}")(args)
 
@@ -614,6 +405,10 @@ class HydroMagics(Magics):
                          "all passed"], 1.0)
         print(f"%hydro sim {mode}: {count} execution{'s' * (count != 1)}, all passed")
 
+
+# %%hydro? and %hydro? (and docs/api.md) read these, made from the table in verbs.py
+HydroMagics.hydro_cell.__doc__ = CELL.help()
+HydroMagics.hydro_line.__doc__ = line_help(HydroMagics.class_traits(config=True).items())
 
 _loaded: dict[int, HydroMagics] = {}
 

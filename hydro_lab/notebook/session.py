@@ -1,10 +1,5 @@
-"""One notebook's hydro session: the flow its ``%%hydro`` cells build, those cells, the deployment
-and the live graph display.
-
-Cells are kept in first-execution order, keyed by the notebook's cell id. A new cell runs on the
-current flow and is undone entirely if it fails. Re-running a known cell rebuilds the flow from
-scratch by replaying every recorded cell in order, the re-run one with its new source, so what a
-cell defined before is replaced rather than duplicated.
+"""One notebook's hydro session: the flow its ``%%hydro`` cells build (``cells.py`` runs and
+replays them), the deployment and the live graph display.
 
 The graph display is the flow's graph, and while a deployment of this very flow exists it is the
 deployment's live graph (``deployment.graph()``): counts and rates arrive on the comm, and after
@@ -19,105 +14,18 @@ itself already showed it.
 
 from __future__ import annotations
 
-import copy
-import sys
-import traceback
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
 from typing import Any
 
-from hydro_lab.core.topology import normalize_sizes
+from hydro_lab.core.topology import Topology
 from hydro_lab.errors import HydroError
 from hydro_lab.flow import FlowBuilder
 from hydro_lab.ir.locations import ClusterId
 from hydro_lab.ir.printer import format_program
-from hydro_lab.ir.source_info import SourceInfo, cell_label, is_internal
+from hydro_lab.notebook.cells import Cell, CellReport, HydroCells, describe_error
 from hydro_lab.observe.metrics import TICK_DURATION
 from hydro_lab.viz.graph import MIME_TYPE, Graph
-
-MISSING: Any = object()  # "this name was not bound"
-
-_LIBRARY_PREFIXES = tuple(dict.fromkeys((sys.prefix, sys.base_prefix, sys.exec_prefix)))
-
-
-@dataclass
-class Cell:
-    """A ``%%hydro`` cell as the session last built it."""
-
-    key: str          # the notebook's cell id, a --cell NAME, or one per execution
-    body: str         # the cell without its %%hydro line
-    label: str        # "In [3]": the execution that gave this version of the cell
-    filename: str     # the name its code is compiled and cached under
-    code: Any         # the compiled body
-    names: dict[str, Any] = field(default_factory=dict)  # what it bound, to which values
-    error: str | None = None  # why it no longer builds (set by a replay), None if it builds
-
-
-@dataclass
-class CellReport:
-    """What running a ``%%hydro`` cell did."""
-
-    ok: bool
-    label: str
-    rebuilt: bool = False          # True when the flow was rebuilt by replaying every cell
-    error: str = ""                # the failure, as the user should read it
-    summary: str = ""              # one line: what happened to the flow
-    broken: list[Cell] = field(default_factory=list)    # other cells that no longer build
-    restored: list[Cell] = field(default_factory=list)  # broken cells that build again
-    dropped_nodes: int = 0         # nodes built outside %%hydro cells, lost by the rebuild
-
-
-class _Abandon(Exception):
-    """The re-run cell failed during a rebuild: the rebuild is abandoned."""
-
-    def __init__(self, error: BaseException):
-        super().__init__(str(error))
-        self.error = error
-
-
-class _FlowState:
-    """Everything a cell can change in a flow's builder, saved so a failed cell can be undone.
-
-    ``GraphBuilder.checkpoint`` undoes additions only; a cell may also complete an earlier cell's
-    cycle, name an earlier node or fill in a port, so the whole (small) state is copied.
-    """
-
-    def __init__(self, flow: FlowBuilder):
-        self._ctx = flow._ctx
-        self._saved = [(obj, {k: copy.copy(v) for k, v in vars(obj).items()
-                              if obj is not self._ctx or k != "graph"})
-                       for obj in (self._ctx, self._ctx.graph)]
-
-    def restore(self) -> None:
-        for obj, saved in self._saved:
-            for k, v in saved.items():
-                current = getattr(obj, k, MISSING)
-                if isinstance(current, dict) and isinstance(v, dict):
-                    current.clear()
-                    current.update(v)  # in place: handles may hold the same dict
-                elif isinstance(current, list) and isinstance(v, list):
-                    current[:] = v
-                else:
-                    setattr(obj, k, v)
-
-
-def describe_error(err: BaseException) -> str:
-    """An error from a cell, short: the message and the user's lines (never ours)."""
-    if isinstance(err, HydroError):
-        return f"{type(err).__name__}: {err}"  # its message already names the cell and line
-    if isinstance(err, SyntaxError) and err.filename:
-        site = SourceInfo(err.filename, err.lineno or 0, cell=cell_label(err.filename))
-        return f"SyntaxError: {err.msg}\n  at {site.where_with_code()}"
-    text = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
-    for frame in traceback.extract_tb(err.__traceback__):
-        filename = frame.filename
-        if is_internal(filename) or filename.startswith(_LIBRARY_PREFIXES):
-            continue
-        site = SourceInfo(filename, frame.lineno or 0, cell=cell_label(filename))
-        text += f"\n  at {site.where_with_code()}"
-    return text
 
 
 def first_line(text: str) -> str:
@@ -136,9 +44,7 @@ class NotebookSession:
 
     def __init__(self, shell: Any, flow_name: str = "flow"):
         self.shell = shell
-        self.flow_name = flow_name
-        self.flow = FlowBuilder(flow_name)
-        self.cells: dict[str, Cell] = {}
+        self.hydro_cells = HydroCells(shell, flow_name)
         self.version = 0                    # bumped whenever the flow changes
         self.deployment: Any = None
         self.deployed_version: int | None = None
@@ -147,14 +53,12 @@ class NotebookSession:
         self.display_id: str | None = None  # the live graph's display id
         self.display_key: str | None = None  # the cell whose output holds the live graph
         self.graph_location: str | None = None  # %hydro graph --location: one DFIR location
-        self.building: str | None = None    # the key of the cell being built (tags its nodes)
         self.cell_id: str | None = None     # the front end's id of the cell executing now
         self.cell_number: int | None = None  # its execution count
         self.last_sim: Any = None           # the last %hydro sim result: a count or SimFailure
         self.last_sim_run: Any = None       # (simulator, body, schedule) for %hydro replay --sim
         self.deployed_by: str | None = None  # "In [5]": the cell that deployed
         self._reported: Any = None          # the deployment's failure, once shown to the user
-        self._originals: dict[str, Any] = {}  # name -> its value before a %%hydro cell bound it
         self._runs = 0
 
     # -- cells ----------------------------------------------------------------------------------
@@ -173,114 +77,29 @@ class NotebookSession:
         """Build a ``%%hydro`` cell: add it if new, else rebuild the flow with its new source."""
         number = self.cell_number if self.cell_number is not None else \
             self.shell.execution_count
-        label = f"In [{number}]"
-        text = f"# %%hydro {header}".rstrip() + "\n" + body  # lines numbered as in the cell
-        # The key makes the cached name unique even when two cells hold the same text.
-        filename = self.shell.compile.cache(text, number, raw_code=f"{text}\n# {key}")
-        try:
-            code = compile(text, filename, "exec", dont_inherit=True)
-        except SyntaxError as err:
-            return self._refused(label, describe_error(err), rerun=key in self.cells)
-        cell = Cell(key, body, label, filename, code)
-        if key in self.cells:
-            return self._rebuild(cell)
-        return self._add(cell)
+        report = self.hydro_cells.run(key, body, header, number)
+        if report.ok:
+            self.version += 1
+        return report
 
-    def _add(self, cell: Cell) -> CellReport:
-        err, names = self._build(cell)
-        if err is not None:
-            return self._refused(cell.label, describe_error(err), rerun=False)
-        cell.names = names
-        self.cells[cell.key] = cell
-        self.version += 1
-        return CellReport(True, cell.label)
+    @property
+    def flow(self) -> FlowBuilder:
+        """The flow the ``%%hydro`` cells build."""
+        return self.hydro_cells.flow
 
-    def _rebuild(self, changed: Cell) -> CellReport:
-        ns = self.shell.user_ns
-        saved_ns, saved_flow = dict(ns), self.flow
-        old_program = self.flow.ir()
-        self._unbind()
-        self.flow = FlowBuilder(self.flow_name)
-        rebuilt: list[Cell] = []
-        broken: list[Cell] = []
-        restored: list[Cell] = []
-        try:
-            for old in self.cells.values():
-                cell = changed if old.key == changed.key else replace(old, names={}, error=None)
-                err, names = self._build(cell, quiet=cell is not changed)
-                if err is not None and cell is changed:
-                    raise _Abandon(err)
-                if err is not None:
-                    cell.error = describe_error(err)
-                    broken.append(cell)
-                else:
-                    cell.names = names
-                    if old.error is not None and cell is not changed:
-                        restored.append(cell)
-                rebuilt.append(cell)
-        except BaseException as err:  # the cell failed, or an interrupt: put everything back
-            _restore_namespace(ns, saved_ns)
-            self.flow = saved_flow
-            if isinstance(err, _Abandon):
-                return self._refused(changed.label, describe_error(err.error), rerun=True)
-            raise
-        self.cells = {c.key: c for c in rebuilt}
-        self.version += 1
-        dropped = sum(1 for n in old_program.nodes.values()
-                      if n.meta.source is not None and n.meta.source.cell_id is None)
-        return CellReport(True, changed.label, rebuilt=True, broken=broken, restored=restored,
-                          dropped_nodes=dropped)
+    @property
+    def cells(self) -> dict[str, Cell]:
+        """The ``%%hydro`` cells by key, in first-execution order."""
+        return self.hydro_cells.cells
 
-    def _refused(self, label: str, error: str, *, rerun: bool) -> CellReport:
-        if rerun:
-            summary = (f"%%hydro cell {label} was not rebuilt: the flow keeps the cell's "
-                       "previous version")
-        else:
-            summary = f"%%hydro cell {label} was not added: the flow is unchanged"
-        return CellReport(False, label, error=error, summary=summary)
+    @property
+    def building(self) -> str | None:
+        """The key of the cell being built (its nodes are tagged with it), else None."""
+        return self.hydro_cells.building
 
-    def _build(self, cell: Cell, quiet: bool = False) -> tuple[BaseException | None,
-                                                                dict[str, Any]]:
-        """Run one cell on the session flow; undo it completely if it raises."""
-        ns = self.shell.user_ns
-        before = dict(ns)
-        state = _FlowState(self.flow)
-        ns["flow"] = self.flow
-        self.building = cell.key
-        try:
-            with _captured() if quiet else nullcontext():
-                exec(cell.code, ns)
-        except BaseException as err:
-            state.restore()
-            _restore_namespace(ns, before)
-            if not isinstance(err, Exception):
-                raise  # KeyboardInterrupt: undone, and still an interrupt
-            return err, {}
-        finally:
-            self.building = None
-        if isinstance(ns.get("flow"), FlowBuilder) and ns["flow"] is not self.flow:
-            self.flow = ns["flow"]  # the cell made its own FlowBuilder: it is the session's now
-        ns["flow"] = self.flow
-        names = {k: v for k, v in ns.items()
-                 if k != "flow" and before.get(k, MISSING) is not v}
-        for k in names:
-            self._originals.setdefault(k, before.get(k, MISSING))
-        return None, names
-
-    def _unbind(self) -> None:
-        """Give back the names the cells bound their value from before (the user may have
-        rebound one since: that one is left alone)."""
-        ns = self.shell.user_ns
-        bound: dict[str, Any] = {}
-        for cell in self.cells.values():
-            bound.update(cell.names)
-        for name, value in bound.items():
-            if ns.get(name, MISSING) is value:
-                original = self._originals.get(name, MISSING)
-                if original is MISSING:
-                    ns.pop(name, None)
-                else:
-                    ns[name] = original
+    @property
+    def broken(self) -> list[Cell]:
+        return self.hydro_cells.broken
 
     def reset(self) -> BaseException | None:
         """An empty flow and no cells; the deployment is stopped and forgotten, whatever state
@@ -293,20 +112,12 @@ class NotebookSession:
             news = err
         self.deployment = self.deployed_version = self.deployed_by = None
         self._reported = None
-        self._unbind()
-        self.cells = {}
-        self._originals = {}
-        self.flow = FlowBuilder(self.flow_name)
-        self.shell.user_ns["flow"] = self.flow
+        self.hydro_cells.reset()
         self.version += 1
         self.deployed_flow = self.live = None  # the display no longer shows the deployment
         self.last_sim = None
         self.last_sim_run = None
         return news
-
-    @property
-    def broken(self) -> list[Cell]:
-        return [c for c in self.cells.values() if c.error is not None]
 
     # -- the live graph ---------------------------------------------------------------------------
 
@@ -406,11 +217,9 @@ class NotebookSession:
         stage("compiling")
         compiled = self.flow.compile()
         sizes = self.cluster_sizes(sizes, default_size)
-        clusters = [loc for loc in compiled.lowered.locations if isinstance(loc, ClusterId)]
-        normalize_sizes(clusters, sizes)  # a size mistake, too, leaves the running one running
+        # a size mistake, too, leaves the running one running
+        n = len(Topology.of(compiled, sizes).instances)
         self.stop()  # the old deployment's failure was reported when it happened
-        n = sum(sizes.get(loc.name, 1) if isinstance(loc, ClusterId) else 1
-                for loc in compiled.lowered.locations)
         if backend == "ray":
             from hydro_lab.deploy.ray import ensure_ray  # Ray is imported only when used
 
@@ -535,20 +344,3 @@ class NotebookSession:
 def _flow_text(flow: FlowBuilder) -> str:
     """A flow's IR as text without cells and lines: equal for a cell re-run unchanged."""
     return format_program(flow.ir(), long=True, sources=False)
-
-
-def _restore_namespace(ns: dict[str, Any], saved: dict[str, Any]) -> None:
-    for k in [k for k in ns if k not in saved]:
-        del ns[k]
-    for k, v in saved.items():
-        if ns.get(k, MISSING) is not v:
-            ns[k] = v
-
-
-@contextmanager
-def _captured() -> Iterator[None]:
-    """Swallow what a replayed cell prints or displays: it showed that when it first ran."""
-    from IPython.utils.capture import capture_output
-
-    with capture_output():
-        yield

@@ -103,7 +103,8 @@ def test_covers_the_named_surface():
 
 
 def test_every_hydro_verb_and_option_is_in_the_reference():
-    from hydro_lab.notebook.magics import VERBS, HydroMagics
+    from hydro_lab.notebook.magics import HydroMagics
+    from hydro_lab.notebook.verbs import VERBS
 
     section = TEXT[TEXT.index('<a id="%hydro">'):TEXT.index("## Older Hydro names")]
     for verb in VERBS:

@@ -10,7 +10,8 @@ from IPython.core.error import UsageError
 
 from hydro_lab import FlowBuilder, Stream
 from hydro_lab.errors import HydroError
-from hydro_lab.notebook.magics import VERBS, HydroMagics
+from hydro_lab.notebook.magics import HydroMagics
+from hydro_lab.notebook.verbs import VERBS
 from hydro_lab.viz import MIME_TYPE
 
 SOURCE = "%%hydro\np = flow.process('p')\nnums = p.source_iter([1, 2, 3])\n"
