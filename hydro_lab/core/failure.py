@@ -63,7 +63,7 @@ class TickFailure:
     def to_error(self) -> HydroRuntimeError:
         if self.operator is None:  # not a user function: ``error`` is the whole story
             err = HydroRuntimeError(self.error)
-            err.instance = self.instance
+            err.instance, err.tick = self.instance, self.tick
             return err
         line = self.user_line()
         at = line or self.built_at
