@@ -76,7 +76,17 @@ class UserCodeError(Exception):
         self.frames = frames
         origin = getattr(op.origin, "describe", None)
         where = origin() if callable(origin) else op.label
-        super().__init__(f"{where} raised {type(error).__name__}: {error}")
+        super().__init__(f"{where} raised {exception_text(error)}")
+
+
+def exception_text(err: BaseException) -> str:
+    """``"ValueError: bad input"``, or the type alone when the message is empty; also when the
+    exception's own ``__str__`` raises (said as Python's traceback says it)."""
+    try:
+        text = str(err)
+    except Exception:  # noqa: BLE001  (the user's __str__ failed)
+        text = "<exception str() failed>"
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__
 
 
 @dataclass
