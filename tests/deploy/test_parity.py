@@ -21,11 +21,12 @@ from pathlib import Path
 import pytest
 
 import hydro_lab
-from hydro_lab import FlowBuilder, HydroRuntimeError, MemberId
+from hydro_lab import FlowBuilder, HydroRuntimeError, MemberId, nondet, self_id
 
 HERE = Path(__file__)
 SOURCE = HERE.read_text().splitlines()
 ZERO = "ZeroDivisionError: integer division or modulo by zero"
+ONE = nondet("a single sender")
 
 
 def at(mark: str) -> str:
@@ -185,19 +186,24 @@ def test_a_user_function_raising_reads_the_same(backend, case, capfd):
     stops_after_failure(d, err, capfd)
 
 
+def inverse_on_second(x):
+    return inverse(x) if self_id().raw_id == 1 else x
+
+
 def test_a_cluster_member_raising_is_named_by_its_index(backend, capfd):
+    """The line shown is the innermost of the user's: inside ``inverse``, which the operator's
+    function called."""
     flow = FlowBuilder()
-    p, workers = flow.process("p"), flow.cluster("workers")
-    to_second = p.source_iter([(MemberId("workers", 1), 2)]).demux(workers)
-    to_second.map(inverse).for_each(ignore)  # <member>
+    workers = flow.cluster("workers")
+    workers.source_iter([2]).map(inverse_on_second).for_each(ignore)  # <member>
     d = flow.deploy(backend, cluster_sizes={workers: 2})
     err = fails_in_rounds(d)
-    assert str(err) == (f"map(inverse) raised {ZERO}\n"
+    assert str(err) == (f"map(inverse_on_second) raised {ZERO}\n"
                         f"  at {at('inverse')}\n"
                         f"  element: 2\n"
                         f"  operator built at {at('member')}\n"
                         f"  in workers[1], tick 0")
-    assert parts(err) == ("map(inverse)", at("inverse"), "2", "workers[1]", 0,
+    assert parts(err) == ("map(inverse_on_second)", at("inverse"), "2", "workers[1]", 0,
                           "ZeroDivisionError")
     stops_after_failure(d, err, capfd)
 
@@ -229,9 +235,20 @@ def test_a_failure_on_a_later_tick_in_rounds(backend, capfd):
 
 def build_spinning_lock(flow) -> None:
     """Sends what the channel's codec cannot carry on its fourth tick (tick 3), from ``p``."""
-    p, q = flow.process("p"), flow.process("q")
+    p = flow.process("p")
     p.tick().spin_batch(1).all_ticks().enumerate() \
-        .map(lambda ix: threading.Lock() if ix[0] == 3 else ix).send(q).for_each(ignore)  # <ff>
+        .map(lambda ix: threading.Lock() if ix[0] == 3 else ix).send(p).for_each(ignore)  # <ff>
+
+
+def second_fails_on_3(ix):
+    return 1 // (3 - ix[0]) if self_id().raw_id == 1 else 0  # <second>
+
+
+def build_spinning_members(flow) -> None:
+    """Fails on the fourth tick (tick 3) of ``workers[1]``; ``workers[0]`` runs on."""
+    workers = flow.cluster("workers")
+    workers.tick().spin_batch(1).all_ticks().enumerate() \
+        .map(second_fails_on_3).for_each(ignore)  # <members>
 
 
 FREE_RUNNING = {  # case: (build, text, parts)
@@ -239,11 +256,19 @@ FREE_RUNNING = {  # case: (build, text, parts)
         "map(lambda ix: 1 // (3 - ix[0]))", at("spin"), "(3, None)", "p", 3,
         "ZeroDivisionError")),
     "channel": (build_spinning_lock, (
-        f"channel 'p->q#1' (codec pickle) could not encode what send(p->q#1 [pickle]) at "
+        f"channel 'p->p#1' (codec pickle) could not encode what send(p->p#1 [pickle]) at "
         f"{at('ff')} sent: TypeError: cannot pickle '_thread.lock' object.\n"
         f"  Values sent over the network must be serializable by the channel's codec; convert "
         f"them first (e.g. .map(...) to plain data) or choose another codec with codec=..."),
         (None, None, None, "p", 3, "TypeError")),
+    "member": (build_spinning_members, (
+        f"map(second_fails_on_3) raised {ZERO}\n"
+        f"  at {at('second')}\n"
+        f"  element: (3, None)\n"
+        f"  operator built at {at('members')}\n"
+        f"  in workers[1], tick 3"),
+        ("map(second_fails_on_3)", at("second"), "(3, None)", "workers[1]", 3,
+         "ZeroDivisionError")),
 }
 
 
@@ -252,7 +277,7 @@ def test_a_failure_while_running_freely(backend, case, capfd):
     build, text, expected_parts = FREE_RUNNING[case]
     flow = FlowBuilder()
     build(flow)
-    d = flow.deploy(backend)
+    d = flow.deploy(backend, cluster_sizes={"workers": 2} if case == "member" else None)
     heard = []
     d.on_failure(heard.append)
     d.start()
@@ -272,17 +297,38 @@ def test_a_failure_while_running_freely(backend, case, capfd):
     stops_after_failure(d, err, capfd)
 
 
+def test_a_failure_while_a_client_waits(backend, capfd):
+    """``recv()`` drives rounds while it waits (no ``start()``): the failure is raised there."""
+    flow = FlowBuilder()
+    port, xs = flow.process("p").source_external(flow.external("client"))
+    out_port = xs.map(inverse).send_external(flow.external("reader"))  # <waits>
+    d = flow.deploy(backend)
+    reader = d.connect(out_port)
+    d.connect(port).send_many([1, 2])
+    with pytest.raises(HydroRuntimeError) as info:
+        reader.recv(timeout=5)
+    err = info.value
+    assert str(err) == (f"map(inverse) raised {ZERO}\n"
+                        f"  at {at('inverse')}\n"
+                        f"  element: 2\n"
+                        f"  operator built at {at('waits')}\n"
+                        f"  in p, tick 0")
+    assert d.state == "failed" and d.error is err
+    assert reader.recv_all() == []  # the failed tick sent nothing
+    stops_after_failure(d, err, capfd)
+
+
 # -- what a codec cannot carry ------------------------------------------------------------------
 
 def test_a_value_a_channel_cannot_carry(backend, capfd):
     """Issue 12: a bare ``TypeError: cannot pickle '_thread.lock' object`` on Ray."""
     flow = FlowBuilder()
-    p, q = flow.process("p"), flow.process("q")
-    p.source_iter([0]).map(lambda _: threading.Lock()).send(q).for_each(ignore)  # <lock>
+    p = flow.process("p")
+    p.source_iter([0]).map(lambda _: threading.Lock()).send(p).for_each(ignore)  # <lock>
     d = flow.deploy(backend)
     err = fails_in_rounds(d)
     assert str(err) == (
-        f"channel 'p->q#1' (codec pickle) could not encode what send(p->q#1 [pickle]) at "
+        f"channel 'p->p#1' (codec pickle) could not encode what send(p->p#1 [pickle]) at "
         f"{at('lock')} sent: TypeError: cannot pickle '_thread.lock' object.\n"
         f"  Values sent over the network must be serializable by the channel's codec; convert "
         f"them first (e.g. .map(...) to plain data) or choose another codec with codec=...")
@@ -292,15 +338,15 @@ def test_a_value_a_channel_cannot_carry(backend, capfd):
 
 def test_a_batch_a_channel_cannot_decode(backend, capfd):
     flow = FlowBuilder()
-    p, q = flow.process("p"), flow.process("q")
-    p.source_iter([1]).send(q, codec=DecodesNothing()).for_each(ignore)  # <decode>
+    p = flow.process("p")
+    p.source_iter([1]).send(p, codec=DecodesNothing()).for_each(ignore)  # <decode>
     d = flow.deploy(backend)
     err = fails_in_rounds(d)
     assert str(err) == (
-        f"channel 'p->q#1' (codec decodes-nothing) could not decode a batch sent by "
-        f"send(p->q#1 [decodes-nothing]) at {at('decode')}: ValueError: this codec cannot read "
+        f"channel 'p->p#1' (codec decodes-nothing) could not decode a batch sent by "
+        f"send(p->p#1 [decodes-nothing]) at {at('decode')}: ValueError: this codec cannot read "
         f"its own bytes")
-    assert parts(err) == (None, None, None, "q", None, "ValueError")
+    assert parts(err) == (None, None, None, "p", None, "ValueError")
     stops_after_failure(d, err, capfd)
 
 
@@ -322,11 +368,12 @@ def test_a_value_an_external_port_cannot_carry(backend, capfd):
 
 
 def test_a_value_a_client_sends_that_the_port_cannot_carry(backend, capfd):
-    """Refused in the caller, before it enters the flow: the flow keeps running."""
+    """Refused in the caller, before it enters the flow: the flow keeps running (on this
+    checkout's code: Ray's workers import it too)."""
     flow = FlowBuilder()
     port, values = flow.process("p").source_external(flow.external("client"))
     seen = []
-    values.dest_sink(seen)
+    values.map(lambda x: (x, hydro_lab.__file__)).dest_sink(seen)
     d = flow.deploy(backend)
     client = d.connect(port)
     with pytest.raises(HydroRuntimeError) as info:
@@ -342,7 +389,7 @@ def test_a_value_a_client_sends_that_the_port_cannot_carry(backend, capfd):
     assert d.state == "created" and d.error is None
     client.send(1)
     d.step()
-    assert seen == [1]
+    assert seen == [(1, hydro_lab.__file__)]
     d.stop()
     assert capfd.readouterr() == ("", "")
 
@@ -371,12 +418,13 @@ def test_a_value_a_sink_cannot_carry_fails_on_ray_only(backend, capfd):
 
 def build_demux(key):
     flow = FlowBuilder()
-    p, workers = flow.process("p"), flow.cluster("workers")
-    p.source_iter([key]).demux(workers).for_each(ignore)  # <demux>
+    workers = flow.cluster("workers")
+    received = workers.source_iter([key]).demux(workers)  # <demux>
+    received.values().assume_ordering(ONE).for_each(ignore)
     return flow
 
 
-DEMUX = "demux on channel 'p->workers#1' (demux(p->workers#1 [pickle]) at {})"
+DEMUX = "demux on channel 'workers->workers#1' (demux(workers->workers#1 [pickle]) at {})"
 DEMUX_CASES = {
     "another cluster's member": (
         (MemberId("other", 0), "x"),
@@ -398,42 +446,24 @@ def test_a_bad_demux_key(backend, case, capfd):
     d = build_demux(key).deploy(backend, cluster_sizes={"workers": 1})
     err = fails_in_rounds(d)
     assert str(err) == DEMUX.format(at("demux")) + problem
-    assert parts(err) == (None, None, None, "p", 0, "HydroRuntimeError")
+    assert parts(err) == (None, None, None, "workers[0]", 0, "HydroRuntimeError")
     stops_after_failure(d, err, capfd)
 
 
 # -- after a member was killed and restarted -----------------------------------------------------
 
 def test_a_restarted_member_raising(backend, capfd):
+    """``workers[1]`` fails on its tick 3; restarted after tick 2 it starts afresh, so it fails
+    on the fourth round after the restart, at its new tick 3."""
     flow = FlowBuilder()
-    p, workers = flow.process("p"), flow.cluster("workers")
-    port, xs = p.source_external(flow.external("client"))
-    xs.map(lambda x: (MemberId("workers", 1), x)).demux(workers) \
-        .map(inverse).for_each(ignore)  # <restarted>
-    d = flow.deploy(backend, cluster_sizes={workers: 2})
-    client = d.connect(port)
-    client.send(1)
-    d.step(2)
-    d.kill(workers, 1)
-    d.restart(workers, 1)
-    client.send(2)
-    err = fails_in_rounds(d)
-    assert str(err) == (f"map(inverse) raised {ZERO}\n"
-                        f"  at {at('inverse')}\n"
-                        f"  element: 2\n"
-                        f"  operator built at {at('restarted')}\n"
-                        f"  in workers[1], tick 0")
-    assert parts(err) == ("map(inverse)", at("inverse"), "2", "workers[1]", 0,
-                          "ZeroDivisionError")
+    build_spinning_members(flow)
+    d = flow.deploy(backend, cluster_sizes={"workers": 2})
+    d.step(3)
+    d.kill("workers", 1)
+    d.restart("workers", 1)
+    d.step(3)
+    err = fails_in_rounds(d, steps=1)
+    assert str(err) == FREE_RUNNING["member"][1]
+    assert parts(err) == FREE_RUNNING["member"][2]
     stops_after_failure(d, err, capfd)
 
-
-def test_both_backends_run_this_checkout(backend):
-    """What the suite compares is this checkout's code on both (Ray's workers import it too)."""
-    flow = FlowBuilder()
-    seen = []
-    flow.process("p").source_iter([0]).map(lambda _: hydro_lab.__file__).dest_sink(seen)
-    d = flow.deploy(backend)
-    d.step()
-    d.stop()
-    assert seen == [hydro_lab.__file__]
