@@ -151,7 +151,8 @@ class Engine:
         n_h = len(part.handoffs) + 1
         self.H: list[list] = [[] for _ in range(n_h)]
         self.D: list[list] = [[] for _ in range(n_h)]
-        self.S: dict[int, Any] = {op.id: make(op, self.params) for op, make in layout.states}
+        self.failed: UserCodeError | None = None
+        self.S: dict[int, Any] = {op.id: self._make_state(op, make) for op, make in layout.states}
         self.I = Inbox()
         self.O = Outbox()
         self.M = [0] * layout.n_counters
@@ -164,7 +165,23 @@ class Engine:
         self.spins = layout.spins
         self._ops = graph.operators
         self.tick = 0
-        self.failed: UserCodeError | None = None
+
+    def _make_state(self, op: Any, make: Any) -> State:
+        """An operator's state; a user function that raises making it (a fold's ``init``) fails
+        the engine: its first tick raises that ``UserCodeError``, as a failure inside a tick
+        would, instead of the engine's constructor raising the user's exception."""
+        try:
+            return make(op, self.params)
+        except Exception as err:  # noqa: BLE001  (user code: told at the first tick)
+            if self.failed is None:
+                frames, tb = [], err.__traceback__
+                while tb is not None:
+                    frames.append((tb.tb_frame.f_code.co_filename, tb.tb_lineno,
+                                   tb.tb_frame.f_code.co_name))
+                    tb = tb.tb_next
+                self.failed = UserCodeError(op, err, 0, frames=tuple(frames))
+                self.failed.__cause__ = err
+            return State(op, self.params)
 
     # -- driving --------------------------------------------------------------------------------
 
