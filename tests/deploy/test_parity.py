@@ -60,6 +60,10 @@ def add_inverse(acc, x):
     return acc + 100 // (x - 2)  # <add_inverse>
 
 
+def no_start():
+    return {}["total"]  # <no_start>
+
+
 def report(x):
     if x == 2:
         raise ValueError(f"bad element {x}")  # <report>
@@ -119,6 +123,10 @@ def build_fold(p):
     p.source_iter([1, 2]).fold(lambda: 0, add_inverse)  # <fold>
 
 
+def build_fold_init(p):
+    p.source_iter([1, 2]).fold(no_start, add_inverse)  # <fold_init>
+
+
 def build_reduce(p):
     p.source_iter([1, 2]).reduce(add_inverse)  # <reduce>
 
@@ -135,11 +143,13 @@ def build_keyed(p):
     p.source_iter([("a", 1), ("b", 2)]).into_keyed().fold(lambda: 0, add_inverse)  # <keyed>
 
 
-USER_FUNCTIONS = {  # case: (build, operator, user's line, error, element)
+USER_FUNCTIONS = {  # case: (build, operator, user's line, error, element or None)
     "map": (build_map, "map(inverse)", "inverse", ZERO, "2"),
     "filter": (build_filter, "filter(positive)", "positive", ZERO, "2"),
     "flat_map": (build_flat_map, "flat_map_ordered(expand)", "expand", ZERO, "2"),
     "fold": (build_fold, "fold(lambda: 0, add_inverse)", "add_inverse", ZERO, "2"),
+    "fold_init": (build_fold_init, "fold(no_start, add_inverse)", "no_start",
+                  "KeyError: 'total'", None),
     "reduce": (build_reduce, "reduce(add_inverse)", "add_inverse", ZERO, "2"),
     "for_each": (build_for_each, "for_each(report)", "report", "ValueError: bad element 2", "2"),
     "unsayable": (build_unsayable, "map(inexpressible)", "inexpressible",
@@ -177,11 +187,11 @@ def test_a_user_function_raising_reads_the_same(backend, case, capfd):
     build(flow.process("p"))
     d = flow.deploy(backend)
     err = fails_in_rounds(d)
-    assert str(err) == (f"{operator} raised {error}\n"
-                        f"  at {at(line)}\n"
-                        f"  element: {element}\n"
-                        f"  operator built at {at(case)}\n"
-                        f"  in p, tick 0")
+    assert str(err) == "\n".join([f"{operator} raised {error}",
+                                  f"  at {at(line)}",
+                                  *([f"  element: {element}"] if element is not None else []),
+                                  f"  operator built at {at(case)}",
+                                  "  in p, tick 0"])
     assert parts(err) == (operator, at(line), element, "p", 0, error.split(":")[0])
     stops_after_failure(d, err, capfd)
 
