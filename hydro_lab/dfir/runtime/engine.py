@@ -172,7 +172,7 @@ class Engine:
         would, instead of the engine's constructor raising the user's exception."""
         try:
             return make(op, self.params)
-        except Exception as err:  # noqa: BLE001  (user code: told at the first tick)
+        except (Exception, SystemExit) as err:  # user code: told at the first tick
             if self.failed is None:
                 frames, tb = [], err.__traceback__
                 while tb is not None:
@@ -229,7 +229,9 @@ class Engine:
                             fn(now, tick)
                             busy = True
                     first = False
-        except Exception as err:  # user code (or an operator) failed: name the operator
+        # user code (or an operator) failed: name the operator; sys.exit() in a user function
+        # fails the flow too (on Ray it would end the actor's process; in a thread, the thread)
+        except (Exception, SystemExit) as err:
             self.failed = self._failure(err, tick)
             raise self.failed from err
         for state in self._states_end:
