@@ -63,24 +63,31 @@ class TickFailed(HydroRuntimeError):
 
 
 def dump_cause(cause: BaseException | None) -> bytes | None:
-    """The exception that failed a tick, pickled for the driver (None when it cannot be: the
-    failure's text says it all anyway). Pickling keeps its type and arguments, not its
-    traceback."""
+    """The exception that failed a tick, pickled for the driver as its type, ``args`` and
+    attributes (without the attributes, or the ``args``, when pickle cannot carry them; None when
+    it cannot carry the type either: the failure's text says it all anyway). Not its traceback."""
     if cause is None:
         return None
-    try:
-        return cloudpickle.dumps(cause)
-    except Exception:  # noqa: BLE001  (an exception holding what pickle cannot carry)
-        return None
+    kind, args, state = type(cause), cause.args, dict(getattr(cause, "__dict__", {}))
+    for parts in ((kind, args, state), (kind, args, {}), (kind, (), {})):
+        try:
+            return cloudpickle.dumps(parts)
+        except Exception:  # noqa: BLE001  (try with less)
+            continue
+    return None
 
 
 def load_cause(blob: bytes | None) -> BaseException | None:
-    """What ``dump_cause`` made, in the driver (None when it cannot be unpickled here)."""
+    """What ``dump_cause`` made, rebuilt in the driver without calling the class's
+    ``__init__`` (a user's exception may want other arguments than its ``args``)."""
     if blob is None:
         return None
     try:
-        cause = pickle.loads(blob)
-    except Exception:  # noqa: BLE001  (e.g. an exception class whose __init__ wants other args)
+        kind, args, state = pickle.loads(blob)
+        cause = kind.__new__(kind, *args)
+        cause.args = args
+        cause.__dict__.update(state)
+    except Exception:  # noqa: BLE001  (e.g. a class that cannot be imported here)
         return None
     return cause if isinstance(cause, BaseException) else None
 
