@@ -14,6 +14,7 @@ itself to the sink (no process boundary, nothing to pickle) and does not fail.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from pathlib import Path
@@ -70,6 +71,13 @@ def report(x):
 
 
 class Inexpressible(Exception):
+    """Says nothing (its ``__str__`` raises), holds what pickle cannot carry, takes no
+    arguments: still the ``__cause__`` on Ray."""
+
+    def __init__(self):
+        super().__init__()
+        self.lock = threading.Lock()
+
     def __str__(self) -> str:
         raise RuntimeError("no words for it")
 
@@ -77,6 +85,11 @@ class Inexpressible(Exception):
 def inexpressible(x):
     if x == 2:
         raise Inexpressible()  # <inexpressible>
+
+
+def leave(x):
+    if x == 2:
+        sys.exit(3)  # <leave>
 
 
 def ignore(x):
@@ -139,6 +152,10 @@ def build_unsayable(p):
     p.source_iter([1, 2]).map(inexpressible).for_each(ignore)  # <unsayable>
 
 
+def build_exit(p):
+    p.source_iter([1, 2]).map(leave).for_each(ignore)  # <exit>
+
+
 def build_keyed(p):
     p.source_iter([("a", 1), ("b", 2)]).into_keyed().fold(lambda: 0, add_inverse)  # <keyed>
 
@@ -154,6 +171,7 @@ USER_FUNCTIONS = {  # case: (build, operator, user's line, error, element or Non
     "for_each": (build_for_each, "for_each(report)", "report", "ValueError: bad element 2", "2"),
     "unsayable": (build_unsayable, "map(inexpressible)", "inexpressible",
                   "Inexpressible: <exception str() failed>", "2"),
+    "exit": (build_exit, "map(leave)", "leave", "SystemExit: 3", "2"),
     "keyed": (build_keyed, "fold(lambda: 0, add_inverse)", "add_inverse", ZERO, "('b', 2)"),
 }
 
