@@ -54,12 +54,15 @@ METRICS_MAX_ROWS = 100_000  # if the driver cannot keep up, the oldest unsent ro
 
 class TickFailed(HydroRuntimeError):
     """A tick of this instance failed (or it failed before): ``failure`` says how, ``cause`` is
-    the exception that caused it (None if there is none)."""
+    the exception that caused it (None if there is none), ``sent`` what the tick sent before it
+    failed, per receiver (what it printed, for the driver)."""
 
-    def __init__(self, failure: TickFailure, cause: BaseException | None = None):
+    def __init__(self, failure: TickFailure, cause: BaseException | None = None,
+                 sent: dict | None = None):
         super().__init__(str(failure.to_error()))
         self.failure = failure
         self.cause = cause
+        self.sent = sent or {}
 
 
 def dump_cause(cause: BaseException | None) -> bytes | None:
@@ -263,7 +266,7 @@ class InstanceRuntime:
         try:
             sent = self._tick(now)
         except TickFailed as err:
-            sent, failure, cause = {}, err.failure, dump_cause(err.cause)
+            sent, failure, cause = err.sent, err.failure, dump_cause(err.cause)
         rows, self._metrics = self._metrics, []
         return sent, rows, failure, cause
 
@@ -290,20 +293,25 @@ class InstanceRuntime:
                 self.failed_cause = err.__cause__ or err
             finally:
                 sent_prints = self._send_prints(printed)
-            if outcome.failure is not None:
+            if sent_prints:
+                sent[DRIVER] += sent_prints
+            if outcome.failure is not None:  # what it printed before it failed still counts
                 self.failed = outcome.failure
                 if self.failed_cause is None:
                     self.failed_cause = self.core.failed_cause
-                raise TickFailed(self.failed, self.failed_cause)
+                raise TickFailed(self.failed, self.failed_cause, dict(sent))
             self._send(outcome.deliveries, sent)
             for key, data in outcome.external.items():
                 self._to_driver(b"out", ClientPort.of(key, "out"), data)
                 sent[DRIVER] += 1
             for port, values in outcome.sinks.items():
-                self._to_driver(b"sink", port, self._sink_payload(port, values))
+                try:
+                    payload = self._sink_payload(port, values)
+                except TickFailed as err:
+                    err.sent = dict(sent)
+                    raise
+                self._to_driver(b"sink", port, payload)
                 sent[DRIVER] += 1
-            if sent_prints:
-                sent[DRIVER] += sent_prints
             self._metrics.extend(outcome.rows)
             if len(self._metrics) > METRICS_MAX_ROWS:
                 del self._metrics[: len(self._metrics) - METRICS_MAX_ROWS]

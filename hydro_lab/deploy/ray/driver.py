@@ -183,11 +183,15 @@ class RayDeployment(Deployment):
                     self._fail(HydroRuntimeError(_task_message(err)))
                     return True
                 self.recorder.extend(inst.name, rows)
-                if failure is not None:
-                    self._fail(self.error_of(failure, load_cause(cause)))
-                    return True
                 for dst, n in sent.items():
                     self._sent_to[dst][inst] += n
+                if failure is not None:
+                    # what it printed before it failed is printed before the failure is raised,
+                    # as on a local deployment
+                    with contextlib.suppress(HydroRuntimeError):
+                        self._await_driver_messages(timeout=5.0)
+                    self._fail(self.error_of(failure, load_cause(cause)))
+                    return True
             self._await_driver_messages()
         finally:
             self._round_context = None
