@@ -346,6 +346,25 @@ def test_a_failure_while_a_client_waits(backend, capfd):
     stops_after_failure(d, err, capfd)
 
 
+def noisy(x):
+    print("handling", x)
+    return inverse(x)
+
+
+def test_what_a_failing_tick_printed_is_there_when_it_is_raised(backend, capfd):
+    flow = FlowBuilder()
+    flow.process("p").source_iter([1, 2]).map(noisy).for_each(ignore)  # <noisy>
+    d = flow.deploy(backend)
+    err = fails_in_rounds(d, steps=1)
+    assert capfd.readouterr() == ("handling 1\nhandling 2\n", "")
+    assert str(err) == (f"map(noisy) raised {ZERO}\n"
+                        f"  at {at('inverse')}\n"
+                        f"  element: 2\n"
+                        f"  operator built at {at('noisy')}\n"
+                        f"  in p, tick 0")
+    stops_after_failure(d, err, capfd)
+
+
 # -- what a codec cannot carry ------------------------------------------------------------------
 
 def test_a_value_a_channel_cannot_carry(backend, capfd):
