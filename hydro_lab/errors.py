@@ -35,7 +35,9 @@ class HydroRuntimeError(HydroError, RuntimeError):
     When a user function failed inside a tick, the message says so and these attributes hold its
     parts (None otherwise): ``operator`` (e.g. ``map(parse)``), ``where`` (the line that raised,
     inside the user's function: ``notebook cell In [4], line 3: op, key = req.split(":")``),
-    ``element`` (a short repr of the element it failed on), ``instance`` and ``tick``.
+    ``element`` (a short repr of the element it failed on), ``instance`` and ``tick``. A failure
+    that is not a user function's (a value a codec cannot carry, a bad demux key) sets
+    ``instance`` and, where it is known, ``tick``.
     """
 
     operator: str | None = None

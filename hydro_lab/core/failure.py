@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hydro_lab.core.routing import InstanceId
-from hydro_lab.dfir.runtime import NO_ELEMENT
+from hydro_lab.dfir.runtime import NO_ELEMENT, exception_text
 from hydro_lab.errors import HydroRuntimeError
 from hydro_lab.ir.source_info import SourceInfo, cell_label, is_internal
 
@@ -37,9 +37,7 @@ class TickFailure:
 
     @classmethod
     def of(cls, err: Exception, inst: InstanceId) -> TickFailure:
-        original = getattr(err, "error", err)
-        error = f"{type(original).__name__}: {original}" if str(original) else \
-            type(original).__name__
+        error = exception_text(getattr(err, "error", err))
         op = getattr(err, "op", None)
         if op is None:
             return cls(inst.name, None, f"{inst.name} failed: {error}")
@@ -63,7 +61,7 @@ class TickFailure:
     def to_error(self) -> HydroRuntimeError:
         if self.operator is None:  # not a user function: ``error`` is the whole story
             err = HydroRuntimeError(self.error)
-            err.instance = self.instance
+            err.instance, err.tick = self.instance, self.tick
             return err
         line = self.user_line()
         at = line or self.built_at

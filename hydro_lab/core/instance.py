@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hydro_lab.codecs import codec_name
-from hydro_lab.core.failure import TickFailure
+from hydro_lab.core.failure import TickFailure, short_repr
 from hydro_lab.core.faults import ChannelFault, Fault, HeldDeliveries
 from hydro_lab.core.routing import Delivery, InstanceId, Router
 from hydro_lab.core.topology import Topology
@@ -75,8 +75,14 @@ class InstanceCore:
 
     def arrive(self, port: ChannelPort, data: bytes, tag: Any = None) -> list:
         """A batch from a peer on channel ``port``, as its sender encoded it: decoded (keyed by
-        sender where the channel says so), counted and given to the engine. Returns the items."""
-        items = self.router.receive(port, data, tag)
+        sender where the channel says so), counted and given to the engine. Returns the items.
+        A batch its codec cannot decode raises ``HydroRuntimeError`` naming this instance (its
+        ``instance``), as a failed tick would."""
+        try:
+            items = self.router.receive(port, data, tag)
+        except HydroRuntimeError as err:
+            err.instance = self.inst.name
+            raise
         self.engine.deliver(port, items)
         if self.metrics:
             spec = self.topology.channels[port]
@@ -217,7 +223,7 @@ class InstanceCore:
 
 def port_codec_message(info: Any, values: list, err: Exception) -> str:
     """Why an external port could not carry ``values``, and what to do."""
-    return (f"port {info.key} (codec {codec_name(info.codec)}) could not carry {values!r:.80}: "
-            f"{type(err).__name__}: {err}.\n  Values sent to or from an external client must be "
-            f"serializable by the port's codec; convert them first (e.g. .map(...) to plain "
-            f"data) or choose another codec with codec=...")
+    return (f"port {info.key} (codec {codec_name(info.codec)}) could not carry "
+            f"{short_repr(values)}: {type(err).__name__}: {err}.\n  Values sent to or from an "
+            f"external client must be serializable by the port's codec; convert them first "
+            f"(e.g. .map(...) to plain data) or choose another codec with codec=...")

@@ -17,7 +17,9 @@ and sent when due: by the loop when free running, at the start of the next tick 
 What a tick prints (``for_each(print)``) is caught on the ticking thread and sent to the driver
 with the tick's outputs, which prints it where the deployment's output goes (in a notebook, the
 cell that deployed) instead of wherever Ray's log forwarding would put it. A failed tick is sent
-as a ``TickFailure`` (plain data): the driver names the notebook cells in it.
+as a ``TickFailure`` (plain data): the driver names the notebook cells in it. The exception that
+caused it goes along, pickled where it can be (``dump_cause``), to be the error's ``__cause__``
+there as it is on a local deployment.
 """
 
 from __future__ import annotations
@@ -51,11 +53,46 @@ METRICS_MAX_ROWS = 100_000  # if the driver cannot keep up, the oldest unsent ro
 
 
 class TickFailed(HydroRuntimeError):
-    """A tick of this instance failed (or it failed before): ``failure`` says how."""
+    """A tick of this instance failed (or it failed before): ``failure`` says how, ``cause`` is
+    the exception that caused it (None if there is none), ``sent`` what the tick sent before it
+    failed, per receiver (what it printed, for the driver)."""
 
-    def __init__(self, failure: TickFailure):
+    def __init__(self, failure: TickFailure, cause: BaseException | None = None,
+                 sent: dict | None = None):
         super().__init__(str(failure.to_error()))
         self.failure = failure
+        self.cause = cause
+        self.sent = sent or {}
+
+
+def dump_cause(cause: BaseException | None) -> bytes | None:
+    """The exception that failed a tick, pickled for the driver as its type, ``args`` and
+    attributes (without the attributes, or the ``args``, when pickle cannot carry them; None when
+    it cannot carry the type either: the failure's text says it all anyway). Not its traceback."""
+    if cause is None:
+        return None
+    kind, args, state = type(cause), cause.args, dict(getattr(cause, "__dict__", {}))
+    for parts in ((kind, args, state), (kind, args, {}), (kind, (), {})):
+        try:
+            return cloudpickle.dumps(parts)
+        except Exception:  # noqa: BLE001  (try with less)
+            continue
+    return None
+
+
+def load_cause(blob: bytes | None) -> BaseException | None:
+    """What ``dump_cause`` made, rebuilt in the driver without calling the class's
+    ``__init__`` (a user's exception may want other arguments than its ``args``)."""
+    if blob is None:
+        return None
+    try:
+        kind, args, state = pickle.loads(blob)
+        cause = kind.__new__(kind, *args)
+        cause.args = args
+        cause.__dict__.update(state)
+    except Exception:  # noqa: BLE001  (e.g. a class that cannot be imported here)
+        return None
+    return cause if isinstance(cause, BaseException) else None
 
 
 class _ThreadOutput(io.TextIOBase):
@@ -136,6 +173,7 @@ class InstanceRuntime:
         self._min_tick_s = 0.0      # the tick-rate limit, as the least time between ticks
         self._next_tick_at = 0.0
         self.failed: TickFailure | None = None
+        self.failed_cause: BaseException | None = None  # the exception behind ``failed``
         self.endpoint = Endpoint(self._on_message, host, inst.name)
 
     # -- wiring -------------------------------------------------------------------------------
@@ -208,11 +246,11 @@ class InstanceRuntime:
     def has_work(self, now: float) -> bool:
         return bool(self._incoming) or self.core.has_work(now)
 
-    def tick_once(self, now: float, expect: dict | None = None,
-                  timeout: float = 60.0) -> tuple[dict, list, TickFailure | None]:
+    def tick_once(self, now: float, expect: dict | None = None, timeout: float = 60.0
+                  ) -> tuple[dict, list, TickFailure | None, bytes | None]:
         """One tick after the expected messages arrived; returns what was sent (per receiver),
-        the metrics rows of this tick and any not yet flushed, and how the tick failed (None if
-        it did not)."""
+        the metrics rows of this tick and any not yet flushed, how the tick failed (None if it
+        did not) and the exception that failed it (``dump_cause``)."""
         if expect:
             deadline = time.monotonic() + timeout
             with self._cond:
@@ -224,18 +262,18 @@ class InstanceRuntime:
                         raise HydroRuntimeError(f"{self.inst.name}: messages {missing} did not "
                                                 f"arrive within {timeout} s")
                     self._cond.wait(left)
-        failure = None
+        failure, cause = None, None
         try:
             sent = self._tick(now)
         except TickFailed as err:
-            sent, failure = {}, err.failure
+            sent, failure, cause = err.sent, err.failure, dump_cause(err.cause)
         rows, self._metrics = self._metrics, []
-        return sent, rows, failure
+        return sent, rows, failure, cause
 
     def _tick(self, now: float) -> dict:
         with self._tick_lock:
             if self.failed:
-                raise TickFailed(self.failed)
+                raise TickFailed(self.failed, self.failed_cause)
             sent: Counter = Counter()
             self._send(self.core.release(time.monotonic()), sent)
             with self._cond:
@@ -252,20 +290,28 @@ class InstanceRuntime:
             except HydroRuntimeError as err:  # a batch its codec could not decode
                 outcome = Outcome(self.core.tick_number,
                                   failure=TickFailure(self.inst.name, None, str(err)))
+                self.failed_cause = err.__cause__ or err
             finally:
                 sent_prints = self._send_prints(printed)
-            if outcome.failure is not None:
+            if sent_prints:
+                sent[DRIVER] += sent_prints
+            if outcome.failure is not None:  # what it printed before it failed still counts
                 self.failed = outcome.failure
-                raise TickFailed(self.failed)
+                if self.failed_cause is None:
+                    self.failed_cause = self.core.failed_cause
+                raise TickFailed(self.failed, self.failed_cause, dict(sent))
             self._send(outcome.deliveries, sent)
             for key, data in outcome.external.items():
                 self._to_driver(b"out", ClientPort.of(key, "out"), data)
                 sent[DRIVER] += 1
             for port, values in outcome.sinks.items():
-                self._to_driver(b"sink", port, self._sink_payload(port, values))
+                try:
+                    payload = self._sink_payload(port, values)
+                except TickFailed as err:
+                    err.sent = dict(sent)
+                    raise
+                self._to_driver(b"sink", port, payload)
                 sent[DRIVER] += 1
-            if sent_prints:
-                sent[DRIVER] += sent_prints
             self._metrics.extend(outcome.rows)
             if len(self._metrics) > METRICS_MAX_ROWS:
                 del self._metrics[: len(self._metrics) - METRICS_MAX_ROWS]
@@ -275,12 +321,13 @@ class InstanceRuntime:
         try:
             return cloudpickle.dumps(values)
         except Exception as err:
+            self.failed_cause = err
             self.failed = TickFailure(
                 self.inst.name, self.core.tick_number - 1,
                 f"a dest_sink in {self.inst.name} got {values!r:.80}, which cannot travel to the "
                 f"driver that holds the sink: {type(err).__name__}: {err}.\n  On Ray a sink's "
                 f"values are pickled; convert them first (e.g. .map(...) to plain data)")
-            raise TickFailed(self.failed) from err
+            raise TickFailed(self.failed, err) from err
 
     @contextmanager
     def _caught(self, printed: list[list[str]]):
@@ -374,10 +421,11 @@ class InstanceRuntime:
                 try:
                     self._tick(started)
                 except TickFailed as err:
-                    self._report_error(err.failure)
+                    self._report_error(err.failure, err.cause)
                     return
                 except HydroRuntimeError as err:
-                    self._report_error(TickFailure(self.inst.name, None, str(err)))
+                    self._report_error(TickFailure(self.inst.name, None, str(err)),
+                                       err.__cause__ or err)
                     return
             if self._min_tick_s:
                 self._next_tick_at = started + self._min_tick_s
@@ -395,12 +443,13 @@ class InstanceRuntime:
             wait = 0.1 if deadline is None else max(0.0, min(0.1, deadline - now))
         return wait if due is None else max(0.0, min(wait, due - now))
 
-    def _report_error(self, failure: TickFailure) -> None:
+    def _report_error(self, failure: TickFailure, cause: BaseException | None) -> None:
         with self._cond:
             self._running = False
         self.flush_metrics(force=True)
         if self.driver is not None:
-            self.sender.send(self.driver, b"error", self.inst, pickle.dumps(failure))
+            self.sender.send(self.driver, b"error", self.inst,
+                             pickle.dumps((failure, dump_cause(cause))))
 
     def stop(self) -> None:
         with self._cond:
@@ -434,7 +483,7 @@ class InstanceActor:
         self.rt.connect(peers, driver)
 
     def tick_once(self, now, expect):
-        return self.rt.tick_once(now, expect)  # (sent per receiver, metrics rows, failure)
+        return self.rt.tick_once(now, expect)  # (sent per receiver, rows, failure, cause)
 
     def start(self) -> None:
         self.rt.start()

@@ -36,7 +36,7 @@ import ray
 from hydro_lab.core.failure import TickFailure
 from hydro_lab.core.routing import InstanceId
 from hydro_lab.deploy.base import Deployment
-from hydro_lab.deploy.ray.actor import DRIVER, InstanceActor
+from hydro_lab.deploy.ray.actor import DRIVER, InstanceActor, load_cause
 from hydro_lab.deploy.ray.session import NAMESPACE, ensure_ray
 from hydro_lab.deploy.ray.transport import Endpoint, Sender
 from hydro_lab.errors import HydroDeployError, HydroRuntimeError
@@ -131,8 +131,9 @@ class RayDeployment(Deployment):
             self.recorder.extend(header.name, pickle.loads(payload))
             return
         if kind == b"error":
-            failure: TickFailure = pickle.loads(payload)
-            self._fail(failure.to_error())
+            failure: TickFailure
+            failure, cause = pickle.loads(payload)
+            self._fail(self.error_of(failure, load_cause(cause)))
             return
         inst, port, _seq = header
         if kind == b"out":
@@ -176,17 +177,21 @@ class RayDeployment(Deployment):
                     continue
                 expect = dict(self._sent_to[inst])
                 try:
-                    sent, rows, failure = ray.get(self.actors[inst].tick_once.remote(now,
-                                                                                     expect))
+                    sent, rows, failure, cause = ray.get(
+                        self.actors[inst].tick_once.remote(now, expect))
                 except ray.exceptions.RayTaskError as err:
                     self._fail(HydroRuntimeError(_task_message(err)))
                     return True
                 self.recorder.extend(inst.name, rows)
-                if failure is not None:
-                    self._fail(failure.to_error())
-                    return True
                 for dst, n in sent.items():
                     self._sent_to[dst][inst] += n
+                if failure is not None:
+                    # what it printed before it failed is printed before the failure is raised,
+                    # as on a local deployment
+                    with contextlib.suppress(HydroRuntimeError):
+                        self._await_driver_messages(timeout=5.0)
+                    self._fail(self.error_of(failure, load_cause(cause)))
+                    return True
             self._await_driver_messages()
         finally:
             self._round_context = None

@@ -7,6 +7,8 @@ from hydro_lab.dfir.runtime.engine import (
     Outbox,
     TickReport,
     UserCodeError,
+    exception_text,
 )
 
-__all__ = ["NO_ELEMENT", "Engine", "Inbox", "Outbox", "TickReport", "UserCodeError"]
+__all__ = ["NO_ELEMENT", "Engine", "Inbox", "Outbox", "TickReport", "UserCodeError",
+           "exception_text"]

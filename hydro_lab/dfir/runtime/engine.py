@@ -76,7 +76,17 @@ class UserCodeError(Exception):
         self.frames = frames
         origin = getattr(op.origin, "describe", None)
         where = origin() if callable(origin) else op.label
-        super().__init__(f"{where} raised {type(error).__name__}: {error}")
+        super().__init__(f"{where} raised {exception_text(error)}")
+
+
+def exception_text(err: BaseException) -> str:
+    """``"ValueError: bad input"``, or the type alone when the message is empty; also when the
+    exception's own ``__str__`` raises (said as Python's traceback says it)."""
+    try:
+        text = str(err)
+    except Exception:  # noqa: BLE001  (the user's __str__ failed)
+        text = "<exception str() failed>"
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__
 
 
 @dataclass
@@ -141,7 +151,8 @@ class Engine:
         n_h = len(part.handoffs) + 1
         self.H: list[list] = [[] for _ in range(n_h)]
         self.D: list[list] = [[] for _ in range(n_h)]
-        self.S: dict[int, Any] = {op.id: make(op, self.params) for op, make in layout.states}
+        self.failed: UserCodeError | None = None
+        self.S: dict[int, Any] = {op.id: self._make_state(op, make) for op, make in layout.states}
         self.I = Inbox()
         self.O = Outbox()
         self.M = [0] * layout.n_counters
@@ -154,7 +165,23 @@ class Engine:
         self.spins = layout.spins
         self._ops = graph.operators
         self.tick = 0
-        self.failed: UserCodeError | None = None
+
+    def _make_state(self, op: Any, make: Any) -> State:
+        """An operator's state; a user function that raises making it (a fold's ``init``) fails
+        the engine: its first tick raises that ``UserCodeError``, as a failure inside a tick
+        would, instead of the engine's constructor raising the user's exception."""
+        try:
+            return make(op, self.params)
+        except (Exception, SystemExit) as err:  # user code: told at the first tick
+            if self.failed is None:
+                frames, tb = [], err.__traceback__
+                while tb is not None:
+                    frames.append((tb.tb_frame.f_code.co_filename, tb.tb_lineno,
+                                   tb.tb_frame.f_code.co_name))
+                    tb = tb.tb_next
+                self.failed = UserCodeError(op, err, 0, frames=tuple(frames))
+                self.failed.__cause__ = err
+            return State(op, self.params)
 
     # -- driving --------------------------------------------------------------------------------
 
@@ -202,7 +229,9 @@ class Engine:
                             fn(now, tick)
                             busy = True
                     first = False
-        except Exception as err:  # user code (or an operator) failed: name the operator
+        # user code (or an operator) failed: name the operator; sys.exit() in a user function
+        # fails the flow too (on Ray it would end the actor's process; in a thread, the thread)
+        except (Exception, SystemExit) as err:
             self.failed = self._failure(err, tick)
             raise self.failed from err
         for state in self._states_end:
