@@ -11,8 +11,9 @@ messages and the same counts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from hydro_lab.codecs import codec_name
 from hydro_lab.core.failure import TickFailure, short_repr
@@ -25,21 +26,26 @@ from hydro_lab.lower.ports import ChannelPort, ClientPort, MembersPort, SinkPort
 from hydro_lab.member_id import MembershipEvent, reset_self_id, set_self_id
 from hydro_lab.observe.metrics import Record, channel_records, fault_records, tick_records
 
+_NONE: Mapping[Any, Any] = MappingProxyType({})  # an outcome's empty mapping (shared, read-only)
 
-@dataclass
-class Outcome:
+
+class Outcome(NamedTuple):
     """What one tick produced. ``deliveries`` go to other instances now (encoded; those a fault
     delays are held by the instance and come out of ``release``), ``external`` holds each
-    external port's values encoded with the port's codec, ``sinks`` the values for each
-    ``dest_sink``, ``rows`` the tick's metric rows. With ``failure`` set the tick failed and
-    nothing else counts."""
+    external port's values encoded with the port's codec (by port key), ``sinks`` the values
+    for each ``dest_sink``, ``rows`` the tick's metric rows. With ``failure`` set the tick
+    failed and nothing else counts. (A tuple, made by ``_outcome`` without a Python call: the
+    simulator makes one per tick by the hundred thousand.)"""
 
     tick: int
-    deliveries: list[Delivery] = field(default_factory=list)
-    external: dict[int, bytes] = field(default_factory=dict)  # by port key
-    sinks: dict[SinkPort, list] = field(default_factory=dict)
-    rows: list[Record] = field(default_factory=list)
+    deliveries: Sequence[Delivery] = ()
+    external: Mapping[int, bytes] = _NONE
+    sinks: Mapping[SinkPort, list] = _NONE
+    rows: Sequence[Record] = ()
     failure: TickFailure | None = None
+
+
+_new_tuple = tuple.__new__
 
 
 class InstanceCore:
@@ -49,24 +55,27 @@ class InstanceCore:
     rows (the simulator's exploration, where ticks must be cheap).
     """
 
+    __slots__ = ("inst", "member_id", "topology", "ports", "metrics", "engine", "router", "held",
+                 "member_ports", "output_ports", "failed", "failed_cause", "_arrived")
+
     def __init__(self, inst: InstanceId, topology: Topology, *, params: dict | None = None,
                  metrics: bool = True, alive: set[InstanceId] | None = None,
                  router: Router | None = None):
         self.inst = inst
+        self.member_id = inst.member_id  # what self_id() answers while it ticks
         self.topology = topology
         self.ports = topology.ports
         self.metrics = metrics
-        engine_params = dict(params or {})
+        engine_params = params  # the engine keeps its own copy
         if inst.member is not None:
-            engine_params["self_id"] = inst.member_id
+            engine_params = {**(params or {}), "self_id": self.member_id}
         self.engine = Engine(topology.programs[inst.location], engine_params, metrics=metrics)
         # the simulator's instances share one router (one view of who is alive)
         self.router = router if router is not None else Router(
             topology.channels, topology.members,
             set(topology.instances) if alive is None else set(alive))
-        self.held = HeldDeliveries()
-        self.member_ports = topology.member_ports(inst.location)
-        self.output_ports = topology.output_ports(inst.location)
+        self.held: HeldDeliveries | None = None  # made by the first injected fault
+        self.member_ports, self.output_ports = topology.wiring(inst.location)
         self.failed: TickFailure | None = None
         self.failed_cause: BaseException | None = None  # the exception itself (not sent over Ray)
         self._arrived: dict[str, list[int]] = {}  # channel -> [messages, bytes] since last tick
@@ -120,7 +129,8 @@ class InstanceCore:
             self.router.alive.add(inst)
         else:
             self.router.alive.discard(inst)
-        self.held.forget(inst)
+        if self.held is not None:
+            self.held.forget(inst)
         if announce:
             self.membership([(inst, MembershipEvent.JOINED if alive else MembershipEvent.LEFT)])
 
@@ -128,6 +138,8 @@ class InstanceCore:
         """Inject ``fault`` on a channel this instance sends (a falsy fault clears it)."""
         if fault:
             self.router.faults[channel] = ChannelFault(fault, channel)
+            if self.held is None:
+                self.held = HeldDeliveries()
         else:
             self.router.faults.pop(channel, None)
 
@@ -161,64 +173,69 @@ class InstanceCore:
         if self.failed is not None:
             return Outcome(engine.tick, failure=self.failed)
         tick = engine.tick
-        token = set_self_id(self.inst.member_id)
+        token = set_self_id(self.member_id)
         try:
             report = engine.run_tick(now)
         except UserCodeError as err:
             return self._fail(TickFailure.of(err, self.inst), err.error)
         finally:
             reset_self_id(token)
-        out = Outcome(report.tick)
+        deliveries: list[Delivery] | tuple = ()
+        external: Mapping[int, bytes] = _NONE
+        sinks: Mapping[SinkPort, list] = _NONE
+        held, typed = self.held, self.output_ports
+        sent: dict[str, list[int]] | None = {} if self.metrics else None
+        faulted: dict[str, list[int]] = {} if held is not None else _NONE  # type: ignore
         try:
-            self._route(report, now, out)
-        except HydroRuntimeError as err:
+            for key, values in report.outputs.items():
+                port = typed[key]
+                if isinstance(port, ChannelPort):
+                    for d in self.router.route(self.inst, port, values):
+                        if held is not None and (d.dropped or d.delay or held):
+                            if not held.admit(d, now, faulted):
+                                continue
+                        if not deliveries:
+                            deliveries = []
+                        deliveries.append(d)
+                        if sent is not None:
+                            totals = sent.setdefault(d.channel, [0, 0])
+                            totals[0] += d.count
+                            totals[1] += d.nbytes
+                elif isinstance(port, ClientPort):
+                    if external is _NONE:
+                        external = {}
+                    info = self.ports[port.key]
+                    try:
+                        external[port.key] = info.codec.encode(values)
+                    except Exception as err:
+                        raise HydroRuntimeError(port_codec_message(info, values, err)) from err
+                elif isinstance(port, SinkPort):
+                    if sinks is _NONE:
+                        sinks = {}
+                    sinks[port] = values
+        except HydroRuntimeError as err:  # a value its channel or port cannot carry, a bad key
             return self._fail(TickFailure(self.inst.name, tick, str(err)), err.__cause__ or err)
-        return out
+        rows = self._rows(report, now, sent, faulted) if sent is not None else ()
+        return _new_tuple(Outcome, (report.tick, deliveries, external, sinks, rows, None))
+
+    def _rows(self, report: Any, now: float, sent: dict[str, list[int]],
+              faulted: dict[str, list[int]]) -> list[Record]:
+        """The tick's metric rows: the engine's, then messages and bytes in and out, faults."""
+        loc, member = self.inst.location.name, self.inst.member
+        rows = tick_records(loc, member, report, self.engine.program.graph)
+        if self._arrived:
+            rows += channel_records(loc, member, report.tick, now, self._arrived, sent=False)
+            self._arrived = {}
+        if sent:
+            rows += channel_records(loc, member, report.tick, now, sent, sent=True)
+        if faulted:
+            rows += fault_records(loc, member, report.tick, now, faulted)
+        return rows
 
     def _fail(self, failure: TickFailure, cause: BaseException) -> Outcome:
         self.failed, self.failed_cause = failure, cause
         return Outcome(failure.tick if failure.tick is not None else self.engine.tick,
                        failure=failure)
-
-    def _route(self, report: Any, now: float, out: Outcome) -> None:
-        inst = self.inst
-        loc, member = inst.location.name, inst.member
-        sent: dict[str, list[int]] = {}
-        faulted: dict[str, list[int]] = {}
-        typed = self.output_ports
-        for key, values in report.outputs.items():
-            port = typed[key]
-            if isinstance(port, ChannelPort):
-                for d in self.router.route(inst, port, values):
-                    if d.dropped or d.delay or self.held:
-                        if not self.held.admit(d, now, faulted):
-                            continue
-                    out.deliveries.append(d)
-                    if self.metrics:
-                        totals = sent.setdefault(d.channel, [0, 0])
-                        totals[0] += d.count
-                        totals[1] += d.nbytes
-            elif isinstance(port, ClientPort):
-                out.external[port.key] = self._encode_external(port.key, values)
-            elif isinstance(port, SinkPort):
-                out.sinks[port] = values
-        if self.metrics:
-            rows = tick_records(loc, member, report, self.engine.program.graph)
-            if self._arrived:
-                rows += channel_records(loc, member, report.tick, now, self._arrived, sent=False)
-                self._arrived = {}
-            if sent:
-                rows += channel_records(loc, member, report.tick, now, sent, sent=True)
-            if faulted:
-                rows += fault_records(loc, member, report.tick, now, faulted)
-            out.rows = rows
-
-    def _encode_external(self, key: int, values: list) -> bytes:
-        info = self.ports[key]
-        try:
-            return info.codec.encode(values)
-        except Exception as err:
-            raise HydroRuntimeError(port_codec_message(info, values, err)) from err
 
 
 def port_codec_message(info: Any, values: list, err: Exception) -> str:

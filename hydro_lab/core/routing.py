@@ -102,13 +102,17 @@ class Router:
     alive: set[InstanceId] = field(default_factory=set)
     rr: dict[tuple[InstanceId, str], int] = field(default_factory=lambda: defaultdict(int))
     faults: dict[str, ChannelFault] = field(default_factory=dict)  # channel name -> fault
+    # every instance of each destination, made once (InstanceIds are dict keys on every send)
+    _everyone: dict[int, list[InstanceId]] = field(default_factory=dict, repr=False)
 
     def targets(self, dst: LocationId) -> list[InstanceId]:
-        if isinstance(dst, ClusterId):
-            return [i for m in self.members[dst.name]
-                    if (i := InstanceId(dst, m)) in self.alive]
-        inst = InstanceId(dst)
-        return [inst] if inst in self.alive else []
+        everyone = self._everyone.get(dst.key)
+        if everyone is None:
+            everyone = self._everyone[dst.key] = (
+                [InstanceId(dst, m) for m in self.members[dst.name]]
+                if isinstance(dst, ClusterId) else [InstanceId(dst)])
+        alive = self.alive
+        return [i for i in everyone if i in alive]
 
     def route(self, src: InstanceId, port: Any, values: list) -> list[Delivery]:
         """Split one output port's batch into per-destination deliveries (encoded/decoded)."""

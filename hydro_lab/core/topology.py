@@ -12,7 +12,7 @@ from typing import Any
 from hydro_lab.core.routing import InstanceId
 from hydro_lab.errors import HydroDeployError
 from hydro_lab.ir.locations import ClusterId
-from hydro_lab.lower.ports import MembersPort, Port
+from hydro_lab.lower.ports import ClientPort, MembersPort, Port
 
 
 def normalize_sizes(clusters: list[ClusterId], cluster_sizes: Any) -> dict[str, int]:
@@ -58,6 +58,9 @@ class Topology:
     flow_id: int = 0  # the FlowBuilder's: tells this flow's port handles from another flow's
     _member_ports: dict[Any, dict[str, MembersPort]] = field(default_factory=dict, repr=False)
     _output_ports: dict[Any, dict[Any, Port]] = field(default_factory=dict, repr=False)
+    _wiring: dict[Any, tuple] = field(default_factory=dict, repr=False)
+    _client_ports: dict[tuple[int, str], ClientPort] = field(default_factory=dict, repr=False)
+    _port_instances: dict[int, InstanceId] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, compiled: Any, cluster_sizes: Any = None) -> Topology:
@@ -72,6 +75,26 @@ class Topology:
                    {p.key: p for p in lowered.ports}, dict(compiled.programs),
                    dict(lowered.sinks), compiled.program.name, compiled.program.flow_id)
 
+    @property
+    def client_ports(self) -> dict[tuple[int, str], ClientPort]:
+        """The typed input port of each external port key and mode (``"single"``, ``"many"``,
+        ``"events"``), made once: a client's every send names one."""
+        ports = self._client_ports
+        if not ports:
+            for key in self.ports:
+                for mode in ("single", "many", "events"):
+                    ports[key, mode] = ClientPort.of(key, mode)
+        return ports
+
+    @property
+    def port_instances(self) -> dict[int, InstanceId]:
+        """The instance each external port is on, by port key (a process: one instance)."""
+        held = self._port_instances
+        if not held:
+            for key, info in self.ports.items():
+                held[key] = InstanceId(info.location)
+        return held
+
     def member_ports(self, location: Any) -> dict[str, MembersPort]:
         """The clusters whose membership ``location``'s program reads: cluster name -> its
         ``MembersPort`` (computed once: the simulator makes instances by the ten thousand)."""
@@ -82,6 +105,14 @@ class Topology:
                 op.args["port"].cluster: op.args["port"] for op in graph.operators.values()
                 if op.op == "source_stream" and isinstance(op.args["port"], MembersPort)}
         return ports
+
+    def wiring(self, location: Any) -> tuple[dict[str, MembersPort], dict[Any, Port]]:
+        """``(member_ports(location), output_ports(location))`` in one lookup."""
+        wired = self._wiring.get(location.key)  # by the location's number: a cheap hash
+        if wired is None:
+            wired = self._wiring[location.key] = (self.member_ports(location),
+                                                  self.output_ports(location))
+        return wired
 
     def output_ports(self, location: Any) -> dict[Any, Port]:
         """The typed port of each output of ``location``'s program, by the key its generated
@@ -99,19 +130,21 @@ class Topology:
         """The ``PortInfo`` of ``port`` (a port handle, or its key), refusing a port of another
         flow, or of this flow as it was edited after it was compiled (``runner`` and ``as_of``
         word the message: ``"simulation"``, ``"flow.sim() was called"``)."""
-        key = getattr(port, "key", port)
-        info = self.ports.get(key)
-        if not isinstance(port, int):
-            graph = getattr(getattr(port, "_ctx", None), "graph", None)
-            flow_id = getattr(graph, "flow_id", None)
-            if flow_id is not None and flow_id != self.flow_id:
+        try:
+            key, graph = port.key, port._ctx.graph
+        except AttributeError:  # a port's number (or something else: refused below)
+            key, graph = port, None
+        info = self.ports.get(key) if isinstance(key, int) else None
+        if graph is not None:
+            if graph.flow_id != self.flow_id:
                 raise HydroDeployError(
                     f"connect(): {port!r} is a port of another flow ({graph.name!r}, built by "
                     f"another FlowBuilder) than the one this {runner} runs "
                     f"({self.flow_name!r}): connect the ports returned while building the flow "
                     f"this {runner} runs")
-            theirs = getattr(port, "info", None)
-            if info is not None and theirs is not None and not _same_port(theirs, info):
+            theirs = graph.ports.get(key)
+            if info is not None and theirs is not info and \
+                    (theirs is None or not _same_port(theirs, info)):
                 info = None
         if info is None:
             raise HydroDeployError(

@@ -133,7 +133,8 @@ class LocalDeployment(Deployment):
             self.cores[d.dst].arrive(d.port, d.data, d.tag)
 
     def _deliver_external(self, info, mode: str, items: list) -> None:
-        self.cores[InstanceId(info.location)].arrive_items(ClientPort.of(info.key, mode), items)
+        self.cores[self.topology.port_instances[info.key]].arrive_items(
+            ClientPort.of(info.key, mode), items)
 
     def _next_deadline(self) -> float | None:
         times = [t for inst, core in self.cores.items()

@@ -35,7 +35,10 @@ class ClientPort(NamedTuple):
 
     @classmethod
     def of(cls, key: int, mode: str) -> ClientPort:
-        return cls("external", key, mode)
+        port = _CLIENT_PORTS.get((key, mode))
+        if port is None:  # made once: a client's every send names its port
+            port = _CLIENT_PORTS[(key, mode)] = cls("external", key, mode)
+        return port
 
     __repr__ = tuple.__repr__
 
@@ -67,3 +70,5 @@ class MembersPort(NamedTuple):
 
 
 Port = ChannelPort | ClientPort | SinkPort | MembersPort
+
+_CLIENT_PORTS: dict[tuple[int, str], ClientPort] = {}

@@ -95,6 +95,7 @@ class Simulator:
         self.channels = self.topology.channels
         self.members = self.topology.members
         self.ports = self.topology.ports
+        self._port_infos: dict[int, tuple[Any, Any]] = {}  # id(handle) -> (handle, PortInfo)
         self.faults = Faults.of(faults)
         self.max_steps = max_steps
         self.max_time = max_time
@@ -103,6 +104,18 @@ class Simulator:
         self.watches = dict(lowered.watches)
         self.watch_infos = dict(zip(self.watches, watch_infos(self.watches.values()),
                                     strict=True))
+
+    def port_info(self, port: Any) -> Any:
+        """The ``PortInfo`` of a port handle or key of this flow (``Topology.port``: a port of
+        another flow, or of the flow edited since, is refused), remembered per handle: a test
+        body connects the same ports in every one of thousands of executions."""
+        held = self._port_infos.get(id(port))
+        if held is not None and held[0] is port:
+            return held[1]
+        info = self.topology.port(port, runner="simulation", as_of="flow.sim() was called",
+                                  redeploy_hint="call flow.sim() again")
+        self._port_infos[id(port)] = (port, info)
+        return info
 
     # -- one execution ---------------------------------------------------------------------------
 

@@ -28,9 +28,7 @@ class SimInstance:
         """A handle for one of the flow's ports: ``SimInput`` for an input port, ``SimOutput``
         for an output port, and for a ``bidi_external`` port a new ``SimClient`` each call (the
         port's ``events`` see it connect), as ``d.connect(port)`` is in a deployment."""
-        info = self._sim.topology.port(port, runner="simulation",
-                                       as_of="flow.sim() was called",
-                                       redeploy_hint="call flow.sim() again")
+        info = self._sim.port_info(port)
         if info.many_clients:
             return SimClient(self, info)
         if info.direction == "out":
@@ -130,7 +128,8 @@ class _Receiver:
         return self._buffer[self._read:]
 
     def _wait_for(self, n: int, allow_time: bool = True) -> list:
-        self._inst._settle(allow_time=allow_time, done=lambda: len(self._unread()) >= n)
+        self._inst._settle(allow_time=allow_time,
+                           done=lambda: len(self._buffer) - self._read >= n)
         return self._unread()
 
     def _ended(self) -> str:

@@ -26,7 +26,6 @@ from hydro_lab.core.instance import InstanceCore
 from hydro_lab.core.routing import InstanceId, Router
 from hydro_lab.dfir.runtime import Engine
 from hydro_lab.errors import HydroRuntimeError
-from hydro_lab.lower.ports import ClientPort
 from hydro_lab.member_id import MembershipEvent
 from hydro_lab.sim.faults import Faults
 from hydro_lab.sim.trace import short, where
@@ -119,18 +118,22 @@ class World:
                 w.reset()
         chooser.trace = trace
         self.faults: Faults = sim.faults
+        self.faulty = self.faults.any  # read once: asked at every step
         self.faults_used = 0
         self.time = 0.0
         self.horizon = 0.0  # timers may fire early up to here (inside inst.advance)
         self.instances: list[InstanceId] = list(sim.instances)
         # one router for the world: one view of who is alive, shared by the instance cores
         self.router = Router(sim.channels, sim.members, set(self.instances))
+        self.client_ports = sim.topology.client_ports
+        self.port_instances = sim.topology.port_instances
         params = {"chooser": chooser}
-        self.cores: dict[InstanceId, InstanceCore] = {
-            inst: InstanceCore(inst, sim.topology, params=params, metrics=self.record,
-                               router=self.router)
-            for inst in self.instances}
-        self.engines: dict[InstanceId, Engine] = {i: c.engine for i, c in self.cores.items()}
+        self.cores: dict[InstanceId, InstanceCore] = {}
+        self.engines: dict[InstanceId, Engine] = {}
+        for inst in self.instances:
+            core = self.cores[inst] = InstanceCore(inst, sim.topology, params=params,
+                                                   metrics=self.record, router=self.router)
+            self.engines[inst] = core.engine
         self.isolated: set[InstanceId] = set()
         self.in_flight: dict[InstanceId, list] = defaultdict(list)
         self.outputs: dict[int, list] = defaultdict(list)
@@ -152,7 +155,10 @@ class World:
 
     def _membership(self, inst: InstanceId, events) -> None:
         """Membership events are in flight like messages: when they arrive is a decision."""
-        for port, items in self.cores[inst].membership_items(events):
+        core = self.cores[inst]
+        if not core.member_ports:
+            return
+        for port, items in core.membership_items(events):
             self.in_flight[inst].append((port, items, None))
 
     def crash(self, inst: InstanceId, reason: str = "crash") -> None:
@@ -231,7 +237,7 @@ class World:
         first, while instances still have work: messages in flight are slow. That is one more
         option after the instances, so the deployment's behavior (work first) stays option 0.
         """
-        if self.faults.any:
+        if self.faulty:
             self._step_faults()
         cands = self.candidates()
         if not cands:
@@ -275,7 +281,8 @@ class World:
     # -- one tick ----------------------------------------------------------------------------------
 
     def _tick(self, inst: InstanceId, observable: bool) -> None:
-        engine = self.engines[inst]
+        core = self.cores[inst]
+        engine = core.engine
         info = self.sim.instance_infos[inst]
         arrived_ports = self._deliver(inst, engine)
         forced = None
@@ -291,35 +298,41 @@ class World:
             self.flush_prints()  # the body's, before this tick
             self.trace.add("tick", instance=inst.name, tick=tick, time=self.time)
         try:
-            outcome = self.cores[inst].tick(self.time)
+            tick_no, deliveries, external, sinks, rows, failure = core.tick(self.time)
         finally:
             if self.trace is not None:
                 self.flush_prints(inst, tick)
-        if outcome.failure is not None:
-            err = outcome.failure.to_error()
-            raise err from self.cores[inst].failed_cause
-        isolated = inst in self.isolated
-        for d in outcome.deliveries:
-            if isolated or d.dst in self.isolated:
-                continue
-            items = self.router.receive(d.port, d.data, d.tag)
-            self.in_flight[d.dst].append((d.port, items, inst))
-        for key, data in outcome.external.items():
-            info_port = self.sim.ports[key]
-            values = info_port.codec.decode(data)
-            if info_port.many_clients:
-                self._to_clients(info_port, values)
-                continue
-            self.outputs[key].extend(values)
-            if self.trace is not None:
-                self.trace.add("output", port=key, items=values, where=_made_at(info_port))
-        for port, values in outcome.sinks.items():
+        if failure is not None:
+            raise failure.to_error() from core.failed_cause
+        if deliveries:
+            isolated = self.isolated
+            if not (isolated and inst in isolated):  # a partitioned instance's sends are lost
+                for d in deliveries:
+                    if isolated and d.dst in isolated:
+                        continue
+                    items = self.router.receive(d.port, d.data, d.tag)
+                    self.in_flight[d.dst].append((d.port, items, inst))
+        if external:
+            for key, data in external.items():
+                info_port = self.sim.ports[key]
+                values = info_port.codec.decode(data)
+                if info_port.many_clients:
+                    self._to_clients(info_port, values)
+                    continue
+                self.outputs[key].extend(values)
+                if self.trace is not None:
+                    self.trace.add("output", port=key, items=values, where=_made_at(info_port))
+        if sinks:
+            self._sinks(inst, tick_no, sinks)
+        if self.record:
+            self.trace.add("activity", instance=inst.name, tick=tick_no, time=self.time,
+                           rows=rows)
+
+    def _sinks(self, inst: InstanceId, tick: int, sinks) -> None:
+        for port, values in sinks.items():
             self.sinks[port].extend(values)
             if self.watching and port in self.sim.watches:
-                self._watched(inst, outcome.tick, port, values)
-        if self.record:
-            self.trace.add("activity", instance=inst.name, tick=outcome.tick, time=self.time,
-                           rows=outcome.rows)
+                self._watched(inst, tick, port, values)
 
     def _to_clients(self, info, pairs: list) -> None:
         """A bidi_external port's replies, ``(client id, reply)``: each to its client (a reply
@@ -408,7 +421,7 @@ class World:
     # -- the body's side -------------------------------------------------------------------------
 
     def send(self, port_info, items: list, client: int | None = None) -> None:
-        inst = InstanceId(port_info.location)
+        inst = self.port_instances[port_info.key]
         items = port_info.codec.decode(port_info.codec.encode(items))
         if self.trace is not None:
             self.trace.add("send", port=port_info.key, items=items, client=client,
@@ -416,7 +429,7 @@ class World:
         if port_info.many_clients:
             items = [(client, v) for v in items]
         mode = "many" if port_info.many_clients else "single"
-        self.in_flight[inst].append((ClientPort.of(port_info.key, mode), items, None))
+        self.in_flight[inst].append((self.client_ports[port_info.key, mode], items, None))
 
     def connect_client(self, port_info) -> int:
         """A new client of a bidi_external port: its id, and the port's ``events`` see it
@@ -432,8 +445,8 @@ class World:
         self._client_event(port_info, client, MembershipEvent.LEFT, "disconnects")
 
     def _client_event(self, port_info, client: int, event: MembershipEvent, what: str) -> None:
-        inst = InstanceId(port_info.location)
-        self.in_flight[inst].append((ClientPort.of(port_info.key, "events"), [(client, event)],
+        inst = self.port_instances[port_info.key]
+        self.in_flight[inst].append((self.client_ports[port_info.key, "events"], [(client, event)],
                                      None))
         if self.trace is not None:
             self.trace.add("client", port=port_info.key, client=client, what=what,

@@ -65,7 +65,7 @@ def test_a_tick_becomes_an_outcome_that_the_driver_moves():
     leader, worker = topo.instances
     cores = {i: InstanceCore(i, topo) for i in topo.instances}
     out = cores[worker].tick(now=1.0)
-    assert out.failure is None and out.external == {} and out.sinks == {}
+    assert out.failure is None and not out.external and not out.sinks
     [d] = out.deliveries
     assert (d.dst, d.channel, d.count, d.tag) == (leader, "jobs", 3, MemberId("workers", 0))
     assert (MESSAGES_OUT, "jobs", 3) in [(r[4], r[5], r[6]) for r in out.rows]
@@ -107,7 +107,7 @@ def test_a_user_function_that_raises_is_a_failure_in_the_outcome_and_stays_one()
     core = InstanceCore(topo.instances[1], topo)
     out = core.tick(0.0)
     f = out.failure
-    assert f is not None and out.deliveries == [] and out.rows == []
+    assert f is not None and not out.deliveries and not out.rows
     assert (f.instance, f.tick, f.element) == ("workers[0]", 0, "2")
     assert f.error == "ZeroDivisionError: integer division or modulo by zero"
     assert isinstance(core.failed_cause, ZeroDivisionError)
@@ -130,7 +130,7 @@ def test_injected_faults_drop_and_hold_back_in_the_core():
     core = InstanceCore(worker, topo)
     core.set_fault("jobs", Fault(delay=5.0))
     out = core.tick(now=10.0)
-    assert out.deliveries == [] and core.next_deadline() == 15.0
+    assert not out.deliveries and core.next_deadline() == 15.0
     assert (DELAYED, "jobs", 3) in [(r[4], r[5], r[6]) for r in out.rows]
     assert core.release(14.9) == []
     [d] = core.release(15.0)
@@ -138,7 +138,7 @@ def test_injected_faults_drop_and_hold_back_in_the_core():
     dropping = InstanceCore(worker, topo)
     dropping.set_fault("jobs", Fault(drop=1.0))
     out = dropping.tick(now=0.0)
-    assert out.deliveries == [] and (DROPPED, "jobs", 3) in [(r[4], r[5], r[6]) for r in out.rows]
+    assert not out.deliveries and (DROPPED, "jobs", 3) in [(r[4], r[5], r[6]) for r in out.rows]
 
 
 def test_external_inputs_arrive_as_items():
