@@ -19,7 +19,10 @@ class ChannelPort(NamedTuple):
 
     @classmethod
     def of(cls, channel: str) -> ChannelPort:
-        return cls("net", channel)
+        port = _CHANNEL_PORTS.get(channel)
+        if port is None:  # made once: every batch received names its channel
+            port = _CHANNEL_PORTS[channel] = cls("net", channel)
+        return port
 
     __repr__ = tuple.__repr__
 
@@ -72,3 +75,4 @@ class MembersPort(NamedTuple):
 Port = ChannelPort | ClientPort | SinkPort | MembersPort
 
 _CLIENT_PORTS: dict[tuple[int, str], ClientPort] = {}
+_CHANNEL_PORTS: dict[str, ChannelPort] = {}

@@ -43,7 +43,7 @@ from hydro_lab.core.routing import Delivery, InstanceId
 from hydro_lab.core.topology import Topology
 from hydro_lab.deploy.ray.transport import Endpoint, Sender
 from hydro_lab.errors import HydroRuntimeError
-from hydro_lab.lower.ports import ClientPort
+from hydro_lab.lower.ports import ChannelPort, ClientPort
 from hydro_lab.member_id import MembershipEvent
 
 DRIVER = "driver"
@@ -222,12 +222,15 @@ class InstanceRuntime:
     # -- receiving --------------------------------------------------------------------------------
 
     def _on_message(self, kind: bytes, header: Any, payload: bytes) -> None:
+        # headers carry plain values (a channel's name, a port's key and mode): a typed port
+        # would pickle through copyreg on every message
         if kind == b"data":
-            sender, port, tag, seq = header
-            self._accept(sender, seq, (port, payload, tag, True))
+            sender, channel, tag, seq = header
+            self._accept(sender, seq, (ChannelPort.of(channel), payload, tag, True))
         elif kind == b"ext":
-            port, seq = header
-            self._accept(DRIVER, seq, (port, pickle.loads(payload), None, False))
+            key, mode, seq = header
+            self._accept(DRIVER, seq, (ClientPort.of(key, mode), pickle.loads(payload), None,
+                                       False))
 
     def _accept(self, sender, seq: int, arrival: tuple) -> None:
         with self._cond:
@@ -302,7 +305,7 @@ class InstanceRuntime:
                 raise TickFailed(self.failed, self.failed_cause, dict(sent))
             self._send(outcome.deliveries, sent)
             for key, data in outcome.external.items():
-                self._to_driver(b"out", ClientPort.of(key, "out"), data)
+                self._to_driver(b"out", key, data)
                 sent[DRIVER] += 1
             for port, values in outcome.sinks.items():
                 try:
@@ -310,7 +313,7 @@ class InstanceRuntime:
                 except TickFailed as err:
                     err.sent = dict(sent)
                     raise
-                self._to_driver(b"sink", port, payload)
+                self._to_driver(b"sink", port.node, payload)
                 sent[DRIVER] += 1
             self._metrics.extend(outcome.rows)
             if len(self._metrics) > METRICS_MAX_ROWS:
@@ -352,14 +355,15 @@ class InstanceRuntime:
         return n
 
     def _send(self, deliveries: list[Delivery], sent: Counter) -> None:
-        """Send deliveries to their (live) peers, counting them per receiver."""
+        """Send deliveries to their peers (the core routes to live ones only), counting them
+        per receiver."""
         for d in deliveries:
             address = self.peers.get(d.dst)
-            if address is None or d.dst not in self.core.router.alive:
+            if address is None:
                 continue
             self._sent_seq[d.dst] += 1
             self.sender.send(address, b"data",
-                             (self.inst, d.port, d.tag, self._sent_seq[d.dst]), d.data)
+                             (self.inst, d.port[1], d.tag, self._sent_seq[d.dst]), d.data)
             sent[d.dst] += 1
 
     def _to_driver(self, kind: bytes, port: Any, payload: bytes) -> None:

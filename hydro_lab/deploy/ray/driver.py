@@ -40,7 +40,7 @@ from hydro_lab.deploy.ray.actor import DRIVER, InstanceActor, load_cause
 from hydro_lab.deploy.ray.session import NAMESPACE, ensure_ray
 from hydro_lab.deploy.ray.transport import Endpoint, Sender
 from hydro_lab.errors import HydroDeployError, HydroRuntimeError
-from hydro_lab.lower.ports import ClientPort
+from hydro_lab.lower.ports import SinkPort
 
 _deploy_ids = itertools.count(1)
 
@@ -135,12 +135,12 @@ class RayDeployment(Deployment):
             failure, cause = pickle.loads(payload)
             self._fail(self.error_of(failure, load_cause(cause)))
             return
-        inst, port, _seq = header
+        inst, port, _seq = header  # port: an external port's key, a sink's node, ("print", stream)
         if kind == b"out":
-            info = self.ports[port.key]
-            self._to_clients(port.key, info.codec.decode(payload), through_codec=False)
+            info = self.ports[port]
+            self._to_clients(port, info.codec.decode(payload), through_codec=False)
         elif kind == b"sink":
-            self._to_sink(port, cloudpickle.loads(payload))
+            self._to_sink(SinkPort.of(port), cloudpickle.loads(payload))
         elif kind == b"print":
             self._print(port[1], payload.decode("utf-8", "replace"))
         with self._msg_lock:
@@ -345,11 +345,10 @@ class RayDeployment(Deployment):
     # -- clients --------------------------------------------------------------------------------
 
     def _deliver_external(self, info, mode: str, items: list) -> None:
-        inst = InstanceId(info.location)
+        inst = self.topology.port_instances[info.key]
         self._driver_seq[inst] += 1
         self._sender.send(self.addresses[inst], b"ext",
-                          (ClientPort.of(info.key, mode), self._driver_seq[inst]),
-                          pickle.dumps(items))
+                          (info.key, mode, self._driver_seq[inst]), pickle.dumps(items))
         self._sent_to[inst][DRIVER] += 1
 
     # -- shutdown -------------------------------------------------------------------------------
