@@ -74,7 +74,9 @@ def ray_session():
     ray = pytest.importorskip("ray")
     from hydro_lab.deploy.ray import ensure_ray
 
-    ensure_ray(num_cpus=2)
+    # address="local": a session of its own even when another Ray cluster runs on the machine
+    # (ray.init() would join that one, and refuse num_cpus=)
+    ensure_ray(address="local", num_cpus=2)
     yield ray
     ray.shutdown()
 
