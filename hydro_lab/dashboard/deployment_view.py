@@ -30,13 +30,13 @@ from hydro_lab.dashboard.figures import (
     stream_row,
     time_series,
 )
-from hydro_lab.dashboard.pump import PUMP, Pump
+from hydro_lab.dashboard.pump import PUMP, Pump, PumpedView
 from hydro_lab.dashboard.series import PANELS, DeploymentSeries
 
 OVER = ("stopped", "failed")
 
 
-class DeploymentDashboard:
+class DeploymentDashboard(PumpedView):
     """The live dashboard of a deployment.
 
     ``interval``: least seconds between two refreshes (the pump may call more often);
@@ -140,18 +140,8 @@ class DeploymentDashboard:
 
     # -- lifetime ------------------------------------------------------------------------------
 
-    def close(self) -> None:
-        """Stop updating (the deployment keeps running)."""
-        with self._lock:
-            self._close()
-
-    def _close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        self.deployment.recorder.unsubscribe(self.series.add)
-        if self.subscription is not None and self._pump is not None:
-            self._pump.unsubscribe(self.subscription)
+    def _rows_callback(self):
+        return self.series.add
 
     # -- display -------------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from hydro_lab.dashboard.live_channel import LIVE, LiveChannel
 from hydro_lab.dashboard.overlay import Overlays
-from hydro_lab.dashboard.pump import PUMP, Pump
+from hydro_lab.dashboard.pump import PUMP, Pump, PumpedView
 from hydro_lab.ir.locations import ClusterId
 from hydro_lab.observe.metrics import (
     ELEMENTS_IN,
@@ -85,7 +85,7 @@ class Totals:
         return n > 0
 
 
-class LiveGraph:
+class LiveGraph(PumpedView):
     """What ``deployment.graph()`` returns.
 
     ``view``: the view the graph opens with (``"ir"`` or ``"dfir"``; both are in the payload);
@@ -261,18 +261,8 @@ class LiveGraph:
 
     # -- lifetime ------------------------------------------------------------------------------
 
-    def close(self) -> None:
-        """Stop updating (the deployment keeps running)."""
-        with self._lock:
-            self._close()
-
-    def _close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        self.deployment.recorder.unsubscribe(self.totals.add)
-        if self.subscription is not None and self._pump is not None:
-            self._pump.unsubscribe(self.subscription)
+    def _rows_callback(self):
+        return self.totals.add
 
     # -- display -------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas  # noqa: F401  (see above: imported before any pump thread exists)
 
@@ -32,6 +33,34 @@ class Subscription:
     calls: int = 0
     active: bool = field(default=True)
     on_error: Callable[[BaseException], None] | None = None
+
+
+class PumpedView:
+    """What every live view fed by a deployment's recorder and by the pump shares: closing it
+    ends both subscriptions, once. A view sets ``deployment``, ``closed``, ``subscription``,
+    ``_pump`` and ``_lock``, and says which callback it gave the recorder (``_rows_callback``)."""
+
+    deployment: Any
+    closed: bool
+    subscription: Subscription | None
+    _pump: Pump | None
+    _lock: Any
+
+    def _rows_callback(self) -> Callable[..., Any]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Stop updating (the deployment keeps running)."""
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.deployment.recorder.unsubscribe(self._rows_callback())
+        if self.subscription is not None and self._pump is not None:
+            self._pump.unsubscribe(self.subscription)
 
 
 class Pump:
