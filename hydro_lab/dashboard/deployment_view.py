@@ -79,7 +79,8 @@ class DeploymentDashboard(PumpedView):
         self.t0 = time.monotonic()
         # the records' clock: the deployment's (a Ray actor's is time.monotonic, as by default)
         self.series = DeploymentSeries(instances, channels, start=d.clock())
-        d.recorder.subscribe(self.series.add)
+        self._rows = self.series.add  # what the recorder feeds (PumpedView unsubscribes it)
+        d.recorder.subscribe(self._rows)
         self._pump = pump
         self.subscription = pump.subscribe(self._pumped, f"dashboard of {d!r:.60}",
                                            on_error=self._on_pump_error) \
@@ -139,9 +140,6 @@ class DeploymentDashboard(PumpedView):
         return text
 
     # -- lifetime ------------------------------------------------------------------------------
-
-    def _rows_callback(self):
-        return self.series.add
 
     # -- display -------------------------------------------------------------------------------
 

@@ -119,6 +119,7 @@ class LiveGraph(PumpedView):
         self._clusters = {f"loc{loc.key}": [i.name for i in d.instances if i.location == loc]
                           for loc in compiled.lowered.locations if isinstance(loc, ClusterId)}
         self.totals = Totals()
+        self._rows = self.totals.add  # what the recorder feeds (PumpedView unsubscribes it)
         self._lock = threading.RLock()
         self._pump = pump
         self.subscription = None
@@ -142,7 +143,7 @@ class LiveGraph(PumpedView):
             if self.started or self.closed:
                 return self
             self.started = True
-            for instance, rows in self.deployment.recorder.subscribe(self.totals.add, past=True):
+            for instance, rows in self.deployment.recorder.subscribe(self._rows, past=True):
                 self.totals.add(instance, rows)
             self.totals.fold()
             self._history.append((time.monotonic(), dict(self.totals.messages)))
@@ -260,9 +261,6 @@ class LiveGraph(PumpedView):
             self._close()
 
     # -- lifetime ------------------------------------------------------------------------------
-
-    def _rows_callback(self):
-        return self.totals.add
 
     # -- display -------------------------------------------------------------------------------
 

@@ -38,16 +38,14 @@ class Subscription:
 class PumpedView:
     """What every live view fed by a deployment's recorder and by the pump shares: closing it
     ends both subscriptions, once. A view sets ``deployment``, ``closed``, ``subscription``,
-    ``_pump`` and ``_lock``, and says which callback it gave the recorder (``_rows_callback``)."""
+    ``_pump``, ``_lock`` and ``_rows``, the callback it gave the recorder."""
 
     deployment: Any
     closed: bool
     subscription: Subscription | None
     _pump: Pump | None
     _lock: Any
-
-    def _rows_callback(self) -> Callable[..., Any]:
-        raise NotImplementedError
+    _rows: Callable[..., Any]
 
     def close(self) -> None:
         """Stop updating (the deployment keeps running)."""
@@ -58,7 +56,7 @@ class PumpedView:
         if self.closed:
             return
         self.closed = True
-        self.deployment.recorder.unsubscribe(self._rows_callback())
+        self.deployment.recorder.unsubscribe(self._rows)
         if self.subscription is not None and self._pump is not None:
             self._pump.unsubscribe(self.subscription)
 

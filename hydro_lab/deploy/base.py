@@ -261,7 +261,39 @@ class Deployment:
             if not was_paused:
                 self.resume()
 
-    # -- rounds driven by a waiting client, under the rate limit --------------------------------
+    # -- rounds: the scheduler over the backend's ``_round`` (the local backend's thread; a
+    # waiting client of any backend that is not running in the background) ---------------------
+
+    def _background(self) -> None:
+        """The thread ``start()`` runs: a round whenever an instance has work, under the rate
+        limit; idle until the next timer or input otherwise (Ray's actors run on their own)."""
+        while True:
+            with self._wake:
+                if not self._running or self._error is not None:
+                    return
+                if self._paused:
+                    self._wake.wait(0.1)
+                    continue
+                hold = self._rate_wait()
+                if hold > 0:
+                    self._wake.wait(hold)
+                    continue
+                ran = self._free_round()
+                if self._error is not None:
+                    return
+                if not ran:
+                    self._wake.wait(self._idle_wait())
+
+    def _drive_until(self, end: float) -> None:
+        """``run(seconds=...)`` without ``start()``: rounds in the caller until ``end``."""
+        while time.monotonic() < end and self._error is None:
+            with self._wake:
+                hold = self._rate_wait()
+                ran = hold <= 0 and self._free_round()
+                if not ran and self._error is None:
+                    wait = hold if hold > 0 else self._idle_wait()
+                    self._wake.wait(min(wait, max(0.0, end - time.monotonic())))
+
 
     def _drive_for(self, client: Client, remaining: float | None) -> bool:
         """Let a waiting client drive the flow when nothing runs in the background."""
@@ -512,14 +544,6 @@ class Deployment:
         return self.recorder.frame(wide=wide)
 
     # -- backend hooks --------------------------------------------------------------------------
-
-    def _background(self) -> None:
-        """The loop of the thread ``start()`` runs (the local scheduler)."""
-        raise NotImplementedError
-
-    def _drive_until(self, end: float) -> None:
-        """``run(seconds=...)`` without ``start()``: run rounds in the caller until ``end``."""
-        raise NotImplementedError
 
     def _round(self, force: bool) -> bool:
         raise HydroDeployError(f"the {self.backend} backend cannot run rounds")

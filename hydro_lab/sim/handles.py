@@ -5,6 +5,7 @@ message there, and waiting for an output runs it."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -110,19 +111,20 @@ class SimInput:
         self.send_many(values)
 
 
-class _Receiver:
-    """Reading what the flow sent to one receiver; waiting runs the simulation."""
+class _Receiver(ABC):
+    """Reading what the flow sent to one receiver; waiting runs the simulation. A receiver says
+    where its values land in the world (``_buffer``) and how messages name it (``_name``)."""
 
     _inst: SimInstance
     _read: int
 
     @property
-    def _buffer(self) -> list:
-        raise NotImplementedError
+    @abstractmethod
+    def _buffer(self) -> list: ...
 
     @property
-    def _name(self) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def _name(self) -> str: ...
 
     def _unread(self) -> list:
         return self._buffer[self._read:]
