@@ -12,7 +12,7 @@ from typing import Any
 from hydro_lab.core.routing import InstanceId
 from hydro_lab.errors import HydroDeployError
 from hydro_lab.ir.locations import ClusterId
-from hydro_lab.lower.ports import ClientPort, MembersPort, Port
+from hydro_lab.lower.ports import ChannelPort, ClientPort, MembersPort, Port
 
 
 def normalize_sizes(clusters: list[ClusterId], cluster_sizes: Any) -> dict[str, int]:
@@ -56,11 +56,11 @@ class Topology:
     sinks: dict[Any, Any] = field(default_factory=dict)
     flow_name: str = "flow"
     flow_id: int = 0  # the FlowBuilder's: tells this flow's port handles from another flow's
-    _member_ports: dict[Any, dict[str, MembersPort]] = field(default_factory=dict, repr=False)
-    _output_ports: dict[Any, dict[Any, Port]] = field(default_factory=dict, repr=False)
-    _wiring: dict[Any, tuple] = field(default_factory=dict, repr=False)
-    _client_ports: dict[tuple[int, str], ClientPort] = field(default_factory=dict, repr=False)
-    _port_instances: dict[int, InstanceId] = field(default_factory=dict, repr=False)
+    # derived once from the fields above (Topology.of): what drivers look up on every send
+    port_instances: dict[int, InstanceId] = field(default_factory=dict)  # the port's instance
+    client_ports: dict[tuple[int, str], ClientPort] = field(default_factory=dict)
+    channel_ports: dict[str, ChannelPort] = field(default_factory=dict)  # by channel name
+    _wiring: dict[int, tuple] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, compiled: Any, cluster_sizes: Any = None) -> Topology:
@@ -69,61 +69,32 @@ class Topology:
         lowered = compiled.lowered
         clusters = [loc for loc in lowered.locations if isinstance(loc, ClusterId)]
         sizes = normalize_sizes(clusters, cluster_sizes)
+        ports = {p.key: p for p in lowered.ports}
         return cls(list(lowered.locations), sizes, instances_of(lowered.locations, sizes),
                    {spec.port: spec for spec in lowered.channels},
                    {name: list(range(n)) for name, n in sizes.items()},
-                   {p.key: p for p in lowered.ports}, dict(compiled.programs),
-                   dict(lowered.sinks), compiled.program.name, compiled.program.flow_id)
-
-    @property
-    def client_ports(self) -> dict[tuple[int, str], ClientPort]:
-        """The typed input port of each external port key and mode (``"single"``, ``"many"``,
-        ``"events"``), made once: a client's every send names one."""
-        ports = self._client_ports
-        if not ports:
-            for key in self.ports:
-                for mode in ("single", "many", "events"):
-                    ports[key, mode] = ClientPort.of(key, mode)
-        return ports
-
-    @property
-    def port_instances(self) -> dict[int, InstanceId]:
-        """The instance each external port is on, by port key (a process: one instance)."""
-        held = self._port_instances
-        if not held:
-            for key, info in self.ports.items():
-                held[key] = InstanceId(info.location)
-        return held
-
-    def member_ports(self, location: Any) -> dict[str, MembersPort]:
-        """The clusters whose membership ``location``'s program reads: cluster name -> its
-        ``MembersPort`` (computed once: the simulator makes instances by the ten thousand)."""
-        ports = self._member_ports.get(location)
-        if ports is None:
-            graph = self.programs[location].graph
-            ports = self._member_ports[location] = {
-                op.args["port"].cluster: op.args["port"] for op in graph.operators.values()
-                if op.op == "source_stream" and isinstance(op.args["port"], MembersPort)}
-        return ports
+                   ports, dict(compiled.programs), dict(lowered.sinks), compiled.program.name,
+                   compiled.program.flow_id,
+                   {key: InstanceId(info.location) for key, info in ports.items()},
+                   {(key, mode): ClientPort.of(key, mode) for key in ports
+                    for mode in ("single", "many", "events")},
+                   {spec.name: spec.port for spec in lowered.channels})
 
     def wiring(self, location: Any) -> tuple[dict[str, MembersPort], dict[Any, Port]]:
-        """``(member_ports(location), output_ports(location))`` in one lookup."""
+        """What an instance of ``location`` needs from its program, computed once per location
+        (the simulator makes instances by the ten thousand): the clusters whose membership it
+        reads (cluster name -> ``MembersPort``) and the typed port of each of its outputs, by
+        the key its generated code uses (a plain tuple, equal to the typed port)."""
         wired = self._wiring.get(location.key)  # by the location's number: a cheap hash
         if wired is None:
-            wired = self._wiring[location.key] = (self.member_ports(location),
-                                                  self.output_ports(location))
-        return wired
-
-    def output_ports(self, location: Any) -> dict[Any, Port]:
-        """The typed port of each output of ``location``'s program, by the key its generated
-        code uses (a plain tuple, equal to the typed port)."""
-        ports = self._output_ports.get(location)
-        if ports is None:
             graph = self.programs[location].graph
-            ports = self._output_ports[location] = {
-                op.args["port"]: op.args["port"] for op in graph.operators.values()
-                if op.op == "dest_port"}
-        return ports
+            members = {op.args["port"].cluster: op.args["port"]
+                       for op in graph.operators.values()
+                       if op.op == "source_stream" and isinstance(op.args["port"], MembersPort)}
+            outputs = {op.args["port"]: op.args["port"] for op in graph.operators.values()
+                       if op.op == "dest_port"}
+            wired = self._wiring[location.key] = (members, outputs)
+        return wired
 
     def port(self, port: Any, *, redeploy_hint: str = "deploy the flow again",
              runner: str = "deployment", as_of: str = "it was deployed") -> Any:

@@ -11,14 +11,11 @@ by their sender's core and delivered at the first round after they are due.
 
 from __future__ import annotations
 
-import time
-
 from hydro_lab.core.faults import Fault
 from hydro_lab.core.instance import InstanceCore, Outcome
 from hydro_lab.core.routing import Delivery, InstanceId
 from hydro_lab.deploy.base import Deployment
 from hydro_lab.errors import HydroRuntimeError
-from hydro_lab.lower.ports import ClientPort
 from hydro_lab.member_id import MembershipEvent
 
 
@@ -38,36 +35,6 @@ class LocalDeployment(Deployment):
         joined = [(i, MembershipEvent.JOINED) for i in self.instances]
         for core in self.cores.values():
             core.membership(joined)
-
-    def _background(self) -> None:
-        """The scheduler thread: a round whenever an instance has work, under the rate limit;
-        idle until the next timer or input otherwise."""
-        while True:
-            with self._wake:
-                if not self._running or self._error is not None:
-                    return
-                if self._paused:
-                    self._wake.wait(0.1)
-                    continue
-                hold = self._rate_wait()
-                if hold > 0:
-                    self._wake.wait(hold)
-                    continue
-                ran = self._free_round()
-                if self._error is not None:
-                    return
-                if not ran:
-                    self._wake.wait(self._idle_wait())
-
-    def _drive_until(self, end: float) -> None:
-        """``run(seconds=...)`` without ``start()``: rounds in the caller until ``end``."""
-        while time.monotonic() < end and self._error is None:
-            with self._wake:
-                hold = self._rate_wait()
-                ran = hold <= 0 and self._free_round()
-                if not ran and self._error is None:
-                    wait = hold if hold > 0 else self._idle_wait()
-                    self._wake.wait(min(wait, max(0.0, end - time.monotonic())))
 
     def _alive_set(self) -> set[InstanceId]:
         return self.alive
@@ -134,7 +101,7 @@ class LocalDeployment(Deployment):
 
     def _deliver_external(self, info, mode: str, items: list) -> None:
         self.cores[self.topology.port_instances[info.key]].arrive_items(
-            ClientPort.of(info.key, mode), items)
+            self.topology.client_ports[info.key, mode], items)
 
     def _next_deadline(self) -> float | None:
         times = [t for inst, core in self.cores.items()

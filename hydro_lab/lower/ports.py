@@ -19,10 +19,7 @@ class ChannelPort(NamedTuple):
 
     @classmethod
     def of(cls, channel: str) -> ChannelPort:
-        port = _CHANNEL_PORTS.get(channel)
-        if port is None:  # made once: every batch received names its channel
-            port = _CHANNEL_PORTS[channel] = cls("net", channel)
-        return port
+        return cls("net", channel)
 
     __repr__ = tuple.__repr__
 
@@ -38,10 +35,7 @@ class ClientPort(NamedTuple):
 
     @classmethod
     def of(cls, key: int, mode: str) -> ClientPort:
-        port = _CLIENT_PORTS.get((key, mode))
-        if port is None:  # made once: a client's every send names its port
-            port = _CLIENT_PORTS[(key, mode)] = cls("external", key, mode)
-        return port
+        return cls("external", key, mode)
 
     __repr__ = tuple.__repr__
 
@@ -73,6 +67,3 @@ class MembersPort(NamedTuple):
 
 
 Port = ChannelPort | ClientPort | SinkPort | MembersPort
-
-_CLIENT_PORTS: dict[tuple[int, str], ClientPort] = {}
-_CHANNEL_PORTS: dict[str, ChannelPort] = {}

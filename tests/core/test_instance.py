@@ -53,8 +53,10 @@ def test_the_topology_is_built_once_from_the_compiled_flow_and_the_sizes():
     assert [spec.name for spec in topo.channels.values()] == ["jobs"]
     assert isinstance(next(iter(topo.channels)), ChannelPort)
     assert topo.port(port).key == port.key and topo.find("workers[1]").member == 1
-    assert topo.member_ports(topo.instances[0].location) == {
+    assert topo.wiring(topo.instances[0].location)[0] == {
         "workers": MembersPort.of("workers")}
+    assert topo.port_instances == {port.key: topo.instances[0]}
+    assert topo.channel_ports == {"jobs": ChannelPort.of("jobs")}
     with pytest.raises(HydroDeployError, match="cluster 'workers' has no size"):
         Topology.of(flow.compile(), {})
 

@@ -43,7 +43,6 @@ from hydro_lab.core.routing import Delivery, InstanceId
 from hydro_lab.core.topology import Topology
 from hydro_lab.deploy.ray.transport import Endpoint, Sender
 from hydro_lab.errors import HydroRuntimeError
-from hydro_lab.lower.ports import ChannelPort, ClientPort
 from hydro_lab.member_id import MembershipEvent
 
 DRIVER = "driver"
@@ -224,13 +223,14 @@ class InstanceRuntime:
     def _on_message(self, kind: bytes, header: Any, payload: bytes) -> None:
         # headers carry plain values (a channel's name, a port's key and mode): a typed port
         # would pickle through copyreg on every message
+        topology = self.core.topology
         if kind == b"data":
             sender, channel, tag, seq = header
-            self._accept(sender, seq, (ChannelPort.of(channel), payload, tag, True))
+            self._accept(sender, seq, (topology.channel_ports[channel], payload, tag, True))
         elif kind == b"ext":
             key, mode, seq = header
-            self._accept(DRIVER, seq, (ClientPort.of(key, mode), pickle.loads(payload), None,
-                                       False))
+            items = pickle.loads(payload)
+            self._accept(DRIVER, seq, (topology.client_ports[key, mode], items, None, False))
 
     def _accept(self, sender, seq: int, arrival: tuple) -> None:
         with self._cond:
