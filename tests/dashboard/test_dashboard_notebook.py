@@ -31,7 +31,8 @@ def test_the_dashboard_updates_from_the_pump_thread_in_a_kernel():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
-    NotebookClient(nb, timeout=120, kernel_name="python3", store_widget_state=True).execute()
+    NotebookClient(nb, timeout=120, iopub_timeout=120, raise_on_iopub_timeout=True,
+                   kernel_name="python3", store_widget_state=True).execute()
     first, running, stopped = (cell.outputs for cell in nb.cells)
     kinds = [sorted(o.get("data", {})) for o in first]
     assert kinds == [["application/vnd.jupyter.widget-view+json", "text/plain"]]

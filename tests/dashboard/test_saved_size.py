@@ -37,7 +37,8 @@ def run(cells: list[str]) -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
-    NotebookClient(nb, timeout=120, kernel_name="python3").execute()  # saves widget state
+    NotebookClient(nb, timeout=120, iopub_timeout=120, raise_on_iopub_timeout=True,
+                   kernel_name="python3").execute()  # saves widget state
     return nb
 
 

@@ -57,7 +57,11 @@ class LabClient(NotebookClient):
 
 def run(name: str) -> nbformat.NotebookNode:
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
-    client = LabClient(nb, timeout=120, kernel_name="python3",
+    # JupyterLab has no deadline for a cell's outputs; nbclient stops reading them 4 s after the
+    # reply by default (a loaded machine lags that much behind the dashboard's updates) and drops
+    # the rest silently: wait as long as a cell may run, and fail loudly if even that passes.
+    client = LabClient(nb, timeout=120, iopub_timeout=120, raise_on_iopub_timeout=True,
+                       kernel_name="python3",
                        resources={"metadata": {"path": str(NOTEBOOKS)}})
     client.execute()
     errors = [f"cell {i}: {o['ename']}: {o['evalue']}" for i, outs in client.firsts.items()
