@@ -330,9 +330,13 @@ class Stream(LiveCollection, Generic[T]):
     @operator()
     def join(self, other: Stream) -> Stream:
         """Equi-join two streams of pairs: ``(k, v1)`` and ``(k, v2)`` give ``(k, (v1, v2))``.
-        Two top-level inputs emit each new pair once. → NoOrder, the weaker of both sides."""
+        Two top-level inputs emit each new pair once. Retries and boundedness: the weaker of
+        both sides. Order: with a Bounded ``other`` (complete before this stream's elements
+        look it up) the output keeps this stream's order, each element followed by its matches
+        in ``other``'s order (Hydro's bounded join); otherwise NoOrder."""
         self._check_operand(other, (Kind.STREAM,), "the other stream")
-        kind = combine(self.kind_info, other.kind_info, order=Order.NO_ORDER)
+        order = self.order if other.bound is Bound.BOUNDED else Order.NO_ORDER
+        kind = combine(self.kind_info, other.kind_info, order=order)
         return self._new(N.Join, kind, left=self.node_id, right=other.node_id)
 
     @operator()

@@ -91,7 +91,11 @@ CASES = [
     ("cross_singleton", lambda w: w.s_no.cross_singleton(w.sing_b), ("Stream", "p", U, NO, EO)),
     ("cross_singleton tick", lambda w: w.t_s.cross_singleton(w.t_opt), ("Stream", "tp", B, TO, EO)),
     ("join", lambda w: w.pairs_b.join(w.pairs_u), ("Stream", "p", U, NO, EO)),
-    ("join tick", lambda w: w.t_pairs.join(w.t_pairs.weaken_retries()), ("Stream", "tp", B, NO, ALO)),
+    # a Bounded right side keeps the left side's order (issue 13, divergence 1)
+    ("join tick", lambda w: w.t_pairs.join(w.t_pairs.weaken_retries()), ("Stream", "tp", B, TO, ALO)),
+    ("join tick NoOrder left", lambda w: w.t_pairs.weaken_ordering().join(w.t_pairs),
+     ("Stream", "tp", B, NO, EO)),
+    ("join bounded right", lambda w: w.pairs_u.join(w.pairs_b), ("Stream", "p", U, TO, EO)),
     ("anti_join", lambda w: w.pairs_u.anti_join(w.s_b), ("Stream", "p", U, TO, EO)),
     ("filter_not_in", lambda w: w.t_s.filter_not_in(w.t_s.weaken_retries()), ("Stream", "tp", B, TO, ALO)),
     ("filter_if_some", lambda w: w.t_s.filter_if_some(w.t_opt), ("Stream", "tp", B, TO, EO)),
