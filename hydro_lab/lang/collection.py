@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hydro_lab.errors import HydroTypeError, rule_error
+from hydro_lab.errors import HydroTypeError, no_attribute, rule_error
 from hydro_lab.ir import kinds as K
 from hydro_lab.ir import nodes as N
 from hydro_lab.ir.kinds import Bound, CollectionKind, Kind, Order, Retries
@@ -86,6 +86,11 @@ class LiveCollection:
 
     def __repr__(self) -> str:
         return f"<{self.kind_info.describe()} at {self._loc.describe()} (%{self._node.id})>"
+
+    def __getattr__(self, name: str):
+        """Only for names that do not exist: a Hydro name hydro_lab spells differently
+        (``collect_vec``, ``send_bytes``, ...) gets an AttributeError naming the spelling."""
+        raise no_attribute(self, name)
 
     def __bool__(self) -> bool:
         raise HydroTypeError(
