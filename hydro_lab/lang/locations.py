@@ -166,6 +166,14 @@ class Location(_Handle):
         return port, stream
 
     @operator()
+    def source_external_bincode(self, external: External, *, order: Order = Order.TOTAL_ORDER,
+                                retries: Retries = Retries.EXACTLY_ONCE
+                                ) -> tuple[ExternalPort, Any]:
+        """Alias of ``source_external(external)`` (Hydro's older name): ``(port, Stream)``,
+        read with pickle, Python's counterpart of bincode."""
+        return self.source_external(external, order=order, retries=retries)
+
+    @operator()
     def bidi_external(self, external: External, codec: Any = "pickle") -> BidiExternal:
         """A many-client port in both directions (Hydro's ``bidi_external_many``).
 
