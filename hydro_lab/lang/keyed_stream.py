@@ -226,9 +226,9 @@ class KeyedStream(LiveCollection):
 
     @operator()
     def drop_key_prefix(self) -> KeyedStream:
-        """Remove the leading key component ``prefix_key`` added: key ``(p, k)`` becomes ``k``.
-        Groups that differed only in ``p`` merge, so the order within a group is kept only if
-        this keyed stream is NoOrder already: → NoOrder."""
+        """Remove the leading key component (e.g. the one ``prefix_key`` added): key
+        ``(p, k)`` becomes ``k`` (Hydro's ``drop_key_prefix``). Groups that differed only in
+        ``p`` merge, their values interleaved: → NoOrder within each group."""
         return self._new(N.Map, self.kind_info.with_(order=Order.NO_ORDER, key_cluster=None),
                          input=self.node_id, f=quote.builtin(_drop_key_prefix, "drop_key_prefix"))
 
@@ -237,6 +237,13 @@ class KeyedStream(LiveCollection):
         """Call ``f(value)`` for its side effect; values pass through."""
         c = self._closure(f, example="inspect(print)")
         return self._new(N.Inspect, self.kind_info, input=self.node_id, f=c, on="value")
+
+    @operator()
+    def inspect_with_key(self, f) -> KeyedStream:
+        """Call ``f((key, value))`` for its side effect; entries pass through (Hydro's
+        ``inspect_with_key``)."""
+        c = self._closure(f, example="inspect_with_key(print)")
+        return self._new(N.Inspect, self.kind_info, input=self.node_id, f=c, on="entry")
 
     # -- per-key aggregations -------------------------------------------------------------------
 
