@@ -6,7 +6,7 @@ operators that check Hydro's rules as they are called, and explicit network send
 """
 
 from hydro_lab import dashboard as _dashboard  # noqa: F401  (registers the live views)
-from hydro_lab.errors import HydroError, HydroRuntimeError, HydroTypeError
+from hydro_lab.errors import HydroError, HydroRuntimeError, HydroTypeError, hydro_spelling
 from hydro_lab.flow import BuiltFlow, FlowBuilder
 from hydro_lab.ir.kinds import Bound, Order, Retries
 from hydro_lab.ir.source_info import register_cell_resolver
@@ -31,6 +31,16 @@ from hydro_lab.notebook.cells import ipython_cell_label
 register_cell_resolver(ipython_cell_label)
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """``from hydro_lab import CLUSTER_SELF_ID`` (a Hydro name) says how hydro_lab spells it."""
+    spelling = None if name.startswith("_") else hydro_spelling(None, name)
+    if spelling is None:
+        raise AttributeError(f"module 'hydro_lab' has no attribute {name!r}")
+    # ImportError, so that the from-import shows this message instead of its own
+    raise ImportError(f"hydro_lab has no {name!r}: hydro_lab spells Hydro's {name} as "
+                      f"{spelling}", name="hydro_lab")
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

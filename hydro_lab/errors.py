@@ -65,3 +65,63 @@ def rule_error(
         text += f"\n  Why: {why}"
     text += f"\n  Fix: {fix}"
     return HydroTypeError(text, op=op)
+
+
+# Hydro's names that hydro_lab spells differently, and how hydro_lab spells them. A program ported
+# line by line from Hydro reaches for these first; the AttributeError says what to write instead.
+HYDRO_SPELLINGS: dict[str, str] = {
+    "collect_vec": "collect_list()",
+    "from_raw": "MemberId(cluster_name, raw_id)",
+    "CLUSTER_SELF_ID": "cluster.self_id() (a Singleton while building), or hydro_lab.self_id() "
+                       "inside a closure at run time",
+    "weakest_ordering": "weaken_ordering()",
+    "weakest_retries": "weaken_retries()",
+    "tick_batch": "batch(tick, nondet(\"why\"))",
+    "latest_tick": "snapshot(tick, nondet(\"why\"))",
+    "batch_atomic": "batch(tick, nondet(\"why\")) with the tick given to atomic(tick)",
+    "union": "chain(other) inside a tick, or interleave(other) at the top level",
+    "flat_map": "flat_map_ordered(f) (or flat_map_unordered(f) for an unordered iterable)",
+    "flatten": "flatten_ordered() (or flatten_unordered())",
+    "cross_join": "cross_product(other)",
+    "difference": "filter_not_in(other)",
+    "fold_keyed": "into_keyed().fold(init, f)",
+    "reduce_keyed": "into_keyed().reduce(f)",
+    "or": "or_else(other) on an Optional, or_(other) on a Singleton[bool]",
+    "and": "and_(other)",
+    "not": "~signal (Python's unary invert on a Singleton[bool])",
+    "send_bytes": "send(to, codec=...)",
+    "send_bytes_external": "send_external(external, codec=...)",
+    "source_external_bytes": "source_external(external, codec=...)",
+    "broadcast_bincode_anonymous": "broadcast(cluster, nondet(\"why\"))",
+    "bidi_external_many_bincode": "bidi_external(external)",
+    "bidi_external_many_bytes": "bidi_external(external, codec=...)",
+}
+
+_CODEC_PARTS = ("_bincode", "_bytes")
+
+
+def hydro_spelling(owner: object, name: str) -> str | None:
+    """How hydro_lab spells Hydro's ``name`` on ``owner``, or None if it is not a Hydro name
+    hydro_lab spells differently. Besides the table, any ``*_bincode``/``*_bytes`` variant whose
+    plain name exists on ``owner`` maps to it: the codec is an argument in hydro_lab."""
+    if name in HYDRO_SPELLINGS:
+        return HYDRO_SPELLINGS[name]
+    for part in _CODEC_PARTS:
+        if part in name:
+            base = name.replace(part, "")
+            if base and hasattr(type(owner), base):
+                return (f"{base}(...) (the codec is an argument: codec=\"pickle\" by default, "
+                        "Python's counterpart of bincode)")
+    return None
+
+
+def no_attribute(owner: object, name: str, what: str | None = None) -> AttributeError:
+    """The AttributeError for ``owner.name``, naming hydro_lab's spelling of a Hydro name:
+    ``Stream has no attribute 'collect_vec': hydro_lab spells Hydro's collect_vec as
+    collect_list()``."""
+    what = what or type(owner).__name__
+    spelling = None if name.startswith("_") else hydro_spelling(owner, name)
+    if spelling is None:
+        return AttributeError(f"{what} has no attribute {name!r}", name=name, obj=owner)
+    return AttributeError(f"{what} has no attribute {name!r}: hydro_lab spells Hydro's {name} "
+                          f"as {spelling}", name=name, obj=owner)

@@ -12,11 +12,18 @@ import contextvars
 import enum
 from dataclasses import dataclass
 
-from hydro_lab.errors import HydroRuntimeError
+from hydro_lab.errors import HydroRuntimeError, no_attribute
+
+
+class _MemberIdType(type):
+    """``MemberId.from_raw`` (Hydro's constructor) names hydro_lab's: ``MemberId(cluster, i)``."""
+
+    def __getattr__(cls, name: str):
+        raise no_attribute(cls, name, what="MemberId")
 
 
 @dataclass(frozen=True, order=True)
-class MemberId:
+class MemberId(metaclass=_MemberIdType):
     """The id of one member of a cluster, bound to that cluster's name.
 
     What a cluster sends arrives keyed by the sender's id, and ``demux`` sends to the member an
@@ -40,6 +47,9 @@ class MemberId:
     def get_raw_id(self) -> int:
         """The member's index in its cluster (Hydro's ``get_raw_id``)."""
         return self.raw_id
+
+    def __getattr__(self, name: str):
+        raise no_attribute(self, name)
 
 
 class MembershipEvent(enum.Enum):

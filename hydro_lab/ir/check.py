@@ -78,8 +78,9 @@ def _edge_allowed(node: N.Node, here: LocationId, there: LocationId) -> bool:
     if isinstance(node, N.Batch):
         return isinstance(here, TickId) and (
             there == here.outer or (isinstance(there, AtomicId) and there.tick_id == here))
-    if isinstance(node, N.YieldConcat):
-        return isinstance(there, TickId) and here == there.outer
+    if isinstance(node, N.YieldConcat):  # all_ticks/latest, or all_ticks_atomic
+        return isinstance(there, TickId) and (
+            here == there.outer or (isinstance(here, AtomicId) and here.tick_id == there))
     if isinstance(node, N.BeginAtomic):
         return isinstance(here, AtomicId) and there == here.root
     if isinstance(node, N.EndAtomic):

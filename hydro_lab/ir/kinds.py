@@ -89,7 +89,9 @@ class CollectionKind:
     TotalOrder and ExactlyOnce. ``values_fixed`` marks a KeyedSingleton whose keys may still
     arrive but whose values never change once present (Hydro's ``BoundedValue``).
     ``key_cluster`` / ``elem_cluster`` record that keys / elements are MemberIds of that cluster,
-    so that sending them to another cluster is caught while the flow is built.
+    so that sending them to another cluster is caught while the flow is built. ``monotonic``
+    marks an Unbounded Singleton whose value only grows (Hydro's ``Monotonic`` bound: ``count()``,
+    or a ``fold`` declared ``monotone=``), which ``threshold_greater_or_equal`` requires.
     """
 
     kind: Kind
@@ -99,6 +101,7 @@ class CollectionKind:
     values_fixed: bool = False
     key_cluster: str | None = None
     elem_cluster: str | None = None
+    monotonic: bool = False
 
     def with_(self, **changes) -> CollectionKind:
         return replace(self, **changes)
@@ -106,7 +109,9 @@ class CollectionKind:
     def describe(self) -> str:
         """``Stream<Unbounded, NoOrder, ExactlyOnce>``-style text for messages and graphs."""
         if self.kind.is_single:
-            return f"{self.kind.value}<{self.bound.value}>"
+            bound = "Monotonic" if self.monotonic and self.bound is Bound.UNBOUNDED \
+                else self.bound.value
+            return f"{self.kind.value}<{bound}>"
         parts = [self.bound.value]
         if self.values_fixed:
             parts[0] = "BoundedValue"

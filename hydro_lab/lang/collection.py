@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from hydro_lab.errors import HydroTypeError, rule_error
+from hydro_lab.errors import HydroTypeError, no_attribute, rule_error
 from hydro_lab.ir import kinds as K
 from hydro_lab.ir import nodes as N
 from hydro_lab.ir.kinds import Bound, CollectionKind, Kind, Order, Retries
 from hydro_lab.ir.locations import AtomicId, LocationId, TickId
 from hydro_lab.lang import quote
-from hydro_lab.lang.context import BuildContext, current_op, current_site
+from hydro_lab.lang.context import BuildContext, current_op, current_site, operator
 from hydro_lab.lang.nondet import require_nondet
 
 _CLASSES: dict[Kind, type[LiveCollection]] = {}
@@ -80,12 +80,30 @@ class LiveCollection:
         ``#id`` and error messages cite."""
         return self._node.id
 
+    @operator()
+    def atomic_source(self):
+        """The Tick of the atomic region this collection is in (the tick given to
+        ``atomic(tick)``), for batching or snapshotting into it (Hydro's ``atomic_source``).
+        Rule: only in an atomic region."""
+        if not isinstance(self._loc, AtomicId):
+            raise rule_error(
+                "atomic_source", f"this {self.KIND.value} is not in an atomic region (it is at "
+                f"{self._loc.describe()})", "enter one with .atomic(tick) (then "
+                "atomic_source() is that tick), or use the tick you have",
+            )
+        return self._ctx.handle(self._loc.tick_id)
+
     @property
     def _loc(self) -> LocationId:
         return self._node.meta.location
 
     def __repr__(self) -> str:
         return f"<{self.kind_info.describe()} at {self._loc.describe()} (%{self._node.id})>"
+
+    def __getattr__(self, name: str):
+        """Only for names that do not exist: a Hydro name hydro_lab spells differently
+        (``collect_vec``, ``send_bytes``, ...) gets an AttributeError naming the spelling."""
+        raise no_attribute(self, name)
 
     def __bool__(self) -> bool:
         raise HydroTypeError(

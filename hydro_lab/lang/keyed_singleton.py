@@ -100,17 +100,21 @@ class KeyedSingleton(LiveCollection):
 
     @operator()
     def keys(self):
-        """The keys as a NoOrder Stream. Rule: values must be fixed."""
+        """The keys as a NoOrder Stream, each key once (at the top level a key is not passed
+        again in later ticks). Rule: values must be fixed."""
         self._check_values_fixed()
-        return self._new(N.Map, self._entries_kind(elem_cluster=self.kind_info.key_cluster),
-                         input=self.node_id, f=quote.builtin(_key, "keys"))
+        entries = self._cast(self._entries_kind())
+        return entries._new(N.Map, self._entries_kind(elem_cluster=self.kind_info.key_cluster),
+                            input=entries.node_id, f=quote.builtin(_key, "keys"))
 
     @operator()
     def values(self):
-        """The values as a NoOrder Stream. Rule: values must be fixed."""
+        """The values as a NoOrder Stream, one per key, passed once (any value, hashable or
+        not: a list works). Rule: values must be fixed."""
         self._check_values_fixed()
-        return self._new(N.Map, self._entries_kind(), input=self.node_id,
-                         f=quote.builtin(_value, "values"))
+        entries = self._cast(self._entries_kind())
+        return entries._new(N.Map, self._entries_kind(), input=entries.node_id,
+                            f=quote.builtin(_value, "values"))
 
     @operator()
     def key_count(self):

@@ -52,6 +52,38 @@ class KeyEquals:
         return f"key == {self.key!r}"
 
 
+def _enumerate_init() -> int:
+    return 0
+
+
+def _enumerate_step(i: int, v: Any) -> tuple[int, tuple[int, Any]]:
+    return i + 1, (i, v)
+
+
+class PrefixKey:
+    """``(key, value) -> ((f((key, value)), key), value)``: ``prefix_key``'s rewrite of each
+    entry; a class so it pickles by value."""
+
+    def __init__(self, f: Any):
+        self.f = f
+
+    def __call__(self, entry: Any) -> Any:
+        return ((self.f(entry), entry[0]), entry[1])
+
+    def __repr__(self) -> str:
+        return f"prefix_key({getattr(self.f, '__name__', self.f)!r})"
+
+
+def _prefix_with_singleton(entry: Any) -> Any:
+    key, (value, prefix) = entry
+    return ((prefix, key), value)
+
+
+def _drop_key_prefix(entry: Any) -> Any:
+    (_, key), value = entry
+    return (key, value)
+
+
 def _pair_key_matches(pair: Any) -> bool:
     (key, _), wanted = pair
     return key == wanted
@@ -146,10 +178,72 @@ class KeyedStream(LiveCollection):
                          input=self.node_id, f=c, ordered=False, on="value")
 
     @operator()
+    def filter_with_key(self, f) -> KeyedStream:
+        """Keep the values for which ``f((key, value))`` is true (Hydro's ``filter_with_key``).
+        Keeps every guarantee."""
+        c = self._closure(f, example="filter_with_key(lambda kv: kv[1] > kv[0])")
+        return self._new(N.Filter, self.kind_info, input=self.node_id, f=c, on="entry")
+
+    @operator()
+    def filter_map_with_key(self, f) -> KeyedStream:
+        """``f((key, value))`` becomes the new value, dropped when it is ``None``; the key stays
+        (Hydro's ``filter_map_with_key``: the results are not re-grouped)."""
+        c = self._closure(f, example="filter_map_with_key(lambda kv: kv[1] if kv[0] else None)")
+        return self._new(N.FilterMap, self.kind_info, input=self.node_id, f=c, on="entry")
+
+    @operator()
+    def enumerate(self) -> KeyedStream:
+        """Pair each value with its index within its key: ``(i, v)``, counting from 0 per key
+        (at the top level the count goes on across ticks). Rule: needs TotalOrder and
+        ExactlyOnce within each key (indices would differ between runs otherwise)."""
+        self._check_total_order("the index of a value depends on the order within its key")
+        self._check_exactly_once("a duplicate would shift every later index")
+        return self._new(N.Scan, self.kind_info, input=self.node_id,
+                         init=quote.builtin(_enumerate_init, "0"),
+                         f=quote.builtin(_enumerate_step, "enumerate"), keyed=True)
+
+    @operator()
+    def prefix_key(self, prefix) -> KeyedStream:
+        """Add a leading key component: key ``k`` becomes ``(p, k)``. ``prefix`` is a function
+        of the entry, ``p = prefix((k, v))`` (e.g. the partition or member an entry goes to),
+        or a Bounded Singleton at this location whose value prefixes every key (e.g.
+        ``cluster.self_id()``). Each new group is part of an old one, so the order and retries
+        within groups hold. ``drop_key_prefix()`` undoes it."""
+        if isinstance(prefix, LiveCollection):
+            self._check_operand(prefix, (Kind.SINGLETON,), "the prefix")
+            prefix._check_bounded("the prefix")
+            paired = self._new(N.CrossSingleton, self.kind_info, input=self.node_id,
+                               singleton=prefix.node_id, detail="values")
+            return paired._new(N.Map, self.kind_info.with_(key_cluster=None),
+                               input=paired.node_id,
+                               f=quote.builtin(_prefix_with_singleton, "prefix_key"))
+        c = self._closure(prefix, role="the prefix function",
+                          example="prefix_key(lambda kv: hash(kv[0]) % 4)")
+        rewrite = N.Closure(fn=PrefixKey(c.fn), label=f"prefix_key({c.label})", text=c.text,
+                            source=c.source)
+        return self._new(N.Map, self.kind_info.with_(key_cluster=None), input=self.node_id,
+                         f=rewrite)
+
+    @operator()
+    def drop_key_prefix(self) -> KeyedStream:
+        """Remove the leading key component (e.g. the one ``prefix_key`` added): key
+        ``(p, k)`` becomes ``k`` (Hydro's ``drop_key_prefix``). Groups that differed only in
+        ``p`` merge, their values interleaved: → NoOrder within each group."""
+        return self._new(N.Map, self.kind_info.with_(order=Order.NO_ORDER, key_cluster=None),
+                         input=self.node_id, f=quote.builtin(_drop_key_prefix, "drop_key_prefix"))
+
+    @operator()
     def inspect(self, f) -> KeyedStream:
         """Call ``f(value)`` for its side effect; values pass through."""
         c = self._closure(f, example="inspect(print)")
         return self._new(N.Inspect, self.kind_info, input=self.node_id, f=c, on="value")
+
+    @operator()
+    def inspect_with_key(self, f) -> KeyedStream:
+        """Call ``f((key, value))`` for its side effect; entries pass through (Hydro's
+        ``inspect_with_key``)."""
+        c = self._closure(f, example="inspect_with_key(print)")
+        return self._new(N.Inspect, self.kind_info, input=self.node_id, f=c, on="entry")
 
     # -- per-key aggregations -------------------------------------------------------------------
 
@@ -307,6 +401,12 @@ class KeyedStream(LiveCollection):
                          location=self._loc.outer, input=self.node_id)
 
     @operator()
+    def all_ticks_atomic(self) -> KeyedStream:
+        """Like ``all_ticks``, but the result stays in the atomic region of this tick, processed
+        synchronously with it (Hydro's ``all_ticks_atomic``)."""
+        return ticks.all_ticks_atomic(self, self.kind_info.with_(bound=Bound.UNBOUNDED))
+
+    @operator()
     def defer_tick(self) -> KeyedStream:
         """This tick's batch, delivered next tick."""
         self._check_in_tick("defer_tick works inside a tick; batch the keyed stream first")
@@ -356,6 +456,16 @@ class KeyedStream(LiveCollection):
         cluster). From a process each member gets a Stream; from a cluster a KeyedStream keyed
         by sender."""
         return networking.demux(self, cluster, codec, name)
+
+    @operator()
+    def fold_commutative(self, init, f, commutative: str = "declared by fold_commutative"):
+        """Alias of ``fold(init, f, commutative=...)`` (Hydro's older name)."""
+        return self.fold(init, f, commutative=commutative)
+
+    @operator()
+    def reduce_commutative(self, f, commutative: str = "declared by reduce_commutative"):
+        """Alias of ``reduce(f, commutative=...)`` (Hydro's older name)."""
+        return self.reduce(f, commutative=commutative)
 
     @operator()
     def demux_bincode(self, cluster):

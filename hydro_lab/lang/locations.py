@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any, NamedTuple
 
 from hydro_lab.codecs import resolve_codec
-from hydro_lab.errors import HydroTypeError, rule_error
+from hydro_lab.errors import HydroTypeError, no_attribute, rule_error
 from hydro_lab.ir import kinds as K
 from hydro_lab.ir import nodes as N
 from hydro_lab.ir.kinds import Bound, Kind, Order, Retries
@@ -60,6 +60,11 @@ class _Handle:
         meta = N.Meta(location=location or self._id, kind=kind, op=op or current_op(),
                       source=current_site(), detail=detail)
         return wrap(self._ctx, self._ctx.graph.add(cls, meta, **fields))
+
+    def __getattr__(self, name: str) -> Any:
+        """Only for names that do not exist: a Hydro name hydro_lab spells differently
+        (``CLUSTER_SELF_ID``, ``source_external_bincode``...) names the spelling."""
+        raise no_attribute(self, name)
 
     def _check_nondet(self, token: Any) -> N.NonDetInfo:
         return require_nondet(token)
@@ -161,6 +166,14 @@ class Location(_Handle):
         return port, stream
 
     @operator()
+    def source_external_bincode(self, external: External, *, order: Order = Order.TOTAL_ORDER,
+                                retries: Retries = Retries.EXACTLY_ONCE
+                                ) -> tuple[ExternalPort, Any]:
+        """Alias of ``source_external(external)`` (Hydro's older name): ``(port, Stream)``,
+        read with pickle, Python's counterpart of bincode."""
+        return self.source_external(external, order=order, retries=retries)
+
+    @operator()
     def bidi_external(self, external: External, codec: Any = "pickle") -> BidiExternal:
         """A many-client port in both directions (Hydro's ``bidi_external_many``).
 
@@ -259,7 +272,7 @@ class External(_Handle):
                 f"stream.send_external({self._id.name}) for output.",
                 op=attr,
             )
-        raise AttributeError(attr)
+        raise no_attribute(self, attr)
 
 
 _LOCATION_METHODS = {

@@ -18,6 +18,7 @@ from hydro_lab.lang import quote, ticks
 from hydro_lab.lang import watch as watching
 from hydro_lab.lang.collection import LiveCollection, register
 from hydro_lab.lang.context import current_op, operator
+from hydro_lab.lang.nondet import nondet
 
 
 def _identity(x: Any) -> Any:
@@ -48,6 +49,40 @@ def _always_false(_: Any, __: Any) -> bool:
     return False
 
 
+def _equals(pair: Any) -> bool:
+    return pair[0] == pair[1]
+
+
+def _both(pair: Any) -> bool:
+    return bool(pair[0] and pair[1])
+
+
+def _either(pair: Any) -> bool:
+    return bool(pair[0] or pair[1])
+
+
+def _not(b: Any) -> bool:
+    return not b
+
+
+def _passed(pair: Any) -> Any:
+    """``(threshold, value)`` -> the threshold once the value has reached it, else None."""
+    t, m = pair
+    return None if m < t else t
+
+
+def _is_first(entry: Any) -> bool:
+    return entry[0] == 0
+
+
+def _second(entry: Any) -> Any:
+    return entry[1]
+
+
+CLONE_INTO_TICK = "a Bounded top-level singleton has one version, so every tick sees it"
+THRESHOLDS = "thresholds are deterministic: the value only grows, so once reached it stays reached"
+
+
 class _SingleValue(LiveCollection):
     """What Singleton and Optional share."""
 
@@ -58,9 +93,11 @@ class _SingleValue(LiveCollection):
 
     @operator()
     def map(self, f):
-        """Apply ``f`` to the value (an empty Optional stays empty)."""
+        """Apply ``f`` to the value (an empty Optional stays empty). A Monotonic value is no
+        longer known to be monotonic afterwards (``f`` need not preserve the order)."""
         c = self._closure(f, example="map(lambda v: v * 2)")
-        return self._new(N.Map, self._same(elem_cluster=None), input=self.node_id, f=c)
+        return self._new(N.Map, self._same(elem_cluster=None, monotonic=False),
+                         input=self.node_id, f=c)
 
     @operator()
     def filter(self, f):
@@ -158,6 +195,12 @@ class _SingleValue(LiveCollection):
                          input=self.node_id)
 
     @operator()
+    def all_ticks_atomic(self):
+        """Like ``all_ticks``, but the stream stays in the atomic region of this tick, processed
+        synchronously with it (Hydro's ``all_ticks_atomic``)."""
+        return ticks.all_ticks_atomic(self, K.stream(Bound.UNBOUNDED))
+
+    @operator()
     def defer_tick(self):
         """The previous tick's value: an Optional, empty in tick 0."""
         self._check_in_tick("defer_tick works inside a tick")
@@ -186,13 +229,22 @@ class _SingleValue(LiveCollection):
                            location=self._loc, input=stream.node_id)
 
     @operator()
+    def filter_if(self, signal):
+        """The value while ``signal``, a Bounded ``Singleton[bool]`` here, is true, else empty:
+        an Optional (Bounded). Rule: this value must be Bounded too (Hydro's ``filter_if``)."""
+        return ticks.filter_if(self, signal)
+
+    @operator()
     def filter_if_some(self, signal):
-        """The value while ``signal`` has a value, else empty: an Optional (Bounded)."""
+        """The value while ``signal`` (a Bounded Optional) has a value, else empty: an Optional
+        (Bounded). Hydro deprecates it for ``filter_if(signal.is_some())``; kept, as it reads
+        the same."""
         return ticks.gate(self, signal, when_some=True)
 
     @operator()
     def filter_if_none(self, signal):
-        """The value while ``signal`` is empty: an Optional (Bounded)."""
+        """The value while ``signal`` is empty: an Optional (Bounded). Hydro deprecates it for
+        ``filter_if(signal.is_none())``; kept."""
         return ticks.gate(self, signal, when_some=False)
 
     @operator()
@@ -226,6 +278,104 @@ class Singleton(_SingleValue):
 
     KIND = Kind.SINGLETON
     __slots__ = ()
+
+    def _pair_with(self, other, role: str):
+        """``(self, other)`` as a Bounded Singleton: the zip Hydro's and/or/equals start from."""
+        self._check_operand(other, (Kind.SINGLETON,), role)
+        self._check_bounded(f"this {self.KIND.value}")
+        other._check_bounded(role)
+        return self._new(N.CrossSingleton, K.singleton(Bound.BOUNDED), input=self.node_id,
+                         singleton=other.node_id)
+
+    def _on_pair(self, other, role: str, fn, label: str):
+        pair = self._pair_with(other, role)
+        return pair._new(N.Map, K.singleton(Bound.BOUNDED), input=pair.node_id,
+                         f=quote.builtin(fn, label))
+
+    @operator()
+    def equals(self, other):
+        """``self == other`` as a Bounded ``Singleton[bool]``. Rule: both Bounded Singletons at
+        this location (Hydro's ``equals``)."""
+        return self._on_pair(other, "the other singleton", _equals, "==")
+
+    @operator("and_")
+    def and_(self, other):
+        """Logical AND of two ``Singleton[bool]`` (Hydro's ``and``, spelled ``and_`` because
+        ``and`` is a Python keyword): a Bounded Singleton. Rule: both Bounded."""
+        return self._on_pair(other, "the other Singleton[bool]", _both, "and")
+
+    @operator("or_")
+    def or_(self, other):
+        """Logical OR of two ``Singleton[bool]`` (Hydro's ``or``, spelled ``or_``): a Bounded
+        Singleton. Rule: both Bounded."""
+        return self._on_pair(other, "the other Singleton[bool]", _either, "or")
+
+    @operator("~")
+    def __invert__(self):
+        """``~signal``: logical NOT of a ``Singleton[bool]`` (Hydro's ``Not``, ``!signal``), same
+        boundedness. Python's ``not`` cannot be overloaded (it asks for a truth value, which a
+        live collection does not have while building), so ``~`` it is."""
+        return self._new(N.Map, K.singleton(self.bound), input=self.node_id,
+                         f=quote.builtin(_not, "not"))
+
+    @operator()
+    def into_optional(self):
+        """A ``Singleton`` holding ``None`` or a value, as an Optional: empty for ``None``
+        (Hydro's ``into_optional`` on ``Singleton<Option<T>>``). Same boundedness."""
+        return self._new(N.FilterMap, K.optional(self.bound), input=self.node_id,
+                         f=quote.builtin(_identity, "into_optional"))
+
+    @operator()
+    def clone_into_tick(self, tick):
+        """This Bounded top-level value inside ``tick``: a Bounded Singleton there. No
+        ``nondet``: a Bounded singleton has one version, so every tick sees the same value
+        (Hydro's ``clone_into_tick``). Rule: needs a Bounded singleton."""
+        self._check_bounded("this singleton", fix="a changing (Unbounded) value enters a tick "
+                            "with .snapshot(tick, nondet(\"why\"))")
+        tick_id = ticks._check_tick(self, tick)
+        return self._new(N.Batch, self.kind_info.with_(monotonic=False), location=tick_id,
+                         input=self.node_id, nondet_info=N.NonDetInfo(CLONE_INTO_TICK))
+
+    @operator()
+    def threshold_greater_or_equal(self, threshold):
+        """A Stream that emits ``threshold``'s value once, the first time this value is ``>=``
+        it (Hydro's ``threshold_greater_or_equal``). Deterministic, which is why the rule:
+        this singleton must be Bounded or Monotonic (it only grows: ``count()``, or a ``fold``
+        declared ``monotone=``); ``threshold`` a Bounded Singleton at this location. →
+        Stream (TotalOrder, ExactlyOnce), Bounded for a Bounded input, else Unbounded."""
+        self._check_operand(threshold, (Kind.SINGLETON,), "the threshold")
+        threshold._check_bounded("the threshold", fix="use a constant: "
+                                 "loc.singleton(value)")
+        ki = self.kind_info
+        if ki.bound is Bound.BOUNDED:
+            return _passing(threshold.zip(self).into_stream())
+        if not ki.monotonic:
+            raise rule_error(
+                "threshold_greater_or_equal", f"this singleton is {ki.describe()}, but "
+                "threshold_greater_or_equal needs a Monotonic or Bounded one",
+                "make the value one that only grows: count(), or fold(..., monotone=\"why the "
+                "accumulator only grows\"); a map() in between forgets monotonicity. To compare "
+                "a changing value on purpose, snapshot it into a tick with "
+                ".snapshot(tick, nondet(\"why\")) and compare there",
+                why="a value that can shrink may cross the threshold several times, so when it "
+                "fires would depend on timing",
+            )
+        tick = self.location.tick()
+        me = ticks.snapshot(self, tick, nondet(THRESHOLDS))
+        passed = _passing(threshold.clone_into_tick(tick).zip(me).into_stream())
+        hits = passed.all_ticks_atomic() if isinstance(self._loc, AtomicId) \
+            else passed.all_ticks()
+        numbered = hits.enumerate()
+        first = numbered._new(N.Filter, numbered.kind_info, input=numbered.node_id,
+                              f=quote.builtin(_is_first, "first time"))
+        return first._new(N.Map, K.stream(Bound.UNBOUNDED), input=first.node_id,
+                          f=quote.builtin(_second, "threshold"))
+
+
+def _passing(pairs: LiveCollection) -> LiveCollection:
+    """The thresholds of a stream of ``(threshold, value)`` pairs whose value reached them."""
+    return pairs._new(N.FilterMap, pairs.kind_info, input=pairs.node_id,
+                      f=quote.builtin(_passed, "value >= threshold"))
 
 
 @register
@@ -264,14 +414,17 @@ class Optional(_SingleValue):
 
     @operator()
     def is_some(self):
-        """A Singleton bool: does the Optional hold a value?"""
+        """A ``Singleton[bool]``, same boundedness: does the Optional hold a value (now: a
+        top-level one follows the Optional, including when it becomes empty again)? Hydro's
+        ``is_some``, the signal for ``filter_if``."""
         return self._new(N.Fold, K.singleton(self.bound), input=self.node_id,
                          init=quote.builtin(_false, "False"),
                          f=quote.builtin(_always_true, "is_some"))
 
     @operator()
     def is_none(self):
-        """A Singleton bool: is the Optional empty?"""
+        """A ``Singleton[bool]``, same boundedness: is the Optional empty? Hydro's ``is_none``
+        (``!is_some()``)."""
         return self._new(N.Fold, K.singleton(self.bound), input=self.node_id,
                          init=quote.builtin(_true, "True"),
                          f=quote.builtin(_always_false, "is_none"))

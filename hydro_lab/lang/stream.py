@@ -167,20 +167,28 @@ class Stream(LiveCollection, Generic[T]):
     # -- aggregations -------------------------------------------------------------------------
 
     @operator()
-    def fold(self, init, f, *, commutative: str | None = None, idempotent: str | None = None):
+    def fold(self, init, f, *, commutative: str | None = None, idempotent: str | None = None,
+             monotone: str | None = None):
         """Aggregate into a Singleton: ``acc = init()``, then ``acc = f(acc, x)`` per element.
 
         Rule (Hydro's aggregation rule): TotalOrder + ExactlyOnce input accepts any ``f``; on
         NoOrder input ``f`` must be declared ``commutative="why"``, on AtLeastOnce input
         ``idempotent="why"``. At the top level the value keeps accumulating across ticks; in a
-        tick it starts over each tick.
+        tick it starts over each tick. ``monotone="why"`` declares that the accumulator only
+        grows (Hydro's ``monotone = manual_proof!(..)``): a top-level result is then Monotonic,
+        which ``threshold_greater_or_equal`` needs.
         """
         i = self._closure(init, role="init", arity=0,
                           example="fold(lambda: 0, lambda acc, x: acc + x)")
         c = self._closure(f, role="the combine function", arity=2,
                           example="fold(lambda: 0, lambda acc, x: acc + x)")
         comm, idem = self._check_algebra(commutative, idempotent, what="the combine function")
-        return self._new(N.Fold, K.singleton(self.bound), input=self.node_id, init=i, f=c,
+        if monotone is not None and not (isinstance(monotone, str) and monotone.strip()):
+            raise rule_error("fold", f"monotone= takes the reason as a non-empty string, got "
+                             f"{monotone!r}", 'monotone="the accumulator only grows"')
+        kind = K.singleton(self.bound, monotonic=monotone is not None
+                           and self.bound is Bound.UNBOUNDED)
+        return self._new(N.Fold, kind, input=self.node_id, init=i, f=c,
                          commutative=comm, idempotent=idem)
 
     @operator()
@@ -195,9 +203,11 @@ class Stream(LiveCollection, Generic[T]):
 
     @operator()
     def count(self):
-        """The number of elements, a Singleton. Rule: needs ExactlyOnce (any order)."""
+        """The number of elements, a Singleton (Monotonic at the top level: it only grows).
+        Rule: needs ExactlyOnce (any order)."""
         self._check_exactly_once("a duplicate would be counted twice")
-        return self._new(N.Fold, K.singleton(self.bound), input=self.node_id,
+        kind = K.singleton(self.bound, monotonic=self.bound is Bound.UNBOUNDED)
+        return self._new(N.Fold, kind, input=self.node_id,
                          init=quote.builtin(_count_init, "0"),
                          f=quote.builtin(_count_step, "count"),
                          commutative="counting commutes")
@@ -330,9 +340,13 @@ class Stream(LiveCollection, Generic[T]):
     @operator()
     def join(self, other: Stream) -> Stream:
         """Equi-join two streams of pairs: ``(k, v1)`` and ``(k, v2)`` give ``(k, (v1, v2))``.
-        Two top-level inputs emit each new pair once. → NoOrder, the weaker of both sides."""
+        Two top-level inputs emit each new pair once. Retries and boundedness: the weaker of
+        both sides. Order: with a Bounded ``other`` (complete before this stream's elements
+        look it up) the output keeps this stream's order, each element followed by its matches
+        in ``other``'s order (Hydro's bounded join); otherwise NoOrder."""
         self._check_operand(other, (Kind.STREAM,), "the other stream")
-        kind = combine(self.kind_info, other.kind_info, order=Order.NO_ORDER)
+        order = self.order if other.bound is Bound.BOUNDED else Order.NO_ORDER
+        kind = combine(self.kind_info, other.kind_info, order=order)
         return self._new(N.Join, kind, left=self.node_id, right=other.node_id)
 
     @operator()
@@ -353,14 +367,22 @@ class Stream(LiveCollection, Generic[T]):
         return self._new(N.Difference, kind, input=self.node_id, neg=other.node_id)
 
     @operator()
+    def filter_if(self, signal) -> Stream:
+        """Pass the elements only while ``signal``, a Bounded ``Singleton[bool]`` at this
+        location, is true (Hydro's ``filter_if``). Keeps this stream's guarantees."""
+        return ticks.filter_if(self, signal)
+
+    @operator()
     def filter_if_some(self, signal) -> Stream:
-        """Pass the elements only while ``signal`` (a Bounded Optional/Singleton at this location)
-        has a value (Hydro's ``continue_if``)."""
+        """Pass the elements only while ``signal`` (a Bounded Optional at this location) has a
+        value. Hydro deprecates it for ``filter_if(signal.is_some())``; kept, as it reads the
+        same (Hydro's older ``continue_if``)."""
         return ticks.gate(self, signal, when_some=True)
 
     @operator()
     def filter_if_none(self, signal) -> Stream:
-        """Pass the elements only while ``signal`` is empty (Hydro's ``continue_unless``)."""
+        """Pass the elements only while ``signal`` is empty. Hydro deprecates it for
+        ``filter_if(signal.is_none())``; kept (Hydro's older ``continue_unless``)."""
         return ticks.gate(self, signal, when_some=False)
 
     # -- ticks, atomicity, time ----------------------------------------------------------------
@@ -391,6 +413,39 @@ class Stream(LiveCollection, Generic[T]):
                             "stream is not in a tick")
         return self._new(N.YieldConcat, self.kind_info.with_(bound=Bound.UNBOUNDED),
                          location=self._loc.outer, input=self.node_id)
+
+    @operator()
+    def all_ticks_atomic(self) -> Stream:
+        """Like ``all_ticks``, but the result stays in the atomic region of this tick: it is
+        processed synchronously with the tick (Hydro's ``all_ticks_atomic``). Unbounded, same
+        order and retries."""
+        return ticks.all_ticks_atomic(self, self.kind_info.with_(bound=Bound.UNBOUNDED))
+
+    @operator()
+    def across_ticks(self, f):
+        """Stateful across ticks: ``f`` gets this tick's batches as one growing stream (in the
+        tick's atomic region, so an aggregation keeps its state from tick to tick instead of
+        starting over) and its result comes back into this tick: a stream as this tick's new
+        elements, a singleton, optional or keyed singleton as its value now. Hydro's
+        ``across_ticks``: ``thunk(self.all_ticks_atomic()).batched_atomic()``. Deterministic.
+
+        Examples
+        --------
+        >>> flow = FlowBuilder()
+        >>> p = flow.process("p")
+        >>> tick = p.tick()
+        >>> batch = p.source_iter([1, 2, 3]).batch(tick, nondet("test"))
+        >>> so_far = batch.across_ticks(lambda s: s.count())  # elements so far, tick by tick
+        >>> type(so_far).__name__, so_far.location == tick
+        ('Singleton', True)
+        """
+        self._check_in_tick("across_ticks runs inside a tick: batch the stream into one first")
+        if not callable(f):
+            raise rule_error("across_ticks", f"expects a function of the stream, got "
+                             f"{type(f).__name__} {f!r:.40}",
+                             "across_ticks(lambda s: s.count())")
+        given = self.all_ticks_atomic()
+        return ticks.batched_atomic(f(given), self._loc, given)
 
     @operator()
     def defer_tick(self) -> Stream:
@@ -530,6 +585,12 @@ class Stream(LiveCollection, Generic[T]):
         return networking.send_external(self, external, codec)
 
     @operator()
+    def send_bincode_external(self, external):
+        """Alias of ``send_external(external)`` (Hydro's older name); sends with pickle, Python's
+        counterpart of bincode."""
+        return self.send_external(external)
+
+    @operator()
     def sim_output(self):
         """An output port for simulator tests (``inst.connect(port)`` gives ``collect``,
         ``assert_yields``...); an external port of the implicit client ``sim``."""
@@ -563,6 +624,12 @@ class Stream(LiveCollection, Generic[T]):
         """Alias of ``broadcast(cluster, nondet)``; like ``broadcast`` it needs a ``nondet``.
         Sends with pickle, like ``send_bincode``."""
         return self.broadcast(cluster, nondet)
+
+    @operator()
+    def round_robin_bincode(self, cluster, nondet=None):
+        """Alias of ``round_robin(cluster, nondet)`` (Hydro's older name); like ``round_robin``
+        it needs a ``nondet``. Sends with pickle, like ``send_bincode``."""
+        return self.round_robin(cluster, nondet)
 
     @operator()
     def fold_commutative(self, init, f, commutative: str = "declared by fold_commutative"):

@@ -14,6 +14,7 @@ from hydro_lab.ir import kinds as K
 from hydro_lab.ir import nodes as N
 from hydro_lab.ir.kinds import Bound, Kind
 from hydro_lab.ir.locations import AtomicId, TickId
+from hydro_lab.lang import quote
 from hydro_lab.lang.collection import LiveCollection, wrap
 from hydro_lab.lang.context import current_op
 from hydro_lab.lang.locations import Atomic, Tick, _positive_seconds
@@ -62,7 +63,7 @@ def batch(c: LiveCollection, tick: Any, nondet: Any) -> LiveCollection:
 def snapshot(c: LiveCollection, tick: Any, nondet: Any) -> LiveCollection:
     tick_id = _check_tick(c, tick)
     info = c._check_nondet(nondet)
-    kind = c.kind_info.with_(bound=Bound.BOUNDED, values_fixed=False)
+    kind = c.kind_info.with_(bound=Bound.BOUNDED, values_fixed=False, monotonic=False)
     return c._new(N.Batch, kind, location=tick_id, input=c.node_id, nondet_info=info)
 
 
@@ -90,12 +91,49 @@ def atomic(c: LiveCollection, tick: Any) -> LiveCollection:
     if tick._id.outer != c._loc:
         raise rule_error(op, f"the tick runs at {tick._id.outer.describe()}, not at "
                          f"{c._loc.describe()}", "use a tick of the same location")
+    return c._new(N.BeginAtomic, c.kind_info, location=_atomic_of(c, tick._id),
+                  input=c.node_id)
+
+
+def _atomic_of(c: LiveCollection, tick_id: TickId) -> AtomicId:
+    """The atomic region tied to ``tick_id`` (one per tick), created on first use."""
     atomic_id = next((loc for loc in c._ctx.graph.locations
-                      if isinstance(loc, AtomicId) and loc.tick_id == tick._id), None)
+                      if isinstance(loc, AtomicId) and loc.tick_id == tick_id), None)
     if atomic_id is None:
-        atomic_id = c._ctx.graph.add_location(AtomicId(c._ctx.graph.new_key(), tick._id))
+        atomic_id = c._ctx.graph.add_location(AtomicId(c._ctx.graph.new_key(), tick_id))
         Atomic(c._ctx, atomic_id)
-    return c._new(N.BeginAtomic, c.kind_info, location=atomic_id, input=c.node_id)
+    return atomic_id
+
+
+def all_ticks_atomic(c: LiveCollection, kind: K.CollectionKind) -> LiveCollection:
+    """Hydro's ``all_ticks_atomic``: a tick's outputs into the atomic region of that tick."""
+    c._check_in_tick(f"{current_op()} leaves a tick; this {c.KIND.value} is not in one")
+    return c._new(N.YieldConcat, kind, location=_atomic_of(c, c._loc), input=c.node_id)
+
+
+ACROSS_TICKS_INFO = N.NonDetInfo(
+    "across_ticks: a collection of the tick's own atomic region read back into the tick is "
+    "deterministic (Hydro's batched_atomic)")
+
+
+def batched_atomic(out: Any, tick_id: TickId, given: LiveCollection) -> LiveCollection:
+    """Back into ``tick_id`` from its atomic region (Hydro's ``BatchAtomic``): a stream is
+    batched, a singleton, optional or keyed singleton snapshotted. Deterministic: the region
+    runs synchronously with the tick, so the batch is exactly what this tick produced."""
+    op = current_op()
+    if not isinstance(out, LiveCollection) or out._ctx is not given._ctx:
+        raise rule_error(op, f"the function must return a live collection built from the one it "
+                         f"was given, got {type(out).__name__} {out!r:.40}",
+                         "return the result of operators on the argument, e.g. "
+                         "across_ticks(lambda s: s.count())")
+    if out._loc != given._loc:
+        raise rule_error(op, f"the function's result lives at {out._loc.describe()}, not in the "
+                         f"atomic region it was given ({given._loc.describe()})",
+                         "return a collection derived from the argument (stay in its atomic "
+                         "region: no end_atomic, batch or send)")
+    kind = out.kind_info.with_(bound=Bound.BOUNDED, values_fixed=False, monotonic=False)
+    return out._new(N.Batch, kind, location=tick_id, input=out.node_id,
+                    nondet_info=ACROSS_TICKS_INFO)
 
 
 def end_atomic(c: LiveCollection) -> LiveCollection:
@@ -115,6 +153,25 @@ def gate(c: LiveCollection, signal: Any, *, when_some: bool) -> LiveCollection:
     elif c.KIND is Kind.OPTIONAL:
         c._check_bounded("this optional")
     return c._new(N.FilterIf, kind, input=c.node_id, signal=signal.node_id, when_some=when_some)
+
+
+def _truthy(x: Any) -> bool:
+    return bool(x)
+
+
+def filter_if(c: LiveCollection, signal: Any) -> LiveCollection:
+    """Hydro's ``filter_if(signal: Singleton<bool, L, Bounded>)``: ``c`` passes while the
+    signal is true; ``signal.filter(|b| *b)`` gates it as ``filter_if_some`` does."""
+    op = current_op()
+    if isinstance(signal, LiveCollection) and signal.KIND is Kind.OPTIONAL:
+        raise rule_error(op, "the signal must be a Singleton[bool], got an Optional",
+                         f"{op}(signal.is_some()) passes while the Optional has a value, "
+                         f"{op}(signal.is_none()) while it is empty")
+    c._check_operand(signal, (Kind.SINGLETON,), "the signal")
+    signal._check_bounded("the signal", fix="snapshot it into this tick first")
+    truthy = signal._new(N.Filter, K.optional(Bound.BOUNDED), input=signal.node_id,
+                         f=quote.builtin(_truthy, "is true"))
+    return gate(c, truthy, when_some=True)
 
 
 def sample_every(c: LiveCollection, seconds: Any, nondet: Any, kind: K.CollectionKind,

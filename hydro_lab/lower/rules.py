@@ -163,9 +163,11 @@ def _lower_batch(ctx, node):
     """Free in a deployment (a tick's batch is what arrived in it). In a simulation a decision
     point: which elements enter this tick (``sim_batch``), or which version of a value a snapshot
     sees (``sim_snapshot``). Deterministic entries stay free: a snapshot of an atomic region (it
-    sees every update whose output left) and ``spin_batch``'s one spin per tick."""
+    sees every update whose output left), ``spin_batch``'s one spin per tick, ``clone_into_tick``
+    of a Bounded value (one version) and ``across_ticks``' return from the tick's own atomic
+    region (exactly what this tick produced)."""
     src = ctx.program.nodes[node.input]
-    if not ctx.sim or node.meta.op == "spin_batch" or (
+    if not ctx.sim or node.meta.op in ("spin_batch", "across_ticks", "clone_into_tick") or (
             isinstance(src.meta.location, AtomicId) and replayed(src.meta.kind)):
         return ctx.input(node)
     kind = src.meta.kind

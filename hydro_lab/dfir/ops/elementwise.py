@@ -131,27 +131,52 @@ register(OpSpec("enumerate", "push", ports=1, push=_enumerate, state=CounterStat
 
 
 class SeenState(State):
+    """What ``unique`` has passed. Elements that cannot be hashed (a list, a dict: Rust's
+    ``Vec``/``HashMap`` values) are remembered in a list and compared with ``==``, so any value
+    works; hashable ones take the set."""
+
     def __init__(self, op: Operator, params: dict[str, Any]):
         super().__init__(op, params)
         self.seen: set = set()
+        self.unhashable: list = []
+
+    def first_unhashable(self, v: Any) -> bool:
+        """True (and remembered) the first time an unhashable ``v`` is seen."""
+        if v in self.unhashable:
+            return False
+        self.unhashable.append(v)
+        return True
 
     def end_tick(self) -> None:
         if not self.persistent:
             self.seen.clear()
+            self.unhashable.clear()
 
     def size(self) -> int:
-        return len(self.seen)
+        return len(self.seen) + len(self.unhashable)
 
     def snapshot(self):
-        return frozenset(self.seen)
+        return (frozenset(self.seen), tuple(map(repr, self.unhashable)))
 
 
 def _unique(gen, op, v):
-    seen = gen.fresh("seen")
-    gen.pre(f"{seen} = {gen.state(op)}.seen")
-    gen.line(f"if {v} not in {seen}:", op)
+    st, seen, new = gen.fresh("st"), gen.fresh("seen"), gen.fresh("new")
+    gen.pre(f"{st} = {gen.state(op)}")
+    gen.pre(f"{seen} = {st}.seen")
+    gen.line("try:", op)
+    gen.code.indent()
+    gen.line(f"{new} = {v} not in {seen}", op)
+    gen.line(f"if {new}:", op)
     gen.code.indent()
     gen.line(f"{seen}.add({v})", op)
+    gen.code.dedent()
+    gen.code.dedent()
+    gen.line("except TypeError:  # unhashable: compared by ==", op)
+    gen.code.indent()
+    gen.line(f"{new} = {st}.first_unhashable({v})", op)
+    gen.code.dedent()
+    gen.line(f"if {new}:", op)
+    gen.code.indent()
     gen.counted(op)
     return v, 1
 

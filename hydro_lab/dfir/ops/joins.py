@@ -59,24 +59,23 @@ class PairState(State):
                 tuple(self.left_all), tuple(self.right_all))
 
     def join(self, new_left, new_right):
-        """(k, (l, r)) for every new pair; values of one key keep their arrival order."""
+        """(k, (l, r)) for every new pair, in the left side's arrival order (each left element
+        meets the right values of its key in theirs), then old left values meeting new right
+        ones. So a join whose right side is Bounded (complete when the left arrives) keeps the
+        left side's order, as Hydro's type says."""
         out = []
         old_left = self.left if self.keep_left else {}
         old_right = self.right if self.keep_right else {}
-        nl: dict = {}
-        for k, v in new_left:
-            nl.setdefault(k, []).append(v)
         nr: dict = {}
         for k, v in new_right:
             nr.setdefault(k, []).append(v)
-        for k, ls in nl.items():
-            rs = old_right.get(k, ())
-            rs_new = nr.get(k, ())
-            for lv in ls:
-                for rv in rs:
-                    out.append((k, (lv, rv)))
-                for rv in rs_new:
-                    out.append((k, (lv, rv)))
+        nl: dict = {}
+        for k, lv in new_left:
+            nl.setdefault(k, []).append(lv)
+            for rv in old_right.get(k, ()):
+                out.append((k, (lv, rv)))
+            for rv in nr.get(k, ()):
+                out.append((k, (lv, rv)))
         for k, rs in nr.items():
             for lv in old_left.get(k, ()):
                 for rv in rs:
