@@ -258,10 +258,13 @@ def _open_loop(clients: Any, num_clients_per_node: Any, workload_generator: Any,
 
 
 @operator("bench_client")
-def _close_loop(clients: Cluster, outputs_handle: Any, inputs: Any, outputs: Any
-                ) -> KeyedStream:
-    inputs = _keyed_at_clients(inputs, clients, "workload_generator")
-    outputs = _keyed_at_clients(outputs, clients, "protocol")
+def _returned(value: Any, clients: Cluster, role: str) -> KeyedStream:
+    return _keyed_at_clients(value, clients, role)
+
+
+@operator("bench_client")
+def _close_loop(clients: Cluster, outputs_handle: Any, inputs: KeyedStream,
+                outputs: KeyedStream) -> KeyedStream:
     outputs_handle.complete(outputs)
     tick = clients.tick()
     events = (inputs.map(_now).batch(tick, _BATCH).entries().map(_as_start)
@@ -305,13 +308,13 @@ def bench_client(clients: Cluster, num_clients_per_node: int, workload_generator
     try:
         outputs_handle, ids_and_previous = _open_loop(clients, num_clients_per_node,
                                                       workload_generator, protocol)
-        inputs = workload_generator(ids_and_previous)
-        outputs = protocol(inputs)
+        inputs = _returned(workload_generator(ids_and_previous), clients, "workload_generator")
+        outputs = _returned(protocol(inputs), clients, "protocol")
         return _close_loop(clients, outputs_handle, inputs, outputs)
-    except HydroTypeError:
+    except HydroTypeError as err:
         if ctx is not None:
             ctx.rollback(mark)  # a refused call leaves nothing behind, as an operator's does
-        raise
+        raise err.with_traceback(None) from None
 
 
 @operator()

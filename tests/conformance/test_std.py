@@ -399,3 +399,249 @@ def test_track_membership_of_a_cluster():
     with flow.deploy("local", cluster_sizes={c: 3}) as d:
         d.run(ticks=5)
     assert sizes[-1] == 3
+
+
+# -- hydro_std/src/bench_client/ ----------------------------------------------------------------
+
+class FakeClock:
+    """Seconds that pass only when the test says so (``deploy(clock=...)``)."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def inc_i32_workload_generator(ids_and_prev_payloads):
+    """paxos_bench.rs ``inc_i32_workload_generator``: 0 for a new virtual client, else the
+    previous output + 1."""
+    return ids_and_prev_payloads.map(lambda payload: 0 if payload is None else payload + 1)
+
+
+def _tag_sender(entry):
+    return (self_id(), entry)
+
+
+def echo_protocol(clients, server):
+    """hydro_optimize's ``simple_kv_bench``-style echo: the server sends each payload back to
+    the client member that sent it."""
+    def protocol(inputs):
+        at_server = inputs.entries().map(_tag_sender).send(server).values()
+        return at_server.demux(clients).into_keyed()
+    return protocol
+
+
+def test_bench_client_runs_closed_loop_virtual_clients():
+    """bench_client/mod.rs ``bench_client``: ``num_clients_per_node`` virtual clients per member,
+    each with one request in flight: the workload sees each output and sends the next input,
+    so every virtual client's outputs are 0, 1, 2, ... in order, and every output comes with
+    its latency (a positive number of seconds)."""
+    flow = FlowBuilder("bench_echo")
+    clients, server = flow.cluster("clients"), flow.process("server")
+    done = bench_client(clients, 3, inc_i32_workload_generator, echo_protocol(clients, server))
+    assert (type(done).__name__, done.location, done.order) == ("KeyedStream", clients,
+                                                                Order.NO_ORDER)
+    seen: list = []
+    done.entries().map(_tag_sender).assume_ordering(ND).dest_sink(seen)
+    with flow.deploy("local", cluster_sizes={clients: 2}) as d:
+        d.step(40)
+    per_client = defaultdict(list)
+    for member, (vid, (output, latency)) in seen:
+        per_client[member.get_raw_id(), vid].append(output)
+        assert isinstance(latency, float) and latency > 0
+    assert sorted(per_client) == [(m, v) for m in range(2) for v in range(3)]
+    for outputs in per_client.values():
+        assert outputs == list(range(len(outputs))) and len(outputs) >= 5
+
+
+def test_compute_throughput_latency_counts_every_latency_once():
+    """bench_client/mod.rs ``compute_throughput_latency``: at the end of each window a member
+    emits the window's requests and latency histogram (also when it had none); every latency
+    is in exactly one window."""
+    flow = FlowBuilder("windows")
+    clients = flow.cluster("clients")
+    latencies = clients.source_iter([0.001, 0.002, 0.003])
+    results = compute_throughput_latency(clients, latencies, 1000, nondet("test windows"))
+    assert isinstance(results, BenchResult) and results.interval_millis == 1000
+    assert (results.throughput.order, results.latency_histogram.order) == (Order.TOTAL_ORDER,) * 2
+    report = bench_report(results)
+    clock = FakeClock()
+    with flow.deploy("local", cluster_sizes={clients: 1}, clock=clock) as d:
+        for _ in range(4):
+            d.step(2)
+            clock.now += 1.0
+        d.step(2)
+    assert len(report.throughput) >= 3 and sum(report.throughput) == 3
+    merged = Histogram()
+    for h in report.latency:
+        merged.add(h)
+    assert merged.len() == 3
+    assert abs(merged.value_at_quantile(0.5) - 2_000_000) <= 2_000_000 * 0.001
+    assert {r["member"] for r in report.records()} == {MemberId("clients", 0)}
+
+
+def test_pretty_print_bench_results_prints_hydros_lines(capsys):
+    """bench_client/mod.rs ``pretty_print_bench_results``: ``Throughput: <n> requests/s`` and
+    ``Latency p50: <ms> | p99 <ms> | p999 <ms> ms (<n> samples)``."""
+    flow = FlowBuilder("print")
+    clients, aggregator = flow.cluster("clients"), flow.process("aggregator")
+    results = compute_throughput_latency(clients, clients.source_iter([0.004] * 4), 1000,
+                                         nondet("test windows"))
+    pretty_print_bench_results(aggregate_bench_results(results, aggregator, 1000))
+    clock = FakeClock()
+    with flow.deploy("local", cluster_sizes={clients: 2}, clock=clock) as d:
+        for _ in range(5):
+            d.step(3)
+            clock.now += 1.0
+    out = capsys.readouterr().out
+    throughput = [float(x) for x in re.findall(r"Throughput: ([0-9.]+) requests/s", out)]
+    latency = re.findall(r"Latency p50: ([0-9.]+) \| p99 ([0-9.]+) \| p999 ([0-9.]+) ms "
+                         r"\((\d+) samples\)", out)
+    assert sum(throughput) == 8.0  # 4 latencies on each of 2 members
+    # 4 ms to three significant digits: the highest value of its bucket, as HdrHistogram says
+    assert ("4.001", "4.001", "4.001", "8") in latency
+
+
+def _reply(entry):
+    """A replica's answer to the client that sent a committed payload: ``(client,
+    ((vid, payload), Ok()))``; holes (None) are not answered."""
+    _slot, value = entry
+    if value is None:
+        return None
+    client, request = value
+    return (client, (request, Ok()))
+
+
+def _to_leader(pair):
+    request, ballot = pair
+    return (ballot.proposer_id, request)
+
+
+def paxos_bench(num_clients_per_node, f, num_replicas, paxos_config, clients,
+                client_aggregator, proposers, acceptors, replicas, interval_millis):
+    """paxos_bench.rs ``paxos_bench``, on hydro_lab's Paxos example: clients send their
+    payloads to the leader (``with_client``), committed payloads go to the replicas, and a
+    client's request is done once ``collect_quorum`` heard from f+1 of ``num_replicas``
+    replicas. (hydro_lab's Paxos has no checkpoints and its replicas only deduplicate and
+    answer, where Hydro's ``kv_replica`` applies the log in slot order.)"""
+    bench_nd = nondet("benchmarking: order and which leader do not matter")
+
+    def protocol(inputs):
+        def with_client(new_ballots):
+            leader = new_ballots.broadcast(clients, bench_nd).values().max()
+            tick = clients.tick()
+            waiting_handle, waited = tick.cycle("Stream", order=Order.NO_ORDER)
+            waiting = waited.chain(inputs.entries().map(_tag_sender).batch(tick, bench_nd))
+            current_leader = leader.snapshot(tick, bench_nd)
+            waiting_handle.complete_next_tick(waiting.filter_if_none(current_leader))
+            return (waiting.cross_singleton(current_leader).map(_to_leader).all_ticks()
+                    .demux(proposers).values()
+                    .assume_ordering(nondet("clients own their keys: interleaving their "
+                                            "payloads does not reorder writes to one key")))
+
+        _, committed = paxos_core(proposers, acceptors, with_client, paxos_config,
+                                  nondet_leader=bench_nd, nondet_commit=bench_nd)
+        processed = committed.broadcast(replicas, bench_nd).values().unique().filter_map(_reply)
+        c_received_payloads = processed.demux(clients).values()
+        # we only mark a transaction as committed when f+1 replicas have applied it
+        return collect_quorum(c_received_payloads, f + 1, num_replicas)[0].into_keyed()
+
+    latencies = (bench_client(clients, num_clients_per_node, inc_i32_workload_generator,
+                              protocol)
+                 .entries().map(lambda entry: entry[1][1]))
+    bench_results = compute_throughput_latency(clients, latencies, interval_millis / 10,
+                                               nondet("bench"))
+    aggregate_results = aggregate_bench_results(bench_results, client_aggregator,
+                                                interval_millis)
+    pretty_print_bench_results(aggregate_results)
+    return bench_report(aggregate_results)
+
+
+def test_paxos_some_throughput(capsys):
+    """paxos_bench.rs ``paxos_some_throughput``: Paxos (f = 1: 2 proposers, 3 acceptors, 2
+    replicas, one client machine) under the bench client reports a positive throughput (Hydro
+    waits for two ``Throughput:`` lines with a positive lower bound), here on the local backend
+    for 2.5 seconds; the report has the latencies of the completed requests."""
+    flow = FlowBuilder("paxos_bench")
+    proposers, acceptors = flow.cluster("proposers"), flow.cluster("acceptors")
+    clients, replicas = flow.cluster("clients"), flow.cluster("replicas")
+    client_aggregator = flow.process("client_aggregator")
+    config = PaxosConfig(f=1, i_am_leader_send_timeout=0.05, i_am_leader_check_timeout=0.2,
+                         i_am_leader_check_timeout_delay_multiplier=0.3)
+    report = paxos_bench(10, 1, 2, config, clients, client_aggregator, proposers, acceptors,
+                         replicas, 500)
+    with flow.deploy("local", cluster_sizes={proposers: 2, acceptors: 3, clients: 1,
+                                             replicas: 2}) as d:
+        d.run(seconds=2.5)
+    out = capsys.readouterr().out
+    positive = [x for x in re.findall(r"Throughput: ([0-9.]+) requests/s", out) if float(x) > 0]
+    assert len(positive) >= 2, out
+    assert isinstance(report, BenchReport)
+    summary = report.summary()
+    assert summary["requests"] > 0 and summary["throughput_rps"] > 0
+    assert summary["samples"] == summary["requests"]
+    assert 0 < summary["latency_p50_ms"] <= summary["latency_p99_ms"] < 2500
+    frame = report.to_pandas()
+    assert list(frame.columns) == ["member", "interval", "time", "requests", "throughput_rps",
+                                   "samples", "latency_mean_ms", "latency_p50_ms",
+                                   "latency_p99_ms", "latency_p999_ms"]
+    assert frame.requests.sum() == summary["requests"] and (frame.samples == frame.requests).all()
+
+
+def test_bench_client_refuses_what_its_rust_type_refuses():
+    """bench_client/mod.rs's signature: ``clients: &Cluster``, ``num_clients_per_node: usize``,
+    and both closures returning ``KeyedStream<u32, _, Cluster<Client>, Unbounded, NoOrder>``
+    (ExactlyOnce)."""
+    flow = FlowBuilder("bench_refusals")
+    clients, server = flow.cluster("clients"), flow.process("server")
+    echo = echo_protocol(clients, server)
+    refused(flow, lambda: bench_client(server, 2, inc_i32_workload_generator, echo),
+            "bench_client", "the clients must be a Cluster")
+    refused(flow, lambda: bench_client(clients, 0, inc_i32_workload_generator, echo),
+            "num_clients_per_node must be a positive int")
+    refused(flow, lambda: bench_client(clients, 2, lambda prev: prev.entries(), echo),
+            "workload_generator must return a KeyedStream", "got a Stream", ".into_keyed()")
+    refused(flow, lambda: bench_client(clients, 2, inc_i32_workload_generator,
+                                       lambda inputs: inputs.entries().send(server)
+                                       .entries().into_keyed()),
+            "protocol returned a KeyedStream at process server", ".demux(clients)")
+    refused(flow, lambda: bench_client(clients, 2, inc_i32_workload_generator,
+                                       lambda inputs: echo(inputs).weaken_retries()),
+            "AtLeastOnce", "a duplicate would be measured as another request")
+    latencies = server.source_iter([0.1])
+    refused(flow, lambda: compute_throughput_latency(clients, latencies, 100, ND),
+            "compute_throughput_latency", "process server", "at the clients")
+    refused(flow, lambda: aggregate_bench_results("results", server, 100),
+            "aggregate_bench_results", "expects a BenchResult")
+
+
+def test_histogram_and_rolling_average():
+    """hdrhistogram's ``Histogram::new(3)`` as the bench client uses it (three significant
+    digits, mergeable) and rolling_average.rs ``RollingAverage`` (mean, variance, the 99%
+    interval ``mean ± 2.576·σ/√n``, ``add``)."""
+    h = Histogram()
+    for v in range(1, 10_001):
+        h.record(v * 1000)
+    assert h.len() == len(h) == 10_000
+    for q, exact in ((0.5, 5_000_000), (0.99, 9_900_000), (0.999, 9_990_000)):
+        assert abs(h.value_at_quantile(q) - exact) <= exact * 0.001
+    other = Histogram()
+    other.record(20_000_000)
+    h.add(other)
+    assert h.len() == 10_001 and abs(h.max() - 20_000_000) <= 20_000
+    assert Histogram().value_at_quantile(0.5) == 0
+
+    r = RollingAverage()
+    assert (r.sample_mean(), r.sample_variance(), r.confidence_interval_99()) == (0.0, 0.0, None)
+    for x in (2.0, 4.0, 6.0, 8.0):
+        r.add_sample(x)
+    assert (r.sample_count(), r.sample_mean()) == (4, 5.0)
+    assert r.sample_variance() == pytest.approx(20 / 3)
+    lower, upper = r.confidence_interval_99()
+    assert (lower + upper) / 2 == pytest.approx(5.0)
+    assert upper - lower == pytest.approx(2 * 2.576 * (20 / 3) ** 0.5 / 2)
+    s = RollingAverage()
+    s.add_sample(10.0)
+    r.add(s)
+    assert (r.sample_count(), r.sample_mean()) == (5, 6.0)
