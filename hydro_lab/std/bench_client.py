@@ -33,6 +33,10 @@ _BATCH = nondet("batching is required to compare an output with its input's time
                 "change the result: each virtual client has one request in flight, and its "
                 "start and end times are taken when they happen")
 
+_ONE_IN_FLIGHT = nondet("only one request per virtual client is in flight at any time, and each "
+                        "input is made from the previous output, so a virtual client's inputs "
+                        "(and its outputs) are causally ordered")
+
 
 # -- closures (module-level functions and small classes, so graphs name them and they pickle) ----
 
@@ -267,8 +271,10 @@ def _close_loop(clients: Cluster, outputs_handle: Any, inputs: KeyedStream,
                 outputs: KeyedStream) -> KeyedStream:
     outputs_handle.complete(outputs)
     tick = clients.tick()
-    events = (inputs.map(_now).batch(tick, _BATCH).entries().map(_as_start)
-              .chain(outputs.map(_stamped).batch(tick, _BATCH).entries().map(_as_end)))
+    starts = inputs.map(_now).assume_ordering(_ONE_IN_FLIGHT)
+    ends = outputs.map(_stamped).assume_ordering(_ONE_IN_FLIGHT)
+    events = (starts.batch(tick, _BATCH).entries().map(_as_start)
+              .chain(ends.batch(tick, _BATCH).entries().map(_as_end)))
     state_handle, state = tick.cycle_with_initial({})
     step = state.zip(events.fold(_no_events, _add_event, commutative="the events are sorted "
                                  "by their times before they are matched")).map(_match)

@@ -455,6 +455,33 @@ def test_bench_client_runs_closed_loop_virtual_clients():
         assert outputs == list(range(len(outputs))) and len(outputs) >= 5
 
 
+def _four_requests(prev):
+    """inc_i32_workload_generator that stops each virtual client after its 4th request, so a
+    simulation ends."""
+    return prev.filter_map(lambda p: 0 if p is None else (p + 1 if p < 3 else None))
+
+
+def test_bench_client_in_the_simulator_measures_each_request_once():
+    """bench_client/mod.rs ``bench_client`` under the simulator's batchings (Hydro's nondets:
+    the batching of start times and outputs "does not actually affect the result"): in every
+    explored execution each virtual client completes requests 0..3, each once, each with a
+    non-negative latency."""
+    flow = FlowBuilder("bench_sim")
+    clients, server = flow.cluster("clients"), flow.process("server")
+    done = bench_client(clients, 2, _four_requests, echo_protocol(clients, server))
+    out = done.entries().map(_tag_sender).send(server).values().sim_output()
+
+    def body(inst):
+        per_client = defaultdict(list)
+        for member, (vid, (output, latency)) in inst.connect(out).collect():
+            per_client[member.get_raw_id(), vid].append(output)
+            assert latency >= 0, (member, vid, output, latency)
+        assert sorted(per_client) == [(m, v) for m in range(2) for v in range(2)]
+        assert all(sorted(outputs) == [0, 1, 2, 3] for outputs in per_client.values())
+
+    assert flow.sim(cluster_sizes={clients: 2}).fuzz(body, runs=100, seed=3) == 100
+
+
 def test_compute_throughput_latency_counts_every_latency_once():
     """bench_client/mod.rs ``compute_throughput_latency``: at the end of each window a member
     emits the window's requests and latency histogram (also when it had none); every latency
