@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from hydro_lab.errors import rule_error
-from hydro_lab.ir.kinds import Kind, Order, Retries
+from hydro_lab.ir.kinds import Kind, Retries
 from hydro_lab.ir.locations import AtomicId, ClusterId, ProcessId, TickId
 from hydro_lab.lang import LiveCollection, Tick
 from hydro_lab.lang.context import current_op
@@ -94,17 +94,16 @@ def function(value: Any, role: str, example: str) -> None:
 
 
 def is_process(value: LiveCollection) -> bool:
+    """The collection lives at the top level of a process."""
     return isinstance(value.location.id, ProcessId)
 
 
 def is_cluster(value: LiveCollection) -> bool:
+    """The collection lives at the top level of a cluster."""
     return isinstance(value.location.id, ClusterId)
 
 
 def is_atomic(value: LiveCollection) -> bool:
+    """The collection lives in an atomic region."""
     return isinstance(value.location.id, AtomicId)
-
-
-def no_order(value: LiveCollection) -> bool:
-    return value.order is Order.NO_ORDER
 

@@ -188,6 +188,26 @@ def test_collect_quorum_with_response_gives_the_values_of_the_quorum_tick():
     assert outcomes == {(("k", "a"), ("k", "b"))}
 
 
+@pytest.mark.parametrize("helper", [collect_quorum, collect_quorum_with_response],
+                         ids=lambda h: h.__name__)
+def test_the_quorum_helpers_commutativity_claims_hold(helper):
+    """quorum.rs folds the responses per key with ``fold_commutative``: the simulator with
+    ``check_claims=True`` also feeds the fold every order of each batch, and the keys reaching
+    quorum (and their values) stay the same."""
+    flow = FlowBuilder("quorum_claims")
+    p = flow.process("p")
+    port, responses = p.sim_input(order=Order.NO_ORDER)
+    out = helper(responses, 2, 3)[0].sim_output()
+
+    def body(inst):
+        inst.connect(port).send_many_unordered([(1, Ok("a")), (1, Err()), (1, Ok("b")),
+                                                (2, Ok("c"))])
+        got = sorted(inst.connect(out).collect(), key=str)
+        assert got in ([1], [(1, "a"), (1, "b")]), got
+
+    assert flow.sim(check_claims=True).exhaustive(body) > flow.sim().exhaustive(body)
+
+
 def test_collect_quorum_on_an_atomic_stream_stays_atomic():
     """quorum.rs, the earlier signature ``responses: Stream<_, Atomic<L>, ..>`` as
     ``paxos_bench.rs`` called it (``collect_quorum(c_received_payloads.atomic(&tick), ..)
