@@ -75,13 +75,30 @@ SECTIONS: list[tuple[str, str, list[str]]] = [
       "hydro_lab.observe.recording:TickActivity", "hydro_lab.dashboard.live_graph:LiveGraph",
       "hydro_lab.dashboard.deployment_view:DeploymentDashboard",
       "hydro_lab.dashboard.watch:WatchView", "hydro_lab.dashboard.replay:ReplayView"]),
+    ("Hydro's standard library", "`hydro_lab.std` is Hydro's `hydro_std`, written in the "
+     "public language: quorums, moving streams between locations, and benchmarking a protocol "
+     "with virtual clients.",
+     ["hydro_lab.std.quorum:collect_quorum", "hydro_lab.std.quorum:collect_quorum_with_response",
+      "hydro_lab.std.quorum:Ok", "hydro_lab.std.quorum:Err",
+      "hydro_lab.std.compartmentalize:decouple_process",
+      "hydro_lab.std.compartmentalize:decouple_cluster",
+      "hydro_lab.std.compartmentalize:send_partitioned",
+      "hydro_lab.std.request_response:join_responses",
+      "hydro_lab.std.membership:track_membership", "hydro_lab.std.bench_client:bench_client",
+      "hydro_lab.std.bench_client:compute_throughput_latency",
+      "hydro_lab.std.bench_client:aggregate_bench_results",
+      "hydro_lab.std.bench_client:pretty_print_bench_results",
+      "hydro_lab.std.bench_client:bench_report", "hydro_lab.std.bench_client:BenchResult",
+      "hydro_lab.std.bench_client:BenchReport", "hydro_lab.std.histogram:Histogram",
+      "hydro_lab.std.rolling_average:RollingAverage"]),
     ("Errors", "Every error hydro_lab raises on purpose is a `HydroError`; a failing simulator "
      "test raises `SimFailure` (above), an `AssertionError`.",
      ["hydro_lab.errors:HydroError", "hydro_lab.errors:HydroTypeError",
       "hydro_lab.errors:HydroRuntimeError", "hydro_lab.errors:HydroDeployError"]),
 ]
 NOTEBOOK = "hydro_lab.notebook.magics:HydroMagics"
-CONSTRUCTED = {"FlowBuilder", "MemberId", "Faults", "PickleCodec", "JsonCodec", "MsgpackCodec"}
+CONSTRUCTED = {"FlowBuilder", "MemberId", "Faults", "PickleCodec", "JsonCodec", "MsgpackCodec",
+               "Ok", "Err", "Histogram", "RollingAverage"}
 # docstrings of the old names say so; they are listed together at the end
 ALIAS_MARKERS = ("Alias of", "Seed-era")
 # members only hydro_lab's own machinery calls (the simulator, a deployment's sinks)

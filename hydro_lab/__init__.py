@@ -6,6 +6,7 @@ operators that check Hydro's rules as they are called, and explicit network send
 """
 
 from hydro_lab import dashboard as _dashboard  # noqa: F401  (registers the live views)
+from hydro_lab import std  # noqa: F401  (Hydro's hydro_std: hydro_lab.std)
 from hydro_lab.errors import HydroError, HydroRuntimeError, HydroTypeError, hydro_spelling
 from hydro_lab.flow import BuiltFlow, FlowBuilder
 from hydro_lab.ir.kinds import Bound, Order, Retries

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 CONTRACTS = [  # STYLE.md rule 1, as pyproject.toml's [tool.importlinter] says it
     "layers import downwards only (STYLE.md rule 1)",
+    "std is written in the public language: it imports lang, ir, member ids and errors only",
     "deploy and sim are sibling drivers over the instance core: neither imports the other",
     "the instance core knows no driver, view or notebook",
     "the instance core does no I/O: it imports no transport, notebook or plotting library",
