@@ -89,7 +89,7 @@ class SourceReader:
                 self._pump(iter(src))
             else:
                 raise TypeError(
-                    f"the source function {self.spec.origin.label} returned "
+                    f"the source function returned "
                     f"{type(src).__name__} {src!r:.40}, which is neither an iterable nor an "
                     f"async iterable; return a generator, a list or an async generator")
         except BaseException as err:  # noqa: BLE001  (the user's source raised: tell the flow)
@@ -186,7 +186,7 @@ def check_sources(topology: Any) -> None:
         if n > 1 and spec.one_shot:
             where = f" at {spec.origin.where}" if spec.origin.where else ""
             raise HydroDeployError(
-                f"source_stream: {spec.origin.label}{where} is one generator (or iterator) "
-                f"object, but cluster {spec.location.name!r} runs {n} members, and each member "
-                f"reads its own source. Pass the function that makes it, e.g. "
-                f"source_stream(lambda: my_generator()), and every member calls it")
+                f"{spec.origin.label}{where}: one generator (or iterator) object, but cluster "
+                f"{spec.location.name!r} runs {n} members, and each member reads its own "
+                f"source.\n  Fix: pass the function that makes it, e.g. "
+                f"source_stream(lambda: my_generator()); every member calls it")

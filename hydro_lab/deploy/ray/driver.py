@@ -405,7 +405,7 @@ def _check_sources_pickle(topology: Topology) -> None:
                     else "an async generator object" if hasattr(spec.source, "ag_frame")
                     else f"a {type(spec.source).__name__}")
             raise HydroDeployError(
-                f"source_stream: {spec.origin.label}{where} is {what}, which cannot be sent "
+                f"{spec.origin.label}{where}: {what}, which cannot be sent "
                 f"to a Ray actor ({type(err).__name__}: {err}).\n  Fix: pass the function "
                 f"that makes it, e.g. source_stream(lambda: my_generator()) instead of "
                 f"source_stream(my_generator()); each actor calls it to make its own") from None
