@@ -18,6 +18,7 @@ from typing import Any
 
 from hydro_lab.errors import HydroDeployError
 from hydro_lab.ir.locations import ClusterId
+from hydro_lab.member_id import set_self_id
 
 Spawn = Callable[[Callable[[], Any], str], threading.Thread]
 
@@ -35,8 +36,10 @@ class SourceReader:
     before is in the deque by then. ``notify`` is called when the deque goes from empty to
     non-empty and when the source ends, so an idle driver wakes up."""
 
-    def __init__(self, spec: Any, notify: Callable[[], None], name: str):
+    def __init__(self, spec: Any, notify: Callable[[], None], name: str,
+                 member_id: Any = None):
         self.spec = spec
+        self.member_id = member_id  # what self_id() answers inside the source
         self.limit = spec.buffer
         self.name = name
         self.items: deque = deque()
@@ -79,6 +82,8 @@ class SourceReader:
     # -- the reader thread ---------------------------------------------------------------------
 
     def _run(self) -> None:
+        if self.member_id is not None:  # the source runs on the member: self_id() works in it
+            set_self_id(self.member_id)
         try:
             src = self.spec.source
             if self.spec.call:
@@ -144,7 +149,8 @@ class InstanceSources:
 
     def __init__(self, topology: Any, inst: Any, notify: Callable[[], None],
                  spawn: Spawn = _spawn_daemon):
-        self.readers = {port: SourceReader(spec, notify, f"{inst.name}:{port.node}")
+        self.readers = {port: SourceReader(spec, notify, f"{inst.name}:{port.node}",
+                                           inst.member_id)
                         for port, spec in topology.sources_of(inst.location).items()}
         self._spawn = spawn
         self._started = False

@@ -15,7 +15,9 @@ from hydro_lab.errors import HydroTypeError
 from hydro_lab.ir import source_info
 from hydro_lab.ir.kinds import Kind, Order, Retries
 from hydro_lab.ir.locations import AtomicId, TickId
+from hydro_lab.ir.source_info import SourceInfo
 from hydro_lab.lang.collection import LiveCollection
+from hydro_lab.lang.context import built_at
 from hydro_lab.lang.locations import Tick
 
 _STYLES = ("default", "batch", "snapshot", "atomic")
@@ -24,11 +26,13 @@ _STYLES = ("default", "batch", "snapshot", "atomic")
 @dataclass(frozen=True)
 class Use:
     """One collection to slice (made by :data:`use`): ``style`` is ``"default"``, ``"batch"``,
-    ``"snapshot"`` or ``"atomic"``."""
+    ``"snapshot"`` or ``"atomic"``; ``site`` is where it was written (graphs and simulator
+    traces point there, as Hydro records each use's backtrace)."""
 
     style: str
     collection: Any
     nondet: Any
+    site: SourceInfo | None = None
 
 
 @dataclass(frozen=True)
@@ -48,21 +52,21 @@ class _UseStyles:
     def __call__(self, collection: Any, nondet: Any = None) -> Use:
         """The default style: a Stream or KeyedStream is batched, a Singleton or Optional
         snapshotted, a KeyedSingleton batched if its values never change, else snapshotted."""
-        return Use("default", collection, nondet)
+        return Use("default", collection, nondet, source_info.capture(sys._getframe(1)))
 
     def batch(self, collection: Any, nondet: Any = None) -> Use:
         """This slice's batch of a stream-like collection (``.batch(tick, nondet)``)."""
-        return Use("batch", collection, nondet)
+        return Use("batch", collection, nondet, source_info.capture(sys._getframe(1)))
 
     def snapshot(self, collection: Any, nondet: Any = None) -> Use:
         """A snapshot of a singleton-like collection (``.snapshot(tick, nondet)``)."""
-        return Use("snapshot", collection, nondet)
+        return Use("snapshot", collection, nondet, source_info.capture(sys._getframe(1)))
 
     def atomic(self, collection: Any, nondet: Any = None) -> Use:
         """A collection in an atomic region (``.atomic(tick)``), sliced in that region's tick:
         batched if stream-like, else snapshotted consistently with the region
         (``snapshot_atomic``)."""
-        return Use("atomic", collection, nondet)
+        return Use("atomic", collection, nondet, source_info.capture(sys._getframe(1)))
 
     def state(self, initial: Callable[[Tick], Any]) -> State:
         """State seeded by ``initial(tick)`` (e.g. ``lambda tick: tick.singleton(0)``): a
@@ -140,8 +144,28 @@ def sliced(body: Callable[..., Any], /, **uses: Any) -> Any:
         if not isinstance(u.collection, LiveCollection):
             raise refuse(f"use({name}) expects a live collection, got "
                          f"{type(u.collection).__name__}", f"{name}=use(stream, nondet(...))")
+    ctx = next(iter(slices.values())).collection._ctx
+    mark = ctx.checkpoint()
+    try:
+        return _build(body, uses, slices, states, refuse)
+    except BaseException:
+        ctx.rollback(mark)  # a refused slice (or a body that raised) leaves nothing behind
+        raise
+
+
+def _build(body: Callable[..., Any], uses: dict[str, Any], slices: dict[str, Use],
+           states: dict[str, State], refuse: Callable[..., HydroTypeError]) -> Any:
     tick = _tick_of(slices, refuse)
-    values = {name: _slice(u, tick, refuse, name) for name, u in slices.items()}
+    values = {}
+    for name, u in slices.items():
+        try:
+            with built_at(u.site):
+                values[name] = _slice(u, tick, refuse, name)
+        except HydroTypeError as err:
+            if err.where is not None or u.site is None:
+                raise
+            raise HydroTypeError(err.reason, op=err.op, where=u.site.where_with_code()
+                                 ).with_traceback(None) from None
     handles = {}
     for name, st in states.items():
         if st.initial is None:
@@ -208,9 +232,8 @@ def _slice(u: Use, tick: Tick, refuse: Callable[..., HydroTypeError], name: str)
             raise refuse(f"use.atomic({name}) expects a collection in an atomic region",
                          f"enter one first: {name}.atomic(tick)")
         return c.batch(tick, u.nondet) if streamy else c.snapshot_atomic(u.nondet)
-    if isinstance(c._loc, AtomicId):
-        raise refuse(f"use({name}) got a collection in an atomic region",
-                     f"slice it with use.atomic({name}, nondet(...))")
+    if isinstance(c._loc, AtomicId):  # a plain use drops the region's consistency (Hydro's
+        c = c.end_atomic()             # DropConsistency): it slices the value outside it
     if u.style == "batch" or (u.style == "default" and streamy):
         if kind in (Kind.SINGLETON, Kind.OPTIONAL):
             raise refuse(f"use.batch({name}) batches a stream, but {name} is a "

@@ -299,8 +299,12 @@ def test_sliced_nondet_is_required():
     flow = FlowBuilder()
     node = flow.process("node")
     _, inp = node.sim_input()
-    with pytest.raises(HydroTypeError, match="nondet"):
-        sliced(lambda x: x, x=use(inp))
+    nodes = dict(flow._ctx.graph.nodes)
+    with pytest.raises(HydroTypeError, match="nondet") as info:
+        sliced(lambda x: x.all_ticks(), y=use(inp, ND),
+               x=use(inp))  # the line the error names
+    assert "# the line the error names" in str(info.value)
+    assert dict(flow._ctx.graph.nodes) == nodes  # a refused slice leaves the flow unchanged
 
 
 def test_live_source_feeds_a_slice():

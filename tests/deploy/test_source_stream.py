@@ -9,7 +9,15 @@ import time
 
 import pytest
 
-from hydro_lab import Bound, FlowBuilder, HydroRuntimeError, HydroTypeError, Order, nondet
+from hydro_lab import (
+    Bound,
+    FlowBuilder,
+    HydroRuntimeError,
+    HydroTypeError,
+    Order,
+    nondet,
+    self_id,
+)
 from hydro_lab.errors import HydroDeployError
 from hydro_lab.lower.ports import SourcePort
 
@@ -166,13 +174,15 @@ def test_fifty_thousand_events_a_second_are_not_limited_by_the_source_path():
 def test_each_cluster_member_reads_its_own_source():
     flow = FlowBuilder()
     leader, workers = flow.process("leader"), flow.cluster("workers")
-    per_member = workers.source_stream(lambda: range(4)).send(leader).entries()
+    # each member calls the function; self_id() inside the source is the member's own id
+    per_member = workers.source_stream(
+        lambda: (self_id().get_raw_id() * 10 + i for i in range(4))).send(leader).entries()
     out = []
     per_member.assume_ordering(nondet("checked per member below")).dest_sink(out)
     with flow.deploy("local", cluster_sizes={workers: 3}):
         wait_for(lambda: len(out) == 12)
     for m in range(3):
-        assert [v for k, v in out if k.raw_id == m] == [0, 1, 2, 3]
+        assert [v for k, v in out if k.raw_id == m] == [m * 10 + i for i in range(4)]
 
 
 def test_one_generator_object_for_several_members_is_refused():
