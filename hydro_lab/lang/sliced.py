@@ -20,12 +20,11 @@ from hydro_lab.lang.collection import LiveCollection
 from hydro_lab.lang.context import built_at
 from hydro_lab.lang.locations import Tick
 
-_STYLES = ("default", "batch", "snapshot", "atomic")
 
 
 @dataclass(frozen=True)
 class Use:
-    """One collection to slice (made by :data:`use`): ``style`` is ``"default"``, ``"batch"``,
+    """One collection to slice (made by :class:`use`): ``style`` is ``"default"``, ``"batch"``,
     ``"snapshot"`` or ``"atomic"``; ``site`` is where it was written (graphs and simulator
     traces point there, as Hydro records each use's backtrace)."""
 
@@ -46,41 +45,46 @@ class State:
     retries: Retries = Retries.EXACTLY_ONCE
 
 
-class _UseStyles:
-    """``use(c, nondet)`` and its styles; see :func:`sliced`."""
+class use:  # noqa: N801  (spelled as Hydro's ``use`` in ``sliced!``)
+    """What a :func:`sliced` body gets for one keyword: ``use(c, nondet)`` slices ``c`` in its
+    default style (a Stream or KeyedStream is batched, a Singleton or Optional snapshotted, a
+    KeyedSingleton batched if its values never change, else snapshotted); ``use.batch``,
+    ``use.snapshot`` and ``use.atomic`` choose the style; ``use.state`` and ``use.state_null``
+    declare state carried from one slice to the next. A use records the line it is written on:
+    graphs and simulator traces point there."""
 
-    def __call__(self, collection: Any, nondet: Any = None) -> Use:
-        """The default style: a Stream or KeyedStream is batched, a Singleton or Optional
-        snapshotted, a KeyedSingleton batched if its values never change, else snapshotted."""
+    def __new__(cls, collection: Any, nondet: Any = None) -> Use:  # type: ignore[misc]
         return Use("default", collection, nondet, source_info.capture(sys._getframe(1)))
 
-    def batch(self, collection: Any, nondet: Any = None) -> Use:
+    @staticmethod
+    def batch(collection: Any, nondet: Any = None) -> Use:
         """This slice's batch of a stream-like collection (``.batch(tick, nondet)``)."""
         return Use("batch", collection, nondet, source_info.capture(sys._getframe(1)))
 
-    def snapshot(self, collection: Any, nondet: Any = None) -> Use:
+    @staticmethod
+    def snapshot(collection: Any, nondet: Any = None) -> Use:
         """A snapshot of a singleton-like collection (``.snapshot(tick, nondet)``)."""
         return Use("snapshot", collection, nondet, source_info.capture(sys._getframe(1)))
 
-    def atomic(self, collection: Any, nondet: Any = None) -> Use:
+    @staticmethod
+    def atomic(collection: Any, nondet: Any = None) -> Use:
         """A collection in an atomic region (``.atomic(tick)``), sliced in that region's tick:
         batched if stream-like, else snapshotted consistently with the region
-        (``snapshot_atomic``)."""
+        (``snapshot_atomic``). A plain ``use`` of it reads it outside the region instead."""
         return Use("atomic", collection, nondet, source_info.capture(sys._getframe(1)))
 
-    def state(self, initial: Callable[[Tick], Any]) -> State:
+    @staticmethod
+    def state(initial: Callable[[Tick], Any]) -> State:
         """State seeded by ``initial(tick)`` (e.g. ``lambda tick: tick.singleton(0)``): a
         Singleton or Stream in the slice's tick."""
         return State(initial)
 
-    def state_null(self, kind: Any = "Optional", *, order: Order = Order.TOTAL_ORDER,
+    @staticmethod
+    def state_null(kind: Any = "Optional", *, order: Order = Order.TOTAL_ORDER,
                    retries: Retries = Retries.EXACTLY_ONCE) -> State:
         """State that is empty in the first slice: ``kind`` is ``"Optional"`` (default),
         ``"Stream"``, ``"KeyedStream"`` or ``"KeyedSingleton"``."""
         return State(None, kind, order, retries)
-
-
-use = _UseStyles()
 
 
 def sliced(body: Callable[..., Any], /, **uses: Any) -> Any:
@@ -118,7 +122,7 @@ def sliced(body: Callable[..., Any], /, **uses: Any) -> Any:
     ...     batch=use(requests, nondet("the total is the same however requests batch")),
     ...     counter=use.state(lambda tick: tick.singleton(0)))
     >>> type(totals).__name__, totals.bound
-    ('Stream', <Bound.UNBOUNDED: 'Unbounded'>)
+    ('Stream', Bound.UNBOUNDED)
     """
     site = source_info.capture(sys._getframe(1))
 
