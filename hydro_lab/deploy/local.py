@@ -42,11 +42,13 @@ class LocalDeployment(Deployment):
         # core at the start of each round
         check_sources(self.topology)
         self.sources: dict[InstanceId, InstanceSources] = {}
+        self._killed_sources: dict[InstanceId, InstanceSources] = {}
         for inst in self.instances:
             self._open_sources(inst)
 
     def _open_sources(self, inst: InstanceId) -> None:
-        sources = InstanceSources(self.topology, inst, self._source_ready, self._new_thread)
+        sources = InstanceSources(self.topology, inst, self._source_ready, self._new_thread,
+                                  previous=self._killed_sources.pop(inst, None))
         if sources:
             self.sources[inst] = sources
 
@@ -60,7 +62,8 @@ class LocalDeployment(Deployment):
     def _kill(self, inst: InstanceId) -> None:
         self.alive.discard(inst)
         if inst in self.sources:
-            self.sources.pop(inst).stop()
+            self._killed_sources[inst] = killed = self.sources.pop(inst)
+            killed.stop()
         for other in self.alive:
             self.cores[other].set_alive(inst, False)
 

@@ -52,9 +52,13 @@ class SourceReader:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task | None = None
         self._thread: threading.Thread | None = None
+        self._after: threading.Thread | None = None
 
-    def start(self, spawn: Spawn = _spawn_daemon) -> None:
+    def start(self, spawn: Spawn = _spawn_daemon, after: SourceReader | None = None) -> None:
+        """Start reading; ``after``: a stopped reader of the same one-shot source (a member's
+        previous life) that must leave the source before this one reads it."""
         if self._thread is None:
+            self._after = after._thread if after is not None else None
             self._thread = spawn(self._run, f"hydro-source-{self.name}")
 
     def drain(self) -> list:
@@ -82,6 +86,9 @@ class SourceReader:
     # -- the reader thread ---------------------------------------------------------------------
 
     def _run(self) -> None:
+        if self._after is not None:  # a generator may not be resumed by two threads at once
+            self._after.join()
+            self._after = None
         if self.member_id is not None:  # the source runs on the member: self_id() works in it
             set_self_id(self.member_id)
         try:
@@ -148,12 +155,16 @@ class InstanceSources:
     gets each source's new items as one arrival, then its end (and error) once."""
 
     def __init__(self, topology: Any, inst: Any, notify: Callable[[], None],
-                 spawn: Spawn = _spawn_daemon):
+                 spawn: Spawn = _spawn_daemon, previous: InstanceSources | None = None):
         self.readers = {port: SourceReader(spec, notify, f"{inst.name}:{port.node}",
                                            inst.member_id)
                         for port, spec in topology.sources_of(inst.location).items()}
         self._spawn = spawn
         self._started = False
+        # a restarted member: a one-shot source goes on where its previous life stopped (a
+        # function is called anew), once the previous reader has let go of it
+        self._previous = {port: r for port, r in previous.readers.items()
+                          if r.spec.one_shot} if previous is not None else {}
 
     def __bool__(self) -> bool:
         return bool(self.readers)
@@ -161,8 +172,9 @@ class InstanceSources:
     def feed(self, core: Any) -> None:
         if not self._started:
             self._started = True
-            for reader in self.readers.values():
-                reader.start(self._spawn)
+            for port, reader in self.readers.items():
+                reader.start(self._spawn, self._previous.get(port))
+            self._previous = {}
         for port, reader in self.readers.items():
             if reader.told:
                 continue

@@ -148,7 +148,10 @@ class Location(_Handle):
         until a tick takes them (backpressure). A source that ends closes its stream: no more
         items arrive, as when Hydro's ``source_iter`` is exhausted. A source that raises stops
         the deployment with a ``HydroRuntimeError`` naming the line of the source that raised.
-        The simulator does not read live sources (use ``sim_input`` in simulator tests).
+        When the deployment stops, a reader stops at the source's next item (an async source is
+        cancelled at once); a restarted member calls a source function anew. Inside the source,
+        ``hydro_lab.self_id()`` is the reading member's id. The simulator does not read live
+        sources (use ``sim_input`` in simulator tests).
 
         Examples
         --------

@@ -145,7 +145,7 @@ def test_the_reader_stops_pulling_when_its_buffer_is_full():
     d.step()  # starts the reader; no more rounds run for now
     time.sleep(0.3)
     assert len(pulled) <= 50 + 1  # the buffer, and the item it holds while it waits
-    d.run(seconds=1.0)
+    d.start()
     wait_for(lambda: len(out) == 10_000)
     assert out == list(range(10_000))
     d.stop()
@@ -257,3 +257,40 @@ def test_a_callable_source_runs_in_each_ray_actor(ray_session):
         got = [client.recv(timeout=30) for _ in range(10)]
     for m in range(2):
         assert [v for k, v in got if k.raw_id == m] == [0, 1, 4, 9, 16]
+
+
+def test_a_restarted_member_calls_its_source_function_anew():
+    flow = FlowBuilder()
+    leader, workers = flow.process("leader"), flow.cluster("workers")
+    out = []
+    workers.source_stream(lambda: iter(["hello"])).send(leader).entries() \
+        .assume_ordering(nondet("checked as a multiset")).dest_sink(out)
+    with flow.deploy("local", cluster_sizes={workers: 2}) as d:
+        wait_for(lambda: len(out) == 2)
+        d.kill(workers, 1)
+        d.restart(workers, 1)
+        wait_for(lambda: len(out) == 3)
+    assert sorted((k.raw_id, v) for k, v in out) == [(0, "hello"), (1, "hello"), (1, "hello")]
+
+
+def test_a_restarted_member_goes_on_with_its_one_shot_source():
+    release = threading.Event()
+
+    def stepped():
+        yield 1
+        release.wait(5)
+        yield 2
+        yield 3
+
+    flow = FlowBuilder()
+    leader, workers = flow.process("leader"), flow.cluster("workers")
+    out = []
+    workers.source_stream(stepped()).send(leader).values() \
+        .assume_ordering(nondet("one member")).dest_sink(out)
+    with flow.deploy("local", cluster_sizes={workers: 1}) as d:
+        wait_for(lambda: out == [1])
+        d.kill(workers, 0)        # its reader is inside the generator, waiting
+        d.restart(workers, 0)
+        release.set()             # the old reader takes 2 and lets go; the new one reads on
+        wait_for(lambda: 3 in out)
+    assert out == [1, 3]  # 2 went to the killed member (fail-stop), 3 to its new life
