@@ -81,7 +81,7 @@ class InstanceCore:
         self.failed_cause: BaseException | None = None  # the exception itself (not sent over Ray)
         self._arrived: dict[str, list[int]] = {}  # channel -> [messages, bytes] since last tick
         self.closed_sources: set[SourcePort] = set()  # live sources that ended
-        self._source_failure: tuple[TickFailure, BaseException] | None = None
+        self._source_failure: tuple[SourcePort, BaseException, int] | None = None
 
     # -- what arrives ---------------------------------------------------------------------------
 
@@ -110,15 +110,12 @@ class InstanceCore:
 
     def source_ended(self, port: SourcePort, error: BaseException | None = None) -> None:
         """The live source of ``port`` ended: its stream is closed (nothing more arrives on
-        it). With ``error`` it raised: the next tick fails with that error at the source's
-        line, as a failed user function does."""
+        it). With ``error`` it raised: the items it gave before are handled in the next tick,
+        and the tick after fails with that error at the source's line, as a failed user
+        function does."""
         self.closed_sources.add(port)
         if error is not None and self._source_failure is None:
-            origin = self.engine.program.graph.operators[
-                next(op_id for op_id, op in self.engine.program.graph.operators.items()
-                     if op.op == "source_stream" and op.args["port"] == port)].origin
-            self._source_failure = (
-                TickFailure.of_source(error, self.inst, self.engine.tick, origin), error)
+            self._source_failure = (port, error, self.engine.tick)
 
     def membership_items(self, events: list[tuple[InstanceId, MembershipEvent]]
                          ) -> list[tuple[MembersPort, list]]:
@@ -188,8 +185,11 @@ class InstanceCore:
         engine = self.engine
         if self.failed is not None:
             return Outcome(engine.tick, failure=self.failed)
-        if self._source_failure is not None:
-            return self._fail(*self._source_failure)
+        if self._source_failure is not None and engine.tick > self._source_failure[2]:
+            port, error, _ = self._source_failure
+            origin = next(op.origin for op in engine.program.graph.operators.values()
+                          if op.op == "source_stream" and op.args["port"] == port)
+            return self._fail(TickFailure.of_source(error, self.inst, engine.tick, origin), error)
         tick = engine.tick
         token = set_self_id(self.member_id)
         try:

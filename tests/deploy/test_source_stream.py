@@ -107,6 +107,25 @@ def test_a_source_that_raises_stops_the_deployment_at_the_users_line():
         d.stop()
 
 
+def test_the_items_a_source_gave_before_it_raised_are_handled_first():
+    def two_then_fail():
+        yield 1
+        yield 2
+        raise ValueError("no more")
+
+    flow = FlowBuilder()
+    p = flow.process("p")
+    out = []
+    p.source_stream(two_then_fail).dest_sink(out)
+    d = flow.deploy("local")
+    d.step()  # tick 0; the reader starts, reads both items and raises before the next round
+    wait_for(lambda: d.sources[d.instances[0]].ready())
+    time.sleep(0.05)
+    with pytest.raises(HydroRuntimeError, match=r"ValueError: no more[\s\S]*in p, tick 2"):
+        d.run(seconds=2.0)
+    assert out == [1, 2]  # tick 1 handled them; tick 2 failed
+
+
 def test_a_slow_source_does_not_hold_up_ticks():
     release = threading.Event()
 
