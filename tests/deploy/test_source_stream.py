@@ -313,3 +313,33 @@ def test_a_restarted_member_goes_on_with_its_one_shot_source():
         release.set()             # the old reader takes 2 and lets go; the new one reads on
         wait_for(lambda: 3 in out)
     assert out == [1, 3]  # 2 went to the killed member (fail-stop), 3 to its new life
+
+
+def sensor_readings():
+    yield 20.5
+    yield 21.0
+    raise OSError("sensor unplugged")  # <sensor>
+
+
+def test_a_raising_source_reads_the_same_on_every_backend(backend):
+    """The failure of a source on local and on Ray: the same text, at the source's line, with
+    the exception as its cause (a free-running Ray actor reports it as a failed tick)."""
+    flow = FlowBuilder()
+    p = flow.process("p")
+    ext = flow.external("client")
+    port = p.source_stream(lambda: sensor_readings()).send_external(ext)
+    d = flow.deploy(backend)
+    client = d.connect(port)
+    heard = []
+    d.on_failure(heard.append)
+    d.start()
+    assert [client.recv(timeout=30), client.recv(timeout=30)] == [20.5, 21.0]
+    wait_for(lambda: heard, timeout=30)
+    err = heard[0]
+    assert err.operator == "source_stream(lambda: sensor_readings())"
+    assert err.where.endswith('raise OSError("sensor unplugged")  # <sensor>')
+    assert str(err).startswith("source_stream(lambda: sensor_readings()) raised OSError: "
+                               "sensor unplugged\n  at ")
+    assert isinstance(err.__cause__, OSError) and err.instance == "p"
+    with pytest.raises(HydroRuntimeError):
+        d.stop()
