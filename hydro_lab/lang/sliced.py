@@ -243,6 +243,9 @@ def _slice(u: Use, tick: Tick, refuse: Callable[..., HydroTypeError], name: str)
             raise refuse(f"use.batch({name}) batches a stream, but {name} is a "
                          f"{kind.value}", f"use.snapshot({name}, nondet(...))")
         return c.batch(tick, u.nondet)
+    if kind in (Kind.STREAM, Kind.KEYED_STREAM):
+        raise refuse(f"use.snapshot({name}) snapshots a value, but {name} is a "
+                     f"{kind.value}", f"use.batch({name}, nondet(...))")
     return c.snapshot(tick, u.nondet)
 
 

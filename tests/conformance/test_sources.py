@@ -291,6 +291,15 @@ def test_sliced_body_errors_point_at_the_users_line():
     with pytest.raises(HydroTypeError, match=r"sliced: use.batch\(x\) batches a stream, but x "
                        r"is a Singleton"):
         sliced(lambda x: x, x=use.batch(inp.count(), ND))
+    with pytest.raises(HydroTypeError, match=r"sliced: use.snapshot\(x\) snapshots a value, but "
+                       r"x is a Stream"):
+        sliced(lambda x: x, x=use.snapshot(inp, ND))
+    with pytest.raises(HydroTypeError, match=r"sliced: use.atomic\(x\) expects a collection in "
+                       r"an atomic region, but it lives at process node"):
+        sliced(lambda x: x, x=use.atomic(inp, ND))
+    with pytest.raises(HydroTypeError, match=r"sliced: a KeyedSingleton cannot leave a slice"):
+        sliced(lambda x: x.map(lambda v: (v, v)).into_keyed().reduce(lambda a, b: b),
+               x=use(inp, ND))
 
 
 def test_sliced_nondet_is_required():

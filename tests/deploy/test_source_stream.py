@@ -107,6 +107,13 @@ def test_a_source_that_raises_stops_the_deployment_at_the_users_line():
         d.stop()
 
 
+def test_an_external_has_no_live_sources():
+    flow = FlowBuilder()
+    with pytest.raises(HydroTypeError, match="source_stream: External 'client' has no live "
+                       "collections of its own"):
+        flow.external("client").source_stream([1])
+
+
 def test_the_items_a_source_gave_before_it_raised_are_handled_first():
     def two_then_fail():
         yield 1
