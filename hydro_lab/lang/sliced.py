@@ -21,7 +21,6 @@ from hydro_lab.lang.context import built_at
 from hydro_lab.lang.locations import Tick
 
 
-
 @dataclass(frozen=True)
 class Use:
     """One collection to slice (made by :class:`use`): ``style`` is ``"default"``, ``"batch"``,
