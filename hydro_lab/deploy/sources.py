@@ -125,11 +125,12 @@ class SourceReader:
                 return
 
     def _wait_for_space(self) -> None:
+        """Sleep until a drain (or ``stop``) makes room: no polling while the flow is paused."""
         while len(self.items) >= self.limit and not self._stopping:
             self._space.clear()
             if len(self.items) < self.limit:
                 return
-            self._space.wait(0.1)
+            self._space.wait()
 
     async def _pump_async(self, ait: Any) -> None:
         self._loop, self._task = asyncio.get_running_loop(), asyncio.current_task()
@@ -143,8 +144,10 @@ class SourceReader:
             if n == 1:
                 notify()
             elif n >= limit:
+                pause = 0.001
                 while len(items) >= limit and not self._stopping:
-                    await asyncio.sleep(0.002)
+                    await asyncio.sleep(pause)  # the loop is this reader's: sleep, backing off
+                    pause = min(pause * 2, 0.05)
             if self._stopping:
                 return
 

@@ -350,3 +350,25 @@ def test_a_raising_source_reads_the_same_on_every_backend(backend):
     assert isinstance(err.__cause__, OSError) and err.instance == "p"
     with pytest.raises(HydroRuntimeError):
         d.stop()
+
+
+def test_an_async_source_waits_for_room_too():
+    pulled = []
+
+    async def counting():
+        for i in range(2000):
+            pulled.append(i)
+            yield i
+
+    flow = FlowBuilder()
+    p = flow.process("p")
+    out = []
+    p.source_stream(counting(), buffer=20).dest_sink(out)
+    d = flow.deploy("local")
+    d.step()
+    time.sleep(0.2)
+    assert len(pulled) <= 20 + 1
+    d.start()
+    wait_for(lambda: len(out) == 2000)
+    d.stop()
+    assert out == list(range(2000))
