@@ -50,7 +50,8 @@ class use:  # noqa: N801  (spelled as Hydro's ``use`` in ``sliced!``)
     KeyedSingleton batched if its values never change, else snapshotted); ``use.batch``,
     ``use.snapshot`` and ``use.atomic`` choose the style; ``use.state`` and ``use.state_null``
     declare state carried from one slice to the next. A use records the line it is written on:
-    graphs and simulator traces point there."""
+    graphs and simulator traces point there. (The newest Hydro deprecates the unstyled
+    ``use(..)`` in favour of ``use::batch``/``use::snapshot``; both spellings work here.)"""
 
     def __new__(cls, collection: Any, nondet: Any = None) -> Use:  # type: ignore[misc]
         return Use("default", collection, nondet, source_info.capture(sys._getframe(1)))
@@ -118,7 +119,7 @@ def sliced(body: Callable[..., Any], /, **uses: Any) -> Any:
     ...     return new.into_stream(), {"counter": new}
     >>> totals = sliced(
     ...     running_total,
-    ...     batch=use(requests, nondet("the total is the same however requests batch")),
+    ...     batch=use.batch(requests, nondet("the total is the same however requests batch")),
     ...     counter=use.state(lambda tick: tick.singleton(0)))
     >>> type(totals).__name__, totals.bound
     ('Stream', Bound.UNBOUNDED)
