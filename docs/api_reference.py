@@ -40,7 +40,8 @@ SECTIONS: list[tuple[str, str, list[str]]] = [
       "hydro_lab.lang.locations:External", "hydro_lab.lang.locations:Tick",
       "hydro_lab.lang.locations:Atomic", "hydro_lab.lang.locations:ExternalPort",
       "hydro_lab.lang.locations:BidiExternal", "hydro_lab.lang.locations:ExternalReplies",
-      "hydro_lab.lang.cycles:ForwardHandle", "hydro_lab.lang.nondet:NonDet"]),
+      "hydro_lab.lang.cycles:ForwardHandle", "hydro_lab.lang.nondet:NonDet",
+      "hydro_lab.lang.sliced:sliced", "hydro_lab.lang.sliced:use"]),
     ("Live collections", "Every operator checks Hydro's rules when it is called and returns a "
      "new collection; its docstring states its rule.",
      ["hydro_lab.lang.collection:LiveCollection", "hydro_lab.lang.stream:Stream",

@@ -24,6 +24,8 @@ from hydro_lab.lang import (
     Stream,
     Tick,
     nondet,
+    sliced,
+    use,
 )
 from hydro_lab.member_id import MemberId, MembershipEvent, self_id
 from hydro_lab.notebook import load_ipython_extension, unload_ipython_extension
@@ -54,5 +56,6 @@ __all__ = [
     "Atomic", "Bound", "BuiltFlow", "Cluster", "External", "ExternalPort", "FlowBuilder",
     "HydroError", "HydroRuntimeError", "HydroTypeError", "KeyedSingleton", "KeyedStream",
     "MemberId", "MembershipEvent", "Optional", "Order", "Process", "Retries", "Singleton",
-    "Stream", "Tick", "load_ipython_extension", "nondet", "self_id", "unload_ipython_extension",
+    "Stream", "Tick", "load_ipython_extension", "nondet", "self_id", "sliced",
+    "unload_ipython_extension", "use",
 ]

@@ -47,6 +47,19 @@ class TickFailure:
                    getattr(origin, "where", None), tuple(getattr(err, "frames", ())),
                    None if element is NO_ELEMENT else short_repr(element))
 
+    @classmethod
+    def of_source(cls, err: BaseException, inst: InstanceId, tick: int, origin: Any
+                  ) -> TickFailure:
+        """A live source (``source_stream``) raised ``err`` while its reader pulled from it: told
+        as a failed user function, at the source's own line (its generator's frame)."""
+        frames, tb = [], err.__traceback__
+        while tb is not None:
+            code = tb.tb_frame.f_code
+            frames.append((code.co_filename, tb.tb_lineno, code.co_name))
+            tb = tb.tb_next
+        return cls(inst.name, tick, exception_text(err), origin.label, origin.where,
+                   tuple(frames))
+
     def user_line(self) -> str | None:
         """The innermost line of the user's own code below the operator (its function, or a
         function of theirs it called), as ``notebook cell In [4], line 3: <code>``."""

@@ -22,7 +22,7 @@ from hydro_lab.core.routing import Delivery, InstanceId, Router
 from hydro_lab.core.topology import Topology
 from hydro_lab.dfir.runtime import Engine, UserCodeError
 from hydro_lab.errors import HydroRuntimeError
-from hydro_lab.lower.ports import ChannelPort, ClientPort, MembersPort, SinkPort
+from hydro_lab.lower.ports import ChannelPort, ClientPort, MembersPort, SinkPort, SourcePort
 from hydro_lab.member_id import MembershipEvent, reset_self_id, set_self_id
 from hydro_lab.observe.metrics import Record, channel_records, fault_records, tick_records
 
@@ -56,7 +56,8 @@ class InstanceCore:
     """
 
     __slots__ = ("inst", "member_id", "topology", "ports", "metrics", "engine", "router", "held",
-                 "member_ports", "output_ports", "failed", "failed_cause", "_arrived")
+                 "member_ports", "output_ports", "failed", "failed_cause", "_arrived",
+                 "closed_sources", "_source_failure")
 
     def __init__(self, inst: InstanceId, topology: Topology, *, params: dict | None = None,
                  metrics: bool = True, alive: set[InstanceId] | None = None,
@@ -79,6 +80,8 @@ class InstanceCore:
         self.failed: TickFailure | None = None
         self.failed_cause: BaseException | None = None  # the exception itself (not sent over Ray)
         self._arrived: dict[str, list[int]] = {}  # channel -> [messages, bytes] since last tick
+        self.closed_sources: set[SourcePort] = set()  # live sources that ended
+        self._source_failure: tuple[SourcePort, BaseException, int] | None = None
 
     # -- what arrives ---------------------------------------------------------------------------
 
@@ -100,9 +103,19 @@ class InstanceCore:
             totals[1] += len(data)
         return items
 
-    def arrive_items(self, port: ClientPort | MembersPort, items: list) -> None:
-        """Items already decoded (from an external client, or membership events)."""
+    def arrive_items(self, port: ClientPort | MembersPort | SourcePort, items: list) -> None:
+        """Items already decoded (from an external client, membership events, or what a
+        driver's reader took from a live source)."""
         self.engine.deliver(port, items)
+
+    def source_ended(self, port: SourcePort, error: BaseException | None = None) -> None:
+        """The live source of ``port`` ended: its stream is closed (nothing more arrives on
+        it). With ``error`` it raised: the items it gave before are handled in the next tick,
+        and the tick after fails with that error at the source's line, as a failed user
+        function does."""
+        self.closed_sources.add(port)
+        if error is not None and self._source_failure is None:
+            self._source_failure = (port, error, self.engine.tick)
 
     def membership_items(self, events: list[tuple[InstanceId, MembershipEvent]]
                          ) -> list[tuple[MembersPort, list]]:
@@ -146,7 +159,7 @@ class InstanceCore:
     # -- ticking --------------------------------------------------------------------------------
 
     def has_work(self, now: float) -> bool:
-        return self.engine.has_work(now)
+        return self.engine.has_work(now) or self._source_failure is not None
 
     def next_deadline(self) -> float | None:
         """When a timer of the program, or a held delivery, is due (None: nothing waits)."""
@@ -172,6 +185,11 @@ class InstanceCore:
         engine = self.engine
         if self.failed is not None:
             return Outcome(engine.tick, failure=self.failed)
+        if self._source_failure is not None and engine.tick > self._source_failure[2]:
+            port, error, _ = self._source_failure
+            origin = next(op.origin for op in engine.program.graph.operators.values()
+                          if op.op == "source_stream" and op.args["port"] == port)
+            return self._fail(TickFailure.of_source(error, self.inst, engine.tick, origin), error)
         tick = engine.tick
         token = set_self_id(self.member_id)
         try:

@@ -43,8 +43,8 @@ def normalize_sizes(clusters: list[ClusterId], cluster_sizes: Any) -> dict[str, 
 class Topology:
     """Who runs and how they are wired: ``instances`` in creation order (a process, then each
     member of a cluster), ``cluster_sizes`` by name, ``channels`` by their DFIR port, ``members``
-    (cluster name -> member indices), external ``ports`` by key, and ``programs``, the compiled
-    DFIR program of each location."""
+    (cluster name -> member indices), external ``ports`` by key, ``programs``, the compiled
+    DFIR program of each location, and the live ``sources`` its instances read."""
 
     locations: list[Any]
     cluster_sizes: dict[str, int]
@@ -60,6 +60,7 @@ class Topology:
     port_instances: dict[int, InstanceId] = field(default_factory=dict)  # the port's instance
     client_ports: dict[tuple[int, str], ClientPort] = field(default_factory=dict)
     channel_ports: dict[str, ChannelPort] = field(default_factory=dict)  # by channel name
+    sources: dict[Any, Any] = field(default_factory=dict)  # SourcePort -> StreamSource
     _wiring: dict[int, tuple] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -78,7 +79,8 @@ class Topology:
                    {key: InstanceId(info.location) for key, info in ports.items()},
                    {(key, mode): ClientPort.of(key, mode) for key in ports
                     for mode in ("single", "many", "events")},
-                   {spec.name: spec.port for spec in lowered.channels})
+                   {spec.name: spec.port for spec in lowered.channels},
+                   sources=dict(lowered.sources))
 
     def wiring(self, location: Any) -> tuple[dict[str, MembersPort], dict[Any, Port]]:
         """What an instance of ``location`` needs from its program, computed once per location
@@ -95,6 +97,11 @@ class Topology:
                        if op.op == "dest_port"}
             wired = self._wiring[location.key] = (members, outputs)
         return wired
+
+    def sources_of(self, location: Any) -> dict[Any, Any]:
+        """The live sources (``source_stream``) an instance of ``location`` reads: its
+        ``SourcePort`` -> ``StreamSource`` (the driver runs a reader per instance for each)."""
+        return {port: src for port, src in self.sources.items() if src.location == location}
 
     def port(self, port: Any, *, redeploy_hint: str = "deploy the flow again",
              runner: str = "deployment", as_of: str = "it was deployed") -> Any:

@@ -6,7 +6,9 @@ hands each outcome's deliveries to their receivers in memory (still encoded with
 codec, as on the network). A round visits instances in a fixed order (processes and cluster
 members in creation order); an instance ticks when it has work (inputs, a spin, a due timer, its
 first tick) or when the round is forced (``step``). Batches delayed by an injected fault are held
-by their sender's core and delivered at the first round after they are due.
+by their sender's core and delivered at the first round after they are due. Live sources
+(``source_stream``) are read by threads of their own (``deploy.sources``); a round starts by
+handing each core what its readers read.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from hydro_lab.core.faults import Fault
 from hydro_lab.core.instance import InstanceCore, Outcome
 from hydro_lab.core.routing import Delivery, InstanceId
 from hydro_lab.deploy.base import Deployment
+from hydro_lab.deploy.sources import InstanceSources, check_sources
 from hydro_lab.errors import HydroRuntimeError
 from hydro_lab.member_id import MembershipEvent
 
@@ -35,12 +38,32 @@ class LocalDeployment(Deployment):
         joined = [(i, MembershipEvent.JOINED) for i in self.instances]
         for core in self.cores.values():
             core.membership(joined)
+        # live sources (source_stream): a reader thread per source and instance, fed to the
+        # core at the start of each round
+        check_sources(self.topology)
+        self.sources: dict[InstanceId, InstanceSources] = {}
+        self._killed_sources: dict[InstanceId, InstanceSources] = {}
+        for inst in self.instances:
+            self._open_sources(inst)
+
+    def _open_sources(self, inst: InstanceId) -> None:
+        sources = InstanceSources(self.topology, inst, self._source_ready, self._new_thread,
+                                  previous=self._killed_sources.pop(inst, None))
+        if sources:
+            self.sources[inst] = sources
+
+    def _source_ready(self) -> None:
+        with self._wake:
+            self._wake.notify_all()
 
     def _alive_set(self) -> set[InstanceId]:
         return self.alive
 
     def _kill(self, inst: InstanceId) -> None:
         self.alive.discard(inst)
+        if inst in self.sources:
+            self._killed_sources[inst] = killed = self.sources.pop(inst)
+            killed.stop()
         for other in self.alive:
             self.cores[other].set_alive(inst, False)
 
@@ -51,6 +74,7 @@ class LocalDeployment(Deployment):
                 core.set_fault(channel, fault)
         self.cores[inst] = core
         self.alive.add(inst)
+        self._open_sources(inst)
         core.membership([(i, MembershipEvent.JOINED) for i in self.instances if i in self.alive])
         for other in self.alive - {inst}:
             self.cores[other].set_alive(inst, True)
@@ -69,6 +93,8 @@ class LocalDeployment(Deployment):
                 if inst in self.alive:
                     for d in self.cores[inst].release(now):
                         self._deliver(d)
+            for inst, sources in self.sources.items():
+                sources.feed(self.cores[inst])
             for inst in self.instances:
                 if inst not in self.alive:
                     continue
@@ -102,6 +128,13 @@ class LocalDeployment(Deployment):
     def _deliver_external(self, info, mode: str, items: list) -> None:
         self.cores[self.topology.port_instances[info.key]].arrive_items(
             self.topology.client_ports[info.key, mode], items)
+
+    def _shutdown(self) -> None:
+        for sources in self.sources.values():
+            sources.stop()
+
+    def _failed(self) -> None:  # a failed flow reads no more from its sources
+        self._shutdown()
 
     def _next_deadline(self) -> float | None:
         times = [t for inst, core in self.cores.items()

@@ -126,6 +126,16 @@ class SourceInterval(Node):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SourceStream(Node):
+    """A live Python source (``loc.source_stream``): an iterable, an async iterable, or a
+    ``Closure`` of a function returning one, read by the driver while the flow runs."""
+
+    source: Any = field(compare=False)
+    buffer: int = 10_000
+    NODE_TYPE: ClassVar[str] = "source"
+
+
+@dataclass(frozen=True, kw_only=True)
 class ClusterMembers(Node):
     """Membership events of ``cluster``: (MemberId, MembershipEvent)."""
 

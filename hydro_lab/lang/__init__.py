@@ -16,10 +16,11 @@ from hydro_lab.lang.locations import (
 )
 from hydro_lab.lang.nondet import NonDet, nondet
 from hydro_lab.lang.singleton import Optional, Singleton
+from hydro_lab.lang.sliced import sliced, use
 from hydro_lab.lang.stream import Stream
 
 __all__ = [
     "Atomic", "BidiExternal", "Cluster", "External", "ExternalPort", "ForwardHandle",
     "KeyedSingleton", "KeyedStream", "LiveCollection", "Location", "NonDet", "Optional",
-    "Process", "Singleton", "Stream", "Tick", "nondet",
+    "Process", "Singleton", "Stream", "Tick", "nondet", "sliced", "use",
 ]

@@ -10,6 +10,7 @@ user's frame with the user's file/cell and line in the message.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import sys
@@ -77,6 +78,18 @@ class BuildContext:
 
 def current_site() -> SourceInfo | None:
     return _SITE.get()
+
+
+@contextlib.contextmanager
+def built_at(site: SourceInfo | None):
+    """Operators called inside record ``site`` as their user's line (``sliced`` records each
+    use at the line it was written on); a refused call raises without a line of its own."""
+    tokens = (_ACTIVE.set(True), _SITE.set(site))
+    try:
+        yield
+    finally:
+        _SITE.reset(tokens[1])
+        _ACTIVE.reset(tokens[0])
 
 
 def current_op() -> str:

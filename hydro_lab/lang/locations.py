@@ -135,6 +135,63 @@ class Location(_Handle):
                             nondet_info=info, detail=f"{seconds:g}s")
 
     @operator()
+    def source_stream(self, source: Any, *, buffer: int = 10_000) -> LiveCollection:
+        """A live Python source as an Unbounded, TotalOrder Stream (Hydro's ``source_stream``):
+        the items arrive in the source's order, each exactly once, as the flow runs.
+
+        ``source`` is any iterable (a generator, a list, a file, a client library's consumer),
+        an async iterable (an async generator), or a function with no arguments returning one
+        (``lambda: tail("app.log")``). Each instance (each member of a cluster) reads its own:
+        a function is called once per instance, a re-iterable is iterated once per instance.
+        A generator or iterator object can be read by one instance only, in this process: on
+        Ray, or on a cluster of several members, pass the function that makes it.
+
+        The source is read on a thread of its own beside the instance (an async iterable runs
+        on an event loop in that thread), so a slow source never holds up a tick: each tick
+        takes the items that are ready, in one batch. At most ``buffer`` items (10,000 by
+        default) wait for a tick; when that many wait, the reader stops pulling from the source
+        until a tick takes them (backpressure). A source that ends closes its stream: no more
+        items arrive, as when Hydro's ``source_iter`` is exhausted. A source that raises stops
+        the deployment with a ``HydroRuntimeError`` naming the line of the source that raised.
+        When the deployment stops, a reader stops at the source's next item (an async source is
+        cancelled at once); a restarted member calls a source function anew. Inside the source,
+        ``hydro_lab.self_id()`` is the reading member's id. The simulator does not read live
+        sources (use ``sim_input`` in simulator tests).
+
+        Examples
+        --------
+        >>> import itertools, random
+        >>> def requests():
+        ...     for i in itertools.count():
+        ...         yield {"path": random.choice(["/", "/login"]), "ms": random.random() * 50}
+        >>> flow = FlowBuilder()
+        >>> server = flow.process("server")
+        >>> per_path = (server.source_stream(requests)
+        ...             .map(lambda r: (r["path"], 1)).into_keyed()
+        ...             .fold(lambda: 0, lambda n, _: n + 1))
+        """
+        if isinstance(buffer, bool) or not isinstance(buffer, int) or buffer < 1:
+            raise rule_error("source_stream", f"buffer must be a positive int, got {buffer!r}",
+                             "source_stream(gen, buffer=10_000)")
+        if callable(source) and not (hasattr(source, "__iter__") or hasattr(source, "__aiter__")):
+            closure = quote.capture(source, op="source_stream", role="the source function",
+                                    arity=0, example="source_stream(lambda: my_generator())")
+            return self._source(N.SourceStream, K.stream(Bound.UNBOUNDED), source=closure,
+                                buffer=buffer, detail=closure.label)
+        if not (hasattr(source, "__iter__") or hasattr(source, "__aiter__")):
+            raise rule_error(
+                "source_stream", f"expects an iterable, an async iterable or a function "
+                f"returning one, got {type(source).__name__} {source!r:.40}",
+                "pass a generator (source_stream(events())), an async generator, or the "
+                "function that makes one (source_stream(events))")
+        if hasattr(source, "gi_frame") or hasattr(source, "ag_frame"):  # a generator object
+            detail = f"{source.__name__}()"
+        else:
+            detail = quote.shorten(reprlib.repr(source), 32)
+        return self._source(N.SourceStream, K.stream(Bound.UNBOUNDED), source=source,
+                            buffer=buffer, detail=detail)
+
+    @operator()
     def source_cluster_members(self, cluster: Cluster) -> LiveCollection:
         """Membership of ``cluster`` as a KeyedStream ``MemberId -> MembershipEvent``."""
         if not isinstance(cluster, Cluster) or cluster._ctx is not self._ctx:
@@ -276,7 +333,8 @@ class External(_Handle):
 
 
 _LOCATION_METHODS = {
-    "tick", "source_iter", "singleton", "spin", "source_interval", "forward_ref",
+    "tick", "source_iter", "source_stream", "singleton", "spin", "source_interval",
+    "forward_ref",
     "source_external", "bidi_external", "self_id", "members", "source_cluster_members",
 }
 

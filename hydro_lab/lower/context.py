@@ -29,6 +29,29 @@ class Origin:
 
 
 @dataclass(frozen=True)
+class StreamSource:
+    """One ``source_stream``: what each instance of ``location`` reads (``source``; with
+    ``call``, a function each instance calls to get its own), how many items its reader may
+    hold before it stops pulling (``buffer``), and where the user wrote it (``origin``)."""
+
+    source: Any = field(compare=False)
+    call: bool
+    location: LocationId
+    buffer: int
+    origin: Origin
+
+    @property
+    def one_shot(self) -> bool:
+        """An iterator or async iterator read once: every reader of it shares its items."""
+        src = self.source
+        if self.call:
+            return False
+        if hasattr(src, "__anext__"):
+            return True
+        return hasattr(src, "__next__") and iter(src) is src
+
+
+@dataclass(frozen=True)
 class ChannelSpec:
     """One network edge: who sends, who receives, how (mode) and in which format (codec)."""
 
@@ -61,6 +84,7 @@ class LoweredFlow:
     locations: list[LocationId]
     sinks: dict[Any, Any] = field(default_factory=dict)  # SinkPort -> sink object
     watches: dict[Any, Any] = field(default_factory=dict)  # the sinks that are watches
+    sources: dict[Any, Any] = field(default_factory=dict)  # SourcePort -> StreamSource
 
 
 @dataclass
@@ -72,6 +96,7 @@ class LowerContext:
     forward_targets: dict[str, tuple[LocationId, int]] = field(default_factory=dict)
     sinks: dict[Any, Any] = field(default_factory=dict)
     watches: dict[Any, Any] = field(default_factory=dict)
+    sources: dict[Any, Any] = field(default_factory=dict)
     tick_targets: dict[str, tuple[LocationId, int]] = field(default_factory=dict)
     sim: bool = False  # lower non-deterministic points to simulator decision operators
     check_claims: bool = False  # and test aggregations' commutative/idempotent claims

@@ -35,7 +35,7 @@ def lower_program(program: Program, *, sim: bool = False,
             ctx.refs[node.id] = ref
     _link_cycles(ctx)
     return LoweredFlow(ctx.graphs, ctx.channels, list(program.ports), roots, ctx.sinks,
-                       ctx.watches)
+                       ctx.watches, ctx.sources)
 
 
 def _link_cycles(ctx: LowerContext) -> None:

@@ -66,4 +66,18 @@ class MembersPort(NamedTuple):
     __repr__ = tuple.__repr__
 
 
-Port = ChannelPort | ClientPort | SinkPort | MembersPort
+class SourcePort(NamedTuple):
+    """The items of ``source_stream`` node ``node``, read from its live Python source by the
+    driver of each instance (``deploy.sources``)."""
+
+    kind: str
+    node: int
+
+    @classmethod
+    def of(cls, node: int) -> SourcePort:
+        return cls("source", node)
+
+    __repr__ = tuple.__repr__
+
+
+Port = ChannelPort | ClientPort | SinkPort | MembersPort | SourcePort

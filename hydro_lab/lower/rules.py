@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from hydro_lab.errors import HydroTypeError
 from hydro_lab.ir import nodes as N
 from hydro_lab.ir.kinds import Kind, Order, Retries
 from hydro_lab.ir.locations import AtomicId, ClusterId
@@ -17,11 +18,12 @@ from hydro_lab.lower.context import (
     ChannelSpec,
     LowerContext,
     Ref,
+    StreamSource,
     replayed,
     top_level,
     user_fn,
 )
-from hydro_lab.lower.ports import ClientPort, MembersPort, SinkPort
+from hydro_lab.lower.ports import ClientPort, MembersPort, SinkPort, SourcePort
 
 Rule = Callable[[LowerContext, N.Node], "Ref | None"]
 LOWERINGS: dict[type[N.Node], Rule] = {}
@@ -69,6 +71,28 @@ def _lower_spin(ctx, node):
 @lowering(N.SourceInterval)
 def _lower_interval(ctx, node):
     return Ref(ctx.add(node, "source_interval", seconds=node.seconds).id)
+
+
+@lowering(N.SourceStream)
+def _lower_source_stream(ctx, node):
+    """The items reach the program on a ``SourcePort`` the driver of each instance fills from
+    its reader of the source (``deploy.sources``). The simulator has no real time to read a
+    live source in, so a simulated flow refuses it."""
+    if ctx.sim:
+        where = node.meta.source.where_with_code() if node.meta.source else None
+        raise HydroTypeError(
+            f"source_stream: the simulator cannot read a live Python source ({node.meta.detail}):"
+            " its items arrive in real time, which a simulated execution does not have.\n"
+            "  Fix: in simulator tests feed the same items through an input port: "
+            "port, events = loc.sim_input(), then inst.connect(port).send_many(items) in the "
+            "test body (build the flow with a parameter that picks source_stream when deployed "
+            "and sim_input when simulated)", op="source_stream", where=where)
+    port = SourcePort.of(node.id)
+    src = node.source
+    call = isinstance(src, N.Closure)
+    ctx.sources[port] = StreamSource(src.fn if call else src, call, node.meta.location,
+                                     node.buffer, ctx.origin(node))
+    return Ref(ctx.add(node, "source_stream", port=port).id)
 
 
 @lowering(N.ClusterMembers)

@@ -81,7 +81,8 @@ def _title(start: str) -> str:
 def test_the_cookbook_has_the_recipes_it_lists():
     text = COOKBOOK.read_text()
     for start in ("A stateful request/response server", "Many clients on one port",
-                  "A cluster's size", "Routing to a member by key", "A failure detector"):
+                  "A cluster's size", "Routing to a member by key", "A failure detector",
+                  "Live metrics from a Python source", "Reading a value while handling"):
         assert _title(start)
     for anchor in re.findall(r"\]\(#([^)]+)\)", text):
         slugs = {re.sub(r"[^\w\- ]", "", t.lower()).replace(" ", "-") for t in TITLES}
@@ -119,3 +120,15 @@ def test_failure_detector(cookbook):
     ns = _ran(cookbook, _title("A failure detector"))
     assert 1 in ns["suspected_after_kill"]
     assert ns["found_false_suspicion"]
+
+
+def test_live_metrics(cookbook):
+    ns = _ran(cookbook, _title("Live metrics from a Python source"))
+    assert sum(ns["requests"].values()) == 10_000
+    assert ns["worst"] == "/login" and ns["error_rate"]["/login"] > 0.2
+
+
+def test_sliced_counter(cookbook):
+    ns = _ran(cookbook, _title("Reading a value while handling"))
+    assert ns["executions"] >= 1 and ns["caught"]
+    assert "saw version 1 of 2 (an older one)" in ns["trace"]

@@ -42,6 +42,7 @@ from hydro_lab.core.instance import InstanceCore, Outcome
 from hydro_lab.core.routing import Delivery, InstanceId
 from hydro_lab.core.topology import Topology
 from hydro_lab.deploy.ray.transport import Endpoint, Sender
+from hydro_lab.deploy.sources import InstanceSources
 from hydro_lab.errors import HydroRuntimeError
 from hydro_lab.member_id import MembershipEvent
 
@@ -174,6 +175,12 @@ class InstanceRuntime:
         self.failed: TickFailure | None = None
         self.failed_cause: BaseException | None = None  # the exception behind ``failed``
         self.endpoint = Endpoint(self._on_message, host, inst.name)
+        # live sources (source_stream): read by threads of their own, fed at each tick
+        self.sources = InstanceSources(topology, inst, self._source_ready)
+
+    def _source_ready(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
 
     # -- wiring -------------------------------------------------------------------------------
 
@@ -247,7 +254,7 @@ class InstanceRuntime:
     # -- ticking --------------------------------------------------------------------------------
 
     def has_work(self, now: float) -> bool:
-        return bool(self._incoming) or self.core.has_work(now)
+        return bool(self._incoming) or self.sources.ready() or self.core.has_work(now)
 
     def tick_once(self, now: float, expect: dict | None = None, timeout: float = 60.0
                   ) -> tuple[dict, list, TickFailure | None, bytes | None]:
@@ -282,6 +289,8 @@ class InstanceRuntime:
             with self._cond:
                 batches, self._incoming = list(self._incoming), deque()
             printed: list[list[str]] = []
+            if self.sources:
+                self.sources.feed(self.core)
             try:
                 for port, data, tag, encoded in batches:
                     if encoded:
@@ -448,6 +457,7 @@ class InstanceRuntime:
         return wait if due is None else max(0.0, min(wait, due - now))
 
     def _report_error(self, failure: TickFailure, cause: BaseException | None) -> None:
+        self.sources.stop()
         with self._cond:
             self._running = False
         self.flush_metrics(force=True)
@@ -456,6 +466,7 @@ class InstanceRuntime:
                              pickle.dumps((failure, dump_cause(cause))))
 
     def stop(self) -> None:
+        self.sources.stop()
         with self._cond:
             self._running = False
             self._cond.notify_all()

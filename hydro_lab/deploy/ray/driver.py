@@ -35,10 +35,12 @@ import ray
 
 from hydro_lab.core.failure import TickFailure
 from hydro_lab.core.routing import InstanceId
+from hydro_lab.core.topology import Topology
 from hydro_lab.deploy.base import Deployment
 from hydro_lab.deploy.ray.actor import DRIVER, InstanceActor, load_cause
 from hydro_lab.deploy.ray.session import NAMESPACE, ensure_ray
 from hydro_lab.deploy.ray.transport import Endpoint, Sender
+from hydro_lab.deploy.sources import check_sources
 from hydro_lab.errors import HydroDeployError, HydroRuntimeError
 from hydro_lab.lower.ports import SinkPort
 
@@ -64,6 +66,8 @@ class RayDeployment(Deployment):
                                    f"{placement!r}")
         self.placement = placement
         self.resources = self._check_resources(resources or {})
+        check_sources(self.topology)  # before Ray starts: a source it cannot carry fails fast
+        _check_sources_pickle(self.topology)
         ensure_ray(address)
         self.deploy_id = next(_deploy_ids)
         self._msg_lock = threading.Condition()
@@ -76,8 +80,10 @@ class RayDeployment(Deployment):
         self._endpoint = Endpoint(self._on_message, ray.util.get_node_ip_address(), "driver")
         # each actor gets the topology with its own location's compiled program (source and
         # bindings: it compiles the source, it does not generate it again) and no driver sinks
+        # and the live sources its instances read (each actor runs its own readers)
         self._blobs = {loc: ray.put(_dumps(dataclasses.replace(
-            self.topology, programs={loc: program}, sinks={})))
+            self.topology, programs={loc: program}, sinks={},
+            sources=self.topology.sources_of(loc))))
             for loc, program in compiled.programs.items()}
         self.alive: set[InstanceId] = set(self.instances)
         self.actors: dict[InstanceId, Any] = {inst: self._spawn(inst) for inst in self.instances}
@@ -385,6 +391,24 @@ def _dumps(obj: Any) -> bytes:
     buf = io.BytesIO()
     _ProgramPickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
     return buf.getvalue()
+
+
+def _check_sources_pickle(topology: Topology) -> None:
+    """Each source (``source_stream``) travels to its actors by cloudpickle: a generator object
+    cannot, and is refused here with the fix (pass the function that makes it)."""
+    for spec in topology.sources.values():
+        try:
+            _dumps(spec.source)
+        except Exception as err:  # noqa: BLE001  (whatever pickling raised, say it)
+            where = f" at {spec.origin.where}" if spec.origin.where else ""
+            what = ("a generator object" if hasattr(spec.source, "gi_frame")
+                    else "an async generator object" if hasattr(spec.source, "ag_frame")
+                    else f"a {type(spec.source).__name__}")
+            raise HydroDeployError(
+                f"{spec.origin.label}{where}: {what}, which cannot be sent "
+                f"to a Ray actor ({type(err).__name__}: {err}).\n  Fix: pass the function "
+                f"that makes it, e.g. source_stream(lambda: my_generator()) instead of "
+                f"source_stream(my_generator()); each actor calls it to make its own") from None
 
 
 def _task_message(err: Exception) -> str:
