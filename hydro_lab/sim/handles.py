@@ -233,12 +233,14 @@ class _Receiver(ABC):
         """``collect()``, sorted (Hydro's ``collect_sorted``, for outputs whose order is not
         deterministic): everything not yet read once the flow is quiet, in ascending order
         (by ``key`` when given, as ``sorted``)."""
-        got = self.collect()
+        return self._sorted(self.collect(), "collect_sorted", key)
+
+    def _sorted(self, values: list, op: str, key=None) -> list:
         try:
-            return sorted(got, key=key)
+            return sorted(values, key=key)
         except TypeError as err:
             raise HydroDeployError(
-                f"collect_sorted(): the values of {self._name} cannot be ordered ({err}); pass "
+                f"{op}(): the values of {self._name} cannot be ordered ({err}); pass "
                 "collect_sorted(key=...) to order them, or compare collect() as a multiset"
             ) from None
 
@@ -261,6 +263,43 @@ class _Receiver(ABC):
             raise AssertionError(f"{self._name}: {self._ended()} without yielding")
         self._consume(1)
         return got[0]
+
+    def try_next(self) -> Any:
+        """The next value, or ``None`` when the flow settles (or runs out of virtual time)
+        without one (Hydro's ``try_next``)."""
+        got = self._wait_for(1)
+        if not got:
+            return None
+        self._consume(1)
+        return got[0]
+
+    def collect_n(self, n: int) -> list:
+        """The next ``n`` values, waiting for them (Hydro's ``collect_n``); ``AssertionError``
+        if the flow settles first. It does not check that nothing follows: ``collect_n_only``
+        does."""
+        got = self._wait_for(n)[:n]
+        if len(got) < n:
+            raise AssertionError(f"{self._name}: {self._ended()} after {len(got)} values, but "
+                                 f"{n} were expected: {short(got)}")
+        self._consume(n)
+        return got
+
+    def collect_n_only(self, n: int) -> list:
+        """``collect_n(n)``, then ``assert_no_more()`` (Hydro's ``collect_n_only``)."""
+        got = self.collect_n(n)
+        self.assert_no_more()
+        return got
+
+    def collect_n_sorted_only(self, n: int) -> list:
+        """The next ``n`` values, sorted, and then nothing more (Hydro's
+        ``collect_n_sorted_only``, for outputs whose order is not deterministic)."""
+        got = self.collect_n(n)
+        self.assert_no_more()
+        return self._sorted(got, "collect_n_sorted_only")
+
+    def next_only(self) -> Any:
+        """The one next value, and then nothing more (Hydro's ``next_only``)."""
+        return self.collect_n_only(1)[0]
 
     def recv(self, timeout: float | None = None) -> Any:
         """The next value, as a deployment client's ``recv()``: waiting runs the simulation;
@@ -406,6 +445,21 @@ class SimClusterOutput(_Receiver):
         """The next value of ``member`` (Hydro's ``next(member_id)``), or without a member the
         next ``(member, value)`` of any; ``AssertionError`` if the flow settles without one."""
         return super().next() if member is None else self.member(member).next()
+
+    def try_next(self, member: Any = None) -> Any:
+        """The next value of ``member`` (or ``(member, value)`` of any), or ``None`` when the
+        flow settles without one (Hydro's ``try_next(member_id)``)."""
+        return super().try_next() if member is None else self.member(member).try_next()
+
+    def collect_n_sorted_only(self, member: Any, n: int) -> list:  # type: ignore[override]
+        """The next ``n`` values of ``member``, sorted, and then nothing more from it (Hydro's
+        ``collect_n_sorted_only(member_id, n)``)."""
+        return self.member(member).collect_n_sorted_only(n)
+
+    def next_only(self, member: Any = None) -> Any:
+        """The one next value of ``member``, and then nothing more from it (Hydro's
+        ``next_only(member_id)``); without a member, the one ``(member, value)`` of all."""
+        return super().next_only() if member is None else self.member(member).next_only()
 
     def recv(self, timeout: float | None = None, *, member: Any = None) -> Any:
         """``next(member)``, waiting at most ``timeout`` virtual seconds when given

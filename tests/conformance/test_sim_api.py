@@ -133,7 +133,7 @@ def test_multi_version_blog_broadcast_may_miss_a_server():
 def test_sim_batch_preserves_order_fuzzed():
     """hydro_lang/src/sim/tests/mod.rs :: sim_batch_preserves_order_fuzzed: under fuzzing,
     batching keeps the order: ``next()`` is 1, 2, 3, and then the stream ends
-    (``out_recv.next().await.is_none()``: iterating yields nothing more)."""
+    (``out_recv.next().await.is_none()``: ``try_next()`` is None, iterating yields nothing)."""
     flow = FlowBuilder()
     node = flow.process("node")
     in_send, input_ = node.sim_input()
@@ -147,7 +147,8 @@ def test_sim_batch_preserves_order_fuzzed():
         assert receiver.next() == 1
         assert receiver.next() == 2
         assert receiver.next() == 3
-        assert next(iter(receiver), None) is None
+        assert receiver.try_next() is None
+        assert list(receiver) == []
 
     assert flow.sim().fuzz(body, runs=50, progress=False) == 50
 

@@ -203,3 +203,38 @@ def test_a_deployment_refuses_a_clusters_sim_ports():
         with pytest.raises(HydroDeployError, match=r"port \d+ is a sim_output of cluster "
                            r"'workers'"):
             d.connect(out)
+
+
+def test_hydros_other_readers_try_next_collect_n_next_only():
+    flow, workers, port, out = times_ten(order=Order.NO_ORDER)
+
+    def body(inst):
+        sender, received = inst.connect(port), inst.connect(out)
+        sender.send_many_unordered([(0, 2), (0, 1), (1, 3)])
+        assert received.collect_n_sorted_only(0, 2) == [10, 20]
+        assert received.next_only(1) == 30
+        assert received.try_next(0) is None and received.try_next() is None
+        sender.send_many_unordered([(1, 4), (1, 5)])
+        assert sorted(received[1].collect_n_only(2)) == [40, 50]
+        sender.send_many_unordered([(0, 6)])
+        assert received.next_only() == (0, 60)
+        sender.send_many_unordered([(0, 7)])
+        received[0].collect_n(2)  # only one comes: fails this execution
+
+    with pytest.raises(AssertionError, match=r"member workers\[0\] of port \d+ \(sim_output at "
+                       r".*\): the flow settled after 1 values, but 2 were expected: \[70\]"):
+        flow.sim(cluster_sizes={workers: 2}).exhaustive(body)
+
+
+def test_next_only_fails_on_a_second_value():
+    flow = FlowBuilder()
+    p = flow.process("p")
+    port, s = p.sim_input()
+    out = s.sim_output()
+
+    def body(inst):
+        inst.connect(port).send_many([1, 2])
+        inst.connect(out).next_only()
+
+    with pytest.raises(AssertionError, match=r"yielded unexpected values \[2\]"):
+        flow.sim().run(body)
