@@ -150,11 +150,14 @@ class SimClusterInput:
                 f"send(): {_port_name(self.info)} is a sim_input of cluster {self.cluster!r}: "
                 f"say which member gets the message, send(member, value), e.g. "
                 f"send(0, {short(member)})")
-        self.send_many([(member, value)])
+        self._send([(member, value)], "send")
 
     def send_many(self, pairs) -> None:
         """Send ``(member, value)`` pairs, in this order."""
-        messages = self._messages(pairs, "send_many")
+        self._send(pairs, "send_many")
+
+    def _send(self, pairs, op: str) -> None:
+        messages = self._messages(pairs, op)
         world = self._inst._world
         for member, value in messages:
             copies = 2 if self.retried and world.chooser.choose(2) else 1
@@ -169,7 +172,7 @@ class SimClusterInput:
                 f"send_many_unordered(): {_port_name(self.info)} was declared TotalOrder, so "
                 "each member may rely on the order of what it receives; declare "
                 "sim_input(order=Order.NO_ORDER) or use send_many")
-        self.send_many(pairs)
+        self._send(pairs, "send_many_unordered")
 
     def _messages(self, pairs, op: str) -> list[tuple[int, Any]]:
         """Every pair checked before any is sent: a bad one sends nothing."""

@@ -144,7 +144,7 @@ def test_collect_sorted_of_values_without_an_order_says_what_to_do():
 @pytest.mark.parametrize("call, message", [
     (lambda s: s.send(0), r"send\(\): port \d+ \(sim_input at .*\) is a sim_input of cluster "
      r"'workers': say which member gets the message, send\(member, value\), e\.g\. send\(0, 0\)"),
-    (lambda s: s.send(2, "x"), r"send_many\(\): cluster 'workers' has members 0 \.\. 1 in this "
+    (lambda s: s.send(2, "x"), r"send\(\): cluster 'workers' has members 0 \.\. 1 in this "
      r"simulation \(flow\.sim\(cluster_sizes=\.\.\.\)\), got member 2"),
     (lambda s: s.send(MemberId("other", 0), "x"), r"MemberId<other>\(0\) is a member of cluster "
      r"'other', but port \d+ \(sim_input at .*\) is at cluster 'workers'"),
