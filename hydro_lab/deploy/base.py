@@ -340,6 +340,14 @@ class Deployment:
         ``keep_unclaimed`` values: see ``Client.dropped``) and delivered on connect. A port of
         another flow, or of this flow as edited since it was deployed, is refused."""
         info = self.topology.port(port, redeploy_hint=self.redeploy_hint)
+        if isinstance(info.location, ClusterId):  # only a cluster's sim_input / sim_output
+            kind = "sim_input" if info.direction == "in" else "sim_output"
+            raise HydroDeployError(
+                f"connect(): port {info.key} is a {kind} of cluster {info.location.name!r}, "
+                "whose members each have their own; only the simulator connects to it "
+                "(inst.connect(port) in a flow.sim(...) test). In a deployment, open the port "
+                "on a process and forward to the cluster (.demux, .broadcast) or from it "
+                "(.send(process))")
         with self._lock:
             client, new = self.clients.attach(self, info)
             if client.dropped and new:

@@ -209,14 +209,19 @@ class Location(_Handle):
                         retries: Retries = Retries.EXACTLY_ONCE) -> tuple[ExternalPort, Any]:
         """An input port: ``(port, Stream)``. A client connects with ``d.connect(port)`` and its
         ``send(x)`` calls arrive here in order (or with the ``order``/``retries`` declared)."""
-        ext = _check_external(self, external)
-        codec = resolve_codec(codec, op="source_external")
+        return self._external_input(_check_external(self, external), codec, order, retries)
+
+    def _external_input(self, ext: ExternalId, codec: Any, order: Any, retries: Any
+                        ) -> tuple[ExternalPort, Any]:
+        """The port and Stream of an input port from ``ext`` (``source_external`` and
+        ``sim_input``: errors name the operator the user called)."""
+        op = current_op()
+        codec = resolve_codec(codec, op=op)
+        kind = K.stream(Bound.UNBOUNDED, _enum(Order, order, "order"),
+                        _enum(Retries, retries, "retries"))
         key = self._ctx.graph.new_key()
-        stream = self._source(
-            N.ExternalInput, K.stream(Bound.UNBOUNDED, _enum(Order, order, "order"),
-                                      _enum(Retries, retries, "retries")),
-            port=key, external=ext, codec=codec, mode="single", detail=f"port {key}",
-        )
+        stream = self._source(N.ExternalInput, kind, port=key, external=ext, codec=codec,
+                              mode="single", detail=f"port {key}")
         port = ExternalPort(self._ctx, PortInfo(
             key=key, external=ext, location=self._id, direction="in", codec=codec,
             input_node=stream.node_id, created_at=current_site()))
@@ -261,9 +266,28 @@ class Location(_Handle):
     def sim_input(self, *, order: Order = Order.TOTAL_ORDER,
                   retries: Retries = Retries.EXACTLY_ONCE) -> tuple[ExternalPort, Any]:
         """An input port for simulator tests: ``(port, Stream)``; in a test body
-        ``inst.connect(port)`` gives ``send``/``send_many``/``send_many_unordered``. It is an
-        external port of an implicit client named ``sim``, so deployments can drive it too."""
-        return self.source_external(_sim_external(self), order=order, retries=retries)
+        ``inst.connect(port)`` gives a handle with ``send``/``send_many``/
+        ``send_many_unordered``. It is an external port of an implicit client named ``sim``, so
+        a deployment can drive a process's port too.
+
+        On a cluster (Hydro's ``Cluster::sim_input``) every member receives its own Stream, and
+        the test says which member gets each message: ``send(member, x)``,
+        ``send_many([(member, x), ...])``; only the simulator connects to a cluster's port.
+
+        Examples
+        --------
+        >>> flow = FlowBuilder()
+        >>> workers = flow.cluster("workers")
+        >>> port, numbers = workers.sim_input()
+        >>> out = numbers.map(lambda x: x * 10).sim_output()
+        >>> def body(inst):
+        ...     sender, received = inst.connect(port), inst.connect(out)
+        ...     sender.send(1, 7)  # member 1 gets 7
+        ...     assert received.next(1) == 70
+        >>> flow.sim(cluster_sizes={workers: 2}).exhaustive(body)
+        1
+        """
+        return self._external_input(_sim_external(self)._id, "pickle", order, retries)
 
     @operator()
     def forward_ref(self, kind: Any = "Stream", *, bound: Bound = Bound.UNBOUNDED,
@@ -322,11 +346,15 @@ class External(_Handle):
 
     def __getattr__(self, attr: str) -> Any:
         if attr in _LOCATION_METHODS:
+            if attr == "sim_input":
+                fix = ("open simulator ports on a process or cluster: loc.sim_input() for input, "
+                       "stream.sim_output() for output.")
+            else:
+                fix = (f"create ports on a process: loc.source_external({self._id.name}) for "
+                       f"input, stream.send_external({self._id.name}) for output.")
             raise HydroTypeError(
                 f"{attr}: External {self._id.name!r} has no live collections of its own; it is a "
-                "client outside the flow.\n  Fix: create ports on a process or cluster: "
-                f"loc.source_external({self._id.name}) for input, "
-                f"stream.send_external({self._id.name}) for output.",
+                f"client outside the flow.\n  Fix: {fix}",
                 op=attr,
             )
         raise no_attribute(self, attr)
@@ -334,8 +362,8 @@ class External(_Handle):
 
 _LOCATION_METHODS = {
     "tick", "source_iter", "source_stream", "singleton", "spin", "source_interval",
-    "forward_ref",
-    "source_external", "bidi_external", "self_id", "members", "source_cluster_members",
+    "forward_ref", "source_external", "bidi_external", "sim_input", "self_id", "members",
+    "source_cluster_members",
 }
 
 
@@ -536,7 +564,8 @@ def _positive_seconds(seconds: Any) -> float:
 def _enum(enum_cls: type, value: Any, name: str) -> Any:
     if isinstance(value, enum_cls):
         return value
-    raise rule_error(current_op(), f"{name}= must be a {enum_cls.__name__}, got {value!r}",
+    article = "an" if enum_cls.__name__[0] in "AEIOU" else "a"
+    raise rule_error(current_op(), f"{name}= must be {article} {enum_cls.__name__}, got {value!r}",
                      f"use one of {', '.join(f'{enum_cls.__name__}.{m.name}' for m in enum_cls)}")
 
 

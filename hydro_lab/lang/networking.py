@@ -139,13 +139,16 @@ def round_robin(c: LiveCollection, cluster: Any, nondet: Any, codec: Any, name: 
     return _network(c, cluster, codec, name, "round_robin", info)
 
 
-def send_external(c: LiveCollection, external: Any, codec: Any) -> ExternalPort:
+def send_external(c: LiveCollection, external: Any, codec: Any, *,
+                  cluster_ok: bool = False) -> ExternalPort:
+    """An output port sending ``c`` to ``external``. Only ``sim_output`` (``cluster_ok``) opens
+    one on a cluster: each member's output is kept apart, read per member in a test."""
     op = current_op()
     _check_sender(c)
     if not isinstance(external, External) or external._ctx is not c._ctx:
         raise rule_error(op, f"expects an External of this flow, got {type(external).__name__}",
                          'create one with flow.external("client")')
-    if isinstance(c._loc, ClusterId):
+    if isinstance(c._loc, ClusterId) and not cluster_ok:
         raise rule_error(op, "external ports attach to a process, but this stream is on a "
                          "cluster", "send it to a process first: .send(process).values()")
     codec = resolve_codec(codec, op=op)

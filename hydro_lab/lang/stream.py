@@ -13,6 +13,7 @@ from hydro_lab.errors import rule_error
 from hydro_lab.ir import kinds as K
 from hydro_lab.ir import nodes as N
 from hydro_lab.ir.kinds import Bound, Kind, Order, Retries
+from hydro_lab.ir.locations import ClusterId
 from hydro_lab.lang import networking, quote, ticks
 from hydro_lab.lang import watch as watching
 from hydro_lab.lang.collection import LiveCollection, combine, register
@@ -592,9 +593,27 @@ class Stream(LiveCollection, Generic[T]):
 
     @operator()
     def sim_output(self):
-        """An output port for simulator tests (``inst.connect(port)`` gives ``collect``,
-        ``assert_yields``...); an external port of the implicit client ``sim``."""
-        return networking.send_external(self, networking.sim_external(self), "pickle")
+        """An output port for simulator tests (``inst.connect(port)`` gives ``next``,
+        ``recv``, ``collect``, ``collect_sorted``, ``assert_yields``..., and iterates); an
+        external port of the implicit client ``sim``.
+
+        On a cluster each member's output is its own (Hydro's ``sim_cluster_output``): the
+        handle reads one member with ``next(member)``, ``collect(member)``,
+        ``collect_sorted(member)`` or ``handle[member]``, and without a member reads
+        ``(member, value)`` pairs from all of them."""
+        return networking.send_external(self, networking.sim_external(self), "pickle",
+                                        cluster_ok=True)
+
+    @operator()
+    def sim_cluster_output(self):
+        """Hydro's name for ``sim_output()`` of a Stream on a cluster: per-member output,
+        read in a test with ``next(member)``, ``collect(member)``, ``collect_sorted(member)``."""
+        if not isinstance(self._loc.root, ClusterId):
+            raise rule_error("sim_cluster_output", f"this Stream is at "
+                             f"{self._loc.root.describe()}, not on a cluster",
+                             "use .sim_output(), which works at any process or cluster")
+        return networking.send_external(self, networking.sim_external(self), "pickle",
+                                        cluster_ok=True)
 
     # -- seed-era aliases (documented as aliases of today's names) -----------------------------
 

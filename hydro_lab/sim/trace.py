@@ -219,6 +219,7 @@ def _line(e: dict) -> str | None:
         return f"    {e['where']}: {e['what']}"
     if kind == "send":
         to = f" from client {e['client']}" if e.get("client") is not None else ""
+        to += f" to {e['member']}" if e.get("member") is not None else ""
         return f"  input {_port(e)}{to}: {short(e['items'])}"
     if kind == "client":
         return f"  client {e['client']} of port {_port(e)} {e['what']}"

@@ -22,7 +22,7 @@ import io
 from collections import defaultdict
 from typing import Any
 
-from hydro_lab.core.instance import InstanceCore
+from hydro_lab.core.instance import InstanceCore, port_codec_message
 from hydro_lab.core.routing import InstanceId, Router
 from hydro_lab.dfir.runtime import Engine
 from hydro_lab.errors import HydroRuntimeError
@@ -136,7 +136,8 @@ class World:
             self.engines[inst] = core.engine
         self.isolated: set[InstanceId] = set()
         self.in_flight: dict[InstanceId, list] = defaultdict(list)
-        self.outputs: dict[int, list] = defaultdict(list)
+        # output ports' values by key; a cluster's also by (key, member)
+        self.outputs: dict[Any, list] = defaultdict(list)
         self.sinks: dict[Any, list] = defaultdict(list)
         # bidi_external ports: the clients connected now, and each client's replies (plain
         # dicts: a World is made per execution, and exploring makes tens of thousands)
@@ -319,7 +320,11 @@ class World:
                 if info_port.many_clients:
                     self._to_clients(info_port, values)
                     continue
-                self.outputs[key].extend(values)
+                if inst.member is None:
+                    self.outputs[key].extend(values)
+                else:  # a cluster's sim_output: each member's apart, and all as (member, value)
+                    self.outputs[key, inst.member].extend(values)
+                    self.outputs[key].extend((inst.member, v) for v in values)
                 if self.trace is not None:
                     self.trace.add("output", port=key, items=values, where=_made_at(info_port))
         if sinks:
@@ -420,11 +425,21 @@ class World:
 
     # -- the body's side -------------------------------------------------------------------------
 
-    def send(self, port_info, items: list, client: int | None = None) -> None:
-        inst = self.port_instances[port_info.key]
-        items = port_info.codec.decode(port_info.codec.encode(items))
+    def send(self, port_info, items: list, client: int | None = None,
+             member: int | None = None) -> None:
+        """Queue ``items`` from the test into an input port (of one ``member`` when the port
+        is a cluster's ``sim_input``)."""
+        if member is None:
+            inst = self.port_instances[port_info.key]
+        else:
+            inst = InstanceId(port_info.location, member)
+        try:  # what the flow receives went through the port's codec, as in a deployment
+            items = port_info.codec.decode(port_info.codec.encode(items))
+        except Exception as err:
+            raise HydroRuntimeError(port_codec_message(port_info, items, err)) from err
         if self.trace is not None:
             self.trace.add("send", port=port_info.key, items=items, client=client,
+                           member=None if member is None else inst.name,
                            where=_made_at(port_info))
         if port_info.many_clients:
             items = [(client, v) for v in items]
