@@ -6,7 +6,8 @@ hands each outcome's deliveries to their receivers in memory (still encoded with
 codec, as on the network). A round visits instances in a fixed order (processes and cluster
 members in creation order); an instance ticks when it has work (inputs, a spin, a due timer, its
 first tick) or when the round is forced (``step``). Batches delayed by an injected fault are held
-by their sender's core and delivered at the first round after they are due.
+by their sender's core and delivered at the first round after they are due. What a tick prints is
+caught and shown tagged with its instance, on the thread that ticked (``deploy.output``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from hydro_lab.core.faults import Fault
 from hydro_lab.core.instance import InstanceCore, Outcome
 from hydro_lab.core.routing import Delivery, InstanceId
 from hydro_lab.deploy.base import Deployment
+from hydro_lab.deploy.output import caught
 from hydro_lab.errors import HydroRuntimeError
 from hydro_lab.member_id import MembershipEvent
 
@@ -76,7 +78,12 @@ class LocalDeployment(Deployment):
                 if not force and not core.has_work(now):
                     continue
                 ran = True
-                outcome = core.tick(now)
+                printed: tuple[list[str], list[str]] = ([], [])
+                try:
+                    with caught() as printed:
+                        outcome = core.tick(now)
+                finally:  # what it printed before it failed is shown before the failure
+                    self._printed(inst, printed)
                 if outcome.failure is not None:
                     self._fail(self.error_of(outcome.failure, core.failed_cause))
                     return True
