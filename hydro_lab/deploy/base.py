@@ -76,6 +76,10 @@ class Deployment:
         self.recorder = MetricsRecorder(max_records)
         self.ports = self.topology.ports
         self.clients = ClientPorts(self.ports, keep_unclaimed)
+        if isinstance(keep_lines, bool) or not isinstance(keep_lines, int) or keep_lines < 0:
+            raise HydroDeployError(f"keep_lines is how many printed lines to keep per instance "
+                                   f"(d.stdout(...) reads them), an int >= 0; got "
+                                   f"{keep_lines!r}")
         self.printed = PrintedLines(keep_lines)  # what each instance printed, line by line
         self._lock = threading.RLock()
         self._wake = threading.Condition(self._lock)

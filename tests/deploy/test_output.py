@@ -136,3 +136,18 @@ def test_only_the_ticking_thread_is_caught_and_the_streams_are_put_back(capfd):
     assert (sys.stdout, sys.stderr) == before
     d.stop()
     assert capfd.readouterr().out == "from another thread\n[p] from the tick 1\n"
+
+
+def test_keep_lines_bounds_what_is_kept_not_what_is_shown(capfd):
+    flow = FlowBuilder()
+    p = flow.process("p")
+    p.source_iter(range(5)).for_each(print)
+    d = flow.deploy("local", keep_lines=2)
+    d.step(1)
+    d.stop()
+    assert d.stdout(p) == ["3", "4"]
+    assert capfd.readouterr().out == "".join(f"[p] {i}\n" for i in range(5))
+    with pytest.raises(HydroDeployError) as bad:
+        flow.deploy("local", keep_lines=-1)
+    assert str(bad.value) == ("keep_lines is how many printed lines to keep per instance "
+                              "(d.stdout(...) reads them), an int >= 0; got -1")
