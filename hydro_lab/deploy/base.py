@@ -40,7 +40,7 @@ from hydro_lab.core.faults import Fault
 from hydro_lab.core.routing import InstanceId
 from hydro_lab.core.topology import Topology
 from hydro_lab.deploy.clients import Client, ClientPorts, through_codec
-from hydro_lab.deploy.output import STREAMS, PrintedLines
+from hydro_lab.deploy.output import PrintedLines
 from hydro_lab.errors import HydroDeployError, HydroRuntimeError
 from hydro_lab.ir.locations import ClusterId
 from hydro_lab.member_id import MembershipEvent
@@ -273,9 +273,11 @@ class Deployment:
 
     def _printed(self, inst: InstanceId, texts: tuple[list[str], list[str]]) -> None:
         """What a tick of ``inst`` printed (its stdout and stderr parts): tagged and shown."""
-        for stream, parts in zip(STREAMS, texts, strict=True):
-            if parts:
-                self.printed.add(inst, stream, "".join(parts))
+        out, err = texts
+        if out:
+            self.printed.add(inst, "stdout", "".join(out))
+        if err:
+            self.printed.add(inst, "stderr", "".join(err))
 
     def _instance(self, location, member: int | None, verb: str) -> InstanceId:
         """The instance a user names by its location (and member index, for a cluster)."""

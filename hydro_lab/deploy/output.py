@@ -16,8 +16,6 @@ import io
 import sys
 import threading
 from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from hydro_lab.core.routing import InstanceId
@@ -63,32 +61,34 @@ class _ThreadOutput(io.TextIOBase):
 
 
 _OUTPUTS = {name: _ThreadOutput(name) for name in STREAMS}
+_OUT_LOCAL, _ERR_LOCAL = _OUTPUTS["stdout"]._local, _OUTPUTS["stderr"]._local
 _lock = threading.Lock()
 _ticking = 0  # how many threads are in ``caught()`` now
 
 
-@contextmanager
-def caught() -> Iterator[tuple[list[str], list[str]]]:
-    """Catch what this thread prints meanwhile; yields the lists its stdout and stderr text land
-    in. Other threads print as before."""
-    global _ticking
-    with _lock:
-        if _ticking == 0:
-            for name, proxy in _OUTPUTS.items():
-                current = getattr(sys, name)
-                if current is not proxy:
-                    proxy.original = current
-                    setattr(sys, name, proxy)
-        _ticking += 1
-    out: list[str] = []
-    err: list[str] = []
-    saved = [getattr(p._local, "buf", None) for p in _OUTPUTS.values()]
-    _OUTPUTS["stdout"]._local.buf, _OUTPUTS["stderr"]._local.buf = out, err
-    try:
-        yield out, err
-    finally:
-        for proxy, buf in zip(_OUTPUTS.values(), saved, strict=True):
-            proxy._local.buf = buf
+class caught:  # noqa: N801  (used as a function: ``with caught() as (out, err)``)
+    """Catch what this thread prints meanwhile: ``with caught() as (out, err)`` gives the lists
+    its stdout and stderr text land in. Other threads print as before. (A class, not a
+    generator: it runs around every tick of a local deployment.)"""
+
+    __slots__ = ("out", "err")
+
+    def __enter__(self) -> tuple[list[str], list[str]]:
+        global _ticking
+        with _lock:
+            if _ticking == 0:
+                for name, proxy in _OUTPUTS.items():
+                    current = getattr(sys, name)
+                    if current is not proxy:
+                        proxy.original = current
+                        setattr(sys, name, proxy)
+            _ticking += 1
+        self.out, self.err = _OUT_LOCAL.buf, _ERR_LOCAL.buf = [], []
+        return self.out, self.err
+
+    def __exit__(self, *exc: object) -> None:
+        global _ticking
+        _OUT_LOCAL.buf = _ERR_LOCAL.buf = None
         with _lock:
             _ticking -= 1
             if _ticking == 0:
