@@ -12,7 +12,10 @@ of it at once, also when it happens in the background.
 
 Output: the threads of a deployment run in a copy of the context it was created in, so what the
 flow prints in the background goes where the creator's prints go (in a notebook: the cell that
-deployed, as ipykernel keeps the cell an output belongs to in a context variable).
+deployed, as ipykernel keeps the cell an output belongs to in a context variable). Each line an
+instance prints is tagged with it, as hydro_deploy shows each process's output (``[leader] ...``,
+``[workers / 0] ...``), and ``stdout(location, member)``/``stderr`` give an instance's lines
+(``deploy.output``).
 
 Live controls, on every backend and while the flow runs: ``set_tick_rate(n)`` caps how many ticks
 a second each free-running instance makes, ``inject(channel, drop=, delay=)`` drops or delays the
@@ -37,6 +40,7 @@ from hydro_lab.core.faults import Fault
 from hydro_lab.core.routing import InstanceId
 from hydro_lab.core.topology import Topology
 from hydro_lab.deploy.clients import Client, ClientPorts, through_codec
+from hydro_lab.deploy.output import PrintedLines
 from hydro_lab.errors import HydroDeployError, HydroRuntimeError
 from hydro_lab.ir.locations import ClusterId
 from hydro_lab.member_id import MembershipEvent
@@ -62,7 +66,8 @@ class Deployment:
     backend = "base"
 
     def __init__(self, compiled, cluster_sizes: Any = None, *, clock=time.monotonic,
-                 max_records: int = 200_000, keep_unclaimed: int = 10_000):
+                 max_records: int = 200_000, keep_unclaimed: int = 10_000,
+                 keep_lines: int = 10_000):
         self.compiled = compiled
         self.clock = clock
         self.topology = Topology.of(compiled, cluster_sizes)
@@ -71,6 +76,11 @@ class Deployment:
         self.recorder = MetricsRecorder(max_records)
         self.ports = self.topology.ports
         self.clients = ClientPorts(self.ports, keep_unclaimed)
+        if isinstance(keep_lines, bool) or not isinstance(keep_lines, int) or keep_lines < 0:
+            raise HydroDeployError(f"keep_lines is how many printed lines to keep per instance "
+                                   f"(d.stdout(...) reads them), an int >= 0; got "
+                                   f"{keep_lines!r}")
+        self.printed = PrintedLines(keep_lines)  # what each instance printed, line by line
         self._lock = threading.RLock()
         self._wake = threading.Condition(self._lock)
         self._error: HydroRuntimeError | None = None
@@ -171,6 +181,7 @@ class Deployment:
             thread.join(timeout=30)
         self._thread = None
         self._shutdown()
+        self.printed.flush()
         self._raise_error()
 
     def __enter__(self) -> Deployment:
@@ -240,6 +251,51 @@ class Deployment:
                                   daemon=True)
         thread.start()
         return thread
+
+    # -- what the instances print ----------------------------------------------------------------
+
+    def stdout(self, location, member: int | None = None) -> list[str]:
+        """The lines a process, or member ``member`` of a cluster, printed so far (the last
+        ``keep_lines``, 10 000 unless ``flow.deploy(..., keep_lines=N)`` says otherwise), without
+        the tag they are shown with: Hydro's ``get_process(&p).stdout()`` and
+        ``get_cluster(&c).members()[i].stdout()``. ``d.stdout(leader)``, ``d.stdout(workers, 0)``.
+
+        While the flow runs, each line an instance prints shows where the deployment prints (the
+        cell that deployed, or the caller of ``step``), tagged as hydro_deploy tags it:
+        ``[leader] line``, ``[workers / 0] line``. A line is complete at its newline (the rest
+        of one waits for it, or for ``stop()``)."""
+        return self.printed.lines(self._instance(location, member, "stdout"), "stdout")
+
+    def stderr(self, location, member: int | None = None) -> list[str]:
+        """The lines a process, or member ``member`` of a cluster, printed to stderr so far,
+        shown as ``[leader stderr] line`` / ``[workers / 0 stderr] line`` (see ``stdout``)."""
+        return self.printed.lines(self._instance(location, member, "stderr"), "stderr")
+
+    def _printed(self, inst: InstanceId, texts: tuple[list[str], list[str]]) -> None:
+        """What a tick of ``inst`` printed (its stdout and stderr parts): tagged and shown."""
+        out, err = texts
+        if out:
+            self.printed.add(inst, "stdout", "".join(out))
+        if err:
+            self.printed.add(inst, "stderr", "".join(err))
+
+    def _instance(self, location, member: int | None, verb: str) -> InstanceId:
+        """The instance a user names by its location (and member index, for a cluster)."""
+        name = getattr(location, "name", location)
+        kinds = {inst.location.name: inst.member is not None for inst in self.instances}
+        if name not in kinds:
+            raise HydroDeployError(f"{verb}(): this deployment has no process or cluster "
+                                   f"{name!r}; it has {sorted(kinds)}")
+        if not kinds[name]:
+            if member is not None:
+                raise HydroDeployError(f"{verb}(): {name!r} is a process, it has no members: "
+                                       f"{verb}({name}) without a member index")
+            return next(i for i in self.instances if i.location.name == name)
+        size = self.cluster_sizes[name]
+        if member is None:
+            raise HydroDeployError(f"{verb}(): {name!r} is a cluster of {size} member"
+                                   f"{'s' * (size != 1)}: say which, as {verb}({name}, 0)")
+        return self._member(location, member, verb)
 
     def _raise_error(self) -> None:
         if self._error is not None:

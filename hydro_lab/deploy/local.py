@@ -8,7 +8,8 @@ members in creation order); an instance ticks when it has work (inputs, a spin, 
 first tick) or when the round is forced (``step``). Batches delayed by an injected fault are held
 by their sender's core and delivered at the first round after they are due. Live sources
 (``source_stream``) are read by threads of their own (``deploy.sources``); a round starts by
-handing each core what its readers read.
+handing each core what its readers read. What a tick prints is caught and shown tagged with its
+instance, on the thread that ticked (``deploy.output``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from hydro_lab.core.faults import Fault
 from hydro_lab.core.instance import InstanceCore, Outcome
 from hydro_lab.core.routing import Delivery, InstanceId
 from hydro_lab.deploy.base import Deployment
+from hydro_lab.deploy.output import caught
 from hydro_lab.deploy.sources import InstanceSources, check_sources
 from hydro_lab.errors import HydroRuntimeError
 from hydro_lab.member_id import MembershipEvent
@@ -102,7 +104,12 @@ class LocalDeployment(Deployment):
                 if not force and not core.has_work(now):
                     continue
                 ran = True
-                outcome = core.tick(now)
+                printed: tuple[list[str], list[str]] = ([], [])
+                try:
+                    with caught() as printed:
+                        outcome = core.tick(now)
+                finally:  # what it printed before it failed is shown before the failure
+                    self._printed(inst, printed)
                 if outcome.failure is not None:
                     self._fail(self.error_of(outcome.failure, core.failed_cause))
                     return True

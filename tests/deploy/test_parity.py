@@ -356,7 +356,7 @@ def test_what_a_failing_tick_printed_is_there_when_it_is_raised(backend, capfd):
     flow.process("p").source_iter([1, 2]).map(noisy).for_each(ignore)  # <noisy>
     d = flow.deploy(backend)
     err = fails_in_rounds(d, steps=1)
-    assert capfd.readouterr() == ("handling 1\nhandling 2\n", "")
+    assert capfd.readouterr() == ("[p] handling 1\n[p] handling 2\n", "")
     assert str(err) == (f"map(noisy) raised {ZERO}\n"
                         f"  at {at('inverse')}\n"
                         f"  element: 2\n"

@@ -166,7 +166,7 @@ def test_what_actors_print_reaches_the_driver_where_the_deployment_prints(ray_se
     try:
         cell.set("step cell")
         d.step(2)
-        assert printed.text("step cell") == "tick 0\ntick 1\n"  # before step returned
+        assert printed.text("step cell") == "[p] tick 0\n[p] tick 1\n"  # before step returned
         cell.set("later cell")
         d.start()
         deadline = time.time() + 20
@@ -174,7 +174,7 @@ def test_what_actors_print_reaches_the_driver_where_the_deployment_prints(ray_se
             time.sleep(0.05)
     finally:
         d.stop()
-    assert printed.text("deploy cell") == "tick 2\ntick 3\n"
+    assert printed.text("deploy cell") == "[p] tick 2\n[p] tick 3\n"
     assert printed.text("later cell") == ""
 
 

@@ -176,6 +176,7 @@ def test_what_the_flow_prints_stays_in_the_deploy_cell(k):
              k.execute("import time\ntime.sleep(0.5)", "sleep")]
     k.wait_for(lambda m: False, timeout=0.3)  # what is still on its way
     assert printed_by(k, "the flow ticked") == {deployed.msg_id}
+    assert printed_by(k, "[p] the flow ticked\n") == {deployed.msg_id}  # tagged with p
     assert all("the flow ticked" not in cell.stdout for cell in later)
     assert later[1].stdout == "True\n"
     k.execute("%hydro stop", "stop")

@@ -289,7 +289,7 @@ def test_deploy_run_step_pause_resume_stop_status_metrics(ip, run, session):
                ".map(lambda x: x * 10).for_each(print)\n", "c1").ok
     deployed = run("%hydro deploy --local")
     assert deployed.ok, deployed.stderr
-    assert deployed.stdout == "10\n20\n30\ndeployed on local: 1 instance (p); running\n"
+    assert deployed.stdout == "[p] 10\n[p] 20\n[p] 30\ndeployed on local: 1 instance (p); running\n"
     progress = [o for o in deployed.outputs if "text/html" in o.data]
     assert not progress[0].update and all(o.update for o in progress[1:])
     assert len({o.transient["display_id"] for o in progress}) == 1
@@ -363,7 +363,7 @@ def test_deploy_and_run_errors_are_short(ip, run, session):
     assert run("%%hydro\nhandle.complete(p.source_iter([1, 2]))\n"
                "loop.map(lambda x: 2 // x).for_each(print)\n", "c2").ok
     redeployed = run("%hydro deploy")
-    assert redeployed.ok and redeployed.stdout.startswith("2\n1\ndeployed on local")
+    assert redeployed.ok and redeployed.stdout.startswith("[p] 2\n[p] 1\ndeployed on local")
     session.stop()
 
 

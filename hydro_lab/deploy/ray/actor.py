@@ -15,8 +15,9 @@ on the channels it sends (drops decided by the core's router; delayed batches he
 and sent when due: by the loop when free running, at the start of the next tick in rounds).
 
 What a tick prints (``for_each(print)``) is caught on the ticking thread and sent to the driver
-with the tick's outputs, which prints it where the deployment's output goes (in a notebook, the
-cell that deployed) instead of wherever Ray's log forwarding would put it. A failed tick is sent
+with the tick's outputs (``deploy.output``); the driver shows it tagged with this instance where
+the deployment's output goes (in a notebook, the cell that deployed) instead of wherever Ray's
+log forwarding would put it. A failed tick is sent
 as a ``TickFailure`` (plain data): the driver names the notebook cells in it. The exception that
 caused it goes along, pickled where it can be (``dump_cause``), to be the error's ``__cause__``
 there as it is on a local deployment.
@@ -24,9 +25,7 @@ there as it is on a local deployment.
 
 from __future__ import annotations
 
-import io
 import pickle
-import sys
 import threading
 import time
 from collections import Counter, deque
@@ -41,6 +40,7 @@ from hydro_lab.core.faults import Fault
 from hydro_lab.core.instance import InstanceCore, Outcome
 from hydro_lab.core.routing import Delivery, InstanceId
 from hydro_lab.core.topology import Topology
+from hydro_lab.deploy.output import caught
 from hydro_lab.deploy.ray.transport import Endpoint, Sender
 from hydro_lab.deploy.sources import InstanceSources
 from hydro_lab.errors import HydroRuntimeError
@@ -95,56 +95,6 @@ def load_cause(blob: bytes | None) -> BaseException | None:
     return cause if isinstance(cause, BaseException) else None
 
 
-class _ThreadOutput(io.TextIOBase):
-    """``sys.stdout``/``sys.stderr`` of an actor's process: a thread that is ticking writes into
-    its own buffer (sent to the driver), every other thread where the stream went before."""
-
-    def __init__(self, original: Any):
-        self.original = original
-        self._local = threading.local()
-
-    def write(self, text: str) -> int:
-        buf = getattr(self._local, "buf", None)
-        if buf is None:
-            return self.original.write(text)
-        buf.append(text)
-        return len(text)
-
-    def flush(self) -> None:
-        if getattr(self._local, "buf", None) is None:
-            self.original.flush()
-
-    def writable(self) -> bool:
-        return True
-
-    def isatty(self) -> bool:
-        return False
-
-    def fileno(self) -> int:
-        return self.original.fileno()
-
-    @property
-    def encoding(self) -> str:  # type: ignore[override]
-        return getattr(self.original, "encoding", "utf-8")
-
-    @contextmanager
-    def caught(self):
-        """Keep what this thread writes meanwhile; yields the list it lands in."""
-        self._local.buf = buf = []
-        try:
-            yield buf
-        finally:
-            self._local.buf = None
-
-
-def catch_prints() -> tuple[_ThreadOutput, _ThreadOutput]:
-    """Put ``_ThreadOutput`` in front of this process's stdout and stderr (once)."""
-    for name in ("stdout", "stderr"):
-        if not isinstance(getattr(sys, name), _ThreadOutput):
-            setattr(sys, name, _ThreadOutput(getattr(sys, name)))
-    return sys.stdout, sys.stderr  # type: ignore[return-value]
-
-
 class InstanceRuntime:
     """The driver of one instance in an actor's process: sockets in and out around an
     ``InstanceCore``, a tick loop of its own, and the rounds the deployment's driver asks for."""
@@ -153,8 +103,8 @@ class InstanceRuntime:
                  send_prints: bool = False):
         self.inst = inst
         # what ticks print goes to the driver (an actor's own output would reach the notebook
-        # through Ray's log forwarding, under whichever cell ran last)
-        self._outputs = catch_prints() if send_prints else None
+        # through Ray's log forwarding, under whichever cell ran last), which tags it
+        self._catch_prints = send_prints
         self.core = InstanceCore(inst, topology, alive=set())
         self.sender = Sender()
         self.peers: dict[InstanceId, str] = {}
@@ -343,12 +293,11 @@ class InstanceRuntime:
 
     @contextmanager
     def _caught(self, printed: list[list[str]]):
-        if self._outputs is None:
+        if not self._catch_prints:
             yield
             return
-        out, err = self._outputs
-        with out.caught() as out_text, err.caught() as err_text:
-            printed += [out_text, err_text]
+        with caught() as texts:
+            printed += texts
             yield
 
     def _send_prints(self, printed: list[list[str]]) -> int:

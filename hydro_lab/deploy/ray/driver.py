@@ -8,7 +8,8 @@ drive exact rounds from the driver instead, with the same results as ``LocalDepl
 driver holds external ports, sinks, metrics and control; actors are owned by the driver, so none
 outlives ``stop()``, a failure, or the driver's exit.
 
-What the actors print reaches the driver with their outputs and is printed there: where the
+What the actors print reaches the driver with their outputs and is printed there, each line
+tagged with its instance (``[workers / 0] ...``, as on a local deployment): where the
 deployment's output goes (the cell that deployed), or, while ``step``/``run(ticks=)`` drives a
 round, where its caller prints.
 """
@@ -23,7 +24,6 @@ import itertools
 import marshal
 import os
 import pickle
-import sys
 import threading
 import time
 import types
@@ -148,18 +148,17 @@ class RayDeployment(Deployment):
         elif kind == b"sink":
             self._to_sink(SinkPort.of(port), cloudpickle.loads(payload))
         elif kind == b"print":
-            self._print(port[1], payload.decode("utf-8", "replace"))
+            self._print(inst, port[1], payload.decode("utf-8", "replace"))
         with self._msg_lock:
             self._received[inst] += 1
             self._msg_lock.notify_all()
 
-    def _print(self, stream: str, text: str) -> None:
-        """Print what an actor printed: in the caller of the round being driven, if any, else
-        here (the receiving thread runs in the deployment's context: the cell that deployed)."""
+    def _print(self, inst: InstanceId, stream: str, text: str) -> None:
+        """Print what an actor printed, tagged with it: in the caller of the round being driven,
+        if any, else here (the receiving thread runs in the deployment's context: the cell that
+        deployed)."""
         def write() -> None:
-            out = sys.stderr if stream == "stderr" else sys.stdout
-            out.write(text)
-            out.flush()
+            self.printed.add(inst, stream, text)
 
         ctx = self._round_context
         try:
