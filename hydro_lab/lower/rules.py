@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from hydro_lab.ir import nodes as N
 from hydro_lab.ir.kinds import Kind, Order, Retries
-from hydro_lab.ir.locations import AtomicId, ClusterId
+from hydro_lab.ir.locations import AtomicId, ClusterId, ProcessId
 from hydro_lab.lower.context import (
     ChannelSpec,
     LowerContext,
@@ -185,11 +185,18 @@ def _lower_batch(ctx, node):
 
 @lowering(N.ObserveNonDet)
 def _lower_observe(ctx, node):
-    """Free in a deployment; in a simulation an assumed order is a decision (``sim_permute``)."""
+    """Free in a deployment; in a simulation an assumed order is a decision (``sim_permute``).
+    Inside a tick (or an atomic region) the tick's elements are ordered at once, a keyed
+    stream's within each key's group only (its order across keys is not promised, so
+    orderings that differ only across keys are one execution); at the top level the elements
+    are observed one at a time (``one_at_a_time``), so an element fed back through a cycle can
+    come before ones still waiting, as in Hydro's simulator."""
     src_kind = ctx.kind_of(node.input)
     if ctx.sim and src_kind.order.value == "NoOrder" and \
             node.meta.kind.order.value == "TotalOrder":
-        return ctx.feed(node, "sim_permute")
+        outside = isinstance(node.meta.location, (ProcessId, ClusterId))
+        keyed = src_kind.kind is Kind.KEYED_STREAM and not outside
+        return ctx.feed(node, "sim_permute", keyed=keyed, one_at_a_time=outside)
     return ctx.input(node)
 
 

@@ -107,6 +107,14 @@ class Chooser:
         self._note("permute", op, order=index)
         return index
 
+    def next_of(self, op, waiting: list) -> int:
+        """Which of the ``waiting`` elements a top-level assumed order observes next (option 0:
+        the one that arrived first)."""
+        i = self.choose(len(waiting))
+        if self.trace is not None:
+            self._note("observe", op, item=waiting[i], waiting=len(waiting))
+        return i
+
     def against_claim(self, op, items: list, *, commutative: str | None,
                       idempotent: str | None, keyed: bool) -> list:
         """What an aggregation claiming ``commutative``/``idempotent`` gets instead of

@@ -53,7 +53,7 @@ class Trace:
         data["step"] = self.step
         if kind == "tick":
             self.current = {"instance": data["instance"], "tick": data["tick"]}
-        elif kind in ("batch", "snapshot", "permute", "claim", "output"):
+        elif kind in ("batch", "snapshot", "permute", "observe", "claim", "output"):
             for key, value in self.current.items():
                 data.setdefault(key, value)
         self.events.append(data)
@@ -215,6 +215,9 @@ def _line(e: dict) -> str | None:
         return f"    {e['where']}: saw version {e['chosen'] + 1} of {e['versions']} ({age})"
     if kind == "permute":
         return f"    {e['where']}: ordered as {short(e['order'])}"
+    if kind == "observe":
+        return (f"    {e['where']}: observed {short(e['item'])} next (of {e['waiting']} "
+                "waiting)")
     if kind == "claim":
         return f"    {e['where']}: {e['what']}"
     if kind == "send":

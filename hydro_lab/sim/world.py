@@ -75,6 +75,9 @@ class ProgramInfo:
                          if op.op in ("source_iter", "source_interval", "sample_every")
                          or (op.op == "singleton" and op.args.get("first_tick_only"))]
         self.batch_order = {op: i for i, op in enumerate(self.batch_ops)}
+        # top-level assumed orders: elements waiting there are released one per tick
+        self.observe_ops = [op.id for op in graph.operators.values()
+                            if op.op == "sim_permute" and op.args.get("one_at_a_time")]
         self.port_batches: dict[Any, tuple[bool, set[int]]] = {}
         succ = defaultdict(list)
         for e in graph.edges:
@@ -82,6 +85,10 @@ class ProgramInfo:
         for op in graph.operators.values():
             if op.op == "source_stream":
                 self.port_batches[op.args["port"]] = self._reach(graph, succ, op.id)
+        # batches that a source fills in tick 0 (the top level runs before a tick decides)
+        self.initial_batches: set[int] = set()
+        for op_id in self.starters:
+            self.initial_batches |= self._reach(graph, succ, op_id)[1]
 
     @staticmethod
     def _reach(graph, succ, start: int) -> tuple[bool, set[int]]:
@@ -149,7 +156,7 @@ class World:
         for inst in self.instances:  # every instance starts: tick 0 sees the initial state
             if self.trace is not None:
                 self.trace.step += 1
-            self._tick(inst, observable=True)
+            self._tick(inst, observable=True, initial=True)
 
     # -- membership and faults ------------------------------------------------------------------
 
@@ -210,6 +217,9 @@ class World:
         deadline = engine.next_deadline()
         if deadline is not None and deadline <= self.time:
             return True, True
+        for op_id in info.observe_ops:
+            if engine.S[op_id].pending:
+                return True, True
         arrivals = self.in_flight.get(inst)
         if arrivals:
             if any(not info.port_batches.get(port, (False, ()))[0] for port, _, _ in arrivals):
@@ -280,16 +290,23 @@ class World:
 
     # -- one tick ----------------------------------------------------------------------------------
 
-    def _tick(self, inst: InstanceId, observable: bool) -> None:
+    def _tick(self, inst: InstanceId, observable: bool, initial: bool = False) -> None:
+        """Run one tick of ``inst``. A tick that runs only for elements waiting in batch
+        buffers (not ``observable``) must release one of them; so must tick 0 (``initial``)
+        from the batches its sources fill: as in Hydro's simulator, the top level runs first
+        and a tick runs only to release something, so "tick 0 released nothing, tick 1 released
+        it" would count one execution twice."""
         core = self.cores[inst]
         engine = core.engine
         info = self.sim.instance_infos[inst]
         arrived_ports = self._deliver(inst, engine)
         forced = None
-        if not observable:
+        if not observable or initial:
             holding = {op for op in info.batch_ops if engine.S[op].pending}
             for port in arrived_ports:
                 holding |= info.port_batches.get(port, (False, set()))[1]
+            if initial:
+                holding |= info.initial_batches
             if holding:
                 forced = max(holding, key=info.batch_order.__getitem__)
         self.chooser.begin_tick(forced)

@@ -91,15 +91,51 @@ class SimSnapshotState(State):
 
 
 class SimPermuteState(State):
+    """An assumed order. In a tick all of the tick's elements are ordered at once (``keyed``:
+    within each key's group, keeping where each group's elements sit). At the top level
+    (``one_at_a_time``) elements wait here and one chosen element is released per tick, so
+    one fed back through a cycle can overtake the ones still waiting."""
+
     def __init__(self, op: Operator, params: dict[str, Any]):
         super().__init__(op, params)
         self.chooser = params["chooser"]
+        self.keyed = bool(op.args.get("keyed"))
+        self.one_at_a_time = bool(op.args.get("one_at_a_time"))
+        self.pending: list = []
+        self.released = False  # one_at_a_time: this tick's element has been released
 
     def take(self, items) -> list:
+        if self.one_at_a_time:
+            if items:
+                self.pending.extend(items)
+            if self.released or not self.pending:
+                return []
+            self.released = True
+            return [self.pending.pop(self.chooser.next_of(self.op, self.pending))]
         if len(items) < 2:
             return items
-        index = self.chooser.permutation(self.op, items)
-        return nth_permutation(list(items), index)
+        if not self.keyed:
+            return nth_permutation(list(items), self.chooser.permutation(self.op, items))
+        places: dict = {}
+        for i, kv in enumerate(items):
+            places.setdefault(kv[0], []).append(i)
+        out = list(items)
+        for where in places.values():
+            if len(where) > 1:
+                group = [items[i] for i in where]
+                group = nth_permutation(group, self.chooser.permutation(self.op, group))
+                for i, kv in zip(where, group, strict=True):
+                    out[i] = kv
+        return out
+
+    def end_tick(self) -> None:
+        self.released = False
+
+    def size(self) -> int:
+        return len(self.pending)
+
+    def snapshot(self):
+        return tuple(self.pending)
 
 
 class SimClaimState(State):
@@ -150,7 +186,8 @@ register(OpSpec(
         "twice where its commutative/idempotent claim says that does not matter.",
 ))
 register(OpSpec(
-    "sim_permute", "head", ports=1, state=SimPermuteState,
+    "sim_permute", "head", ports=1, always=True, state=SimPermuteState,
     head=_take,
-    doc="Simulation only: orders each tick's elements as the chooser says.",
+    doc="Simulation only: orders each tick's elements as the chooser says (at the top level: "
+        "releases one chosen element per tick).",
 ))
