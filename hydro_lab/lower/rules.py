@@ -175,12 +175,28 @@ def _lower_batch(ctx, node):
         ctx.connect(node, new_entries, op)
         return Ref(op.id)
     if replayed(kind):
-        return ctx.feed(node, "sim_snapshot")
+        acc = _aggregation_of(ctx, node)
+        if acc is None:
+            return ctx.feed(node, "sim_snapshot")
+        acc.args["versions"] = True  # its snapshot may see every value it takes
+        return ctx.feed(node, "sim_snapshot", acc=acc.id)
     if kind.order.value == "NoOrder":
         mode = "subset"
     else:
         mode = "keyed_prefix" if kind.kind is Kind.KEYED_STREAM else "prefix"
     return ctx.feed(node, "sim_batch", mode=mode)
+
+
+def _aggregation_of(ctx, node):
+    """The accumulator of the top-level fold/reduce a snapshot reads directly, if it does."""
+    ref = ctx.input(node)
+    graph = ctx.graph(node)
+    emit = graph.operators.get(ref.op)
+    if ref.delay or emit is None or emit.op != "emit":
+        return None
+    acc = graph.operators[emit.args["acc"]]
+    return acc if acc.op in ("fold", "reduce", "fold_keyed", "reduce_keyed") and \
+        acc.persistence == "static" else None
 
 
 @lowering(N.ObserveNonDet)

@@ -97,9 +97,16 @@ class Chooser:
             self.released_this_tick = True
         self._note("batch", op, released=list(released), pending=pending)
 
-    def snapshot_version(self, op, versions: list) -> int:
-        i = len(versions) - 1 - self.choose(len(versions))
-        self._note("snapshot", op, chosen=i, versions=len(versions))
+    def snapshot_version(self, op, versions: list, first: bool = False) -> int:
+        """Which version a snapshot sees: ``versions[0]`` is the one it saw last (unless this
+        is its ``first`` release), option 0 the latest. A tick run to let it catch up (forced)
+        must see a newer one."""
+        n = len(versions)
+        low = 1 if not first and self._must_release(op) else 0
+        i = n - 1 - self.choose(n - low)
+        if first or i > 0:
+            self.released_this_tick = True
+        self._note("snapshot", op, chosen=i, versions=n)
         return i
 
     def permutation(self, op, items: list) -> int:

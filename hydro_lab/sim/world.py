@@ -1,9 +1,9 @@
 """One simulated execution: every instance of the flow in this thread, on a virtual clock.
 
-Every instance first runs its tick 0 (the state before any input: a snapshot taken later may
-still see that initial value). Then each step, one instance that has work ticks; which one is a
-decision when several could. Inside a
-tick the non-deterministic operators ask the chooser (``dfir.ops.nondet``). Messages sent in a
+Every instance first runs its tick 0 when the test body first waits (with what the body sent
+before it; a snapshot may see any version of a value since the start). Then each step, one
+instance that has work ticks; which one is a decision when several could. Inside a tick the
+non-deterministic operators ask the chooser (``dfir.ops.nondet``). Messages sent in a
 tick are in flight until the receiver's next tick, when they are delivered (or, where faults are
 enabled, dropped, held back, duplicated or reordered: decisions too). Time advances only when
 nothing else can happen, to the next timer of any instance.
@@ -68,8 +68,11 @@ class ProgramInfo:
         for i, unit in enumerate(part.order):
             for sg_id in unit:
                 order[part.subgraphs[sg_id].head] = i
+        # the decisions that hold work between ticks: batch buffers, and snapshots with a
+        # newer version than they released (both ``pending``); in tick order
         self.batch_ops = sorted((op.id for op in graph.operators.values()
-                                 if op.op == "sim_batch"), key=lambda o: order.get(o, 0))
+                                 if op.op in ("sim_batch", "sim_snapshot")),
+                                key=lambda o: order.get(o, 0))
         # sources that still have something to do at the start (a tick must run for them)
         self.starters = [op.id for op in graph.operators.values()
                          if op.op in ("source_iter", "source_interval", "sample_every")
@@ -143,6 +146,7 @@ class World:
             self.engines[inst] = core.engine
         self.isolated: set[InstanceId] = set()
         self.in_flight: dict[InstanceId, list] = defaultdict(list)
+        self.outbox = self.in_flight  # where a tick's messages go
         self.outputs: dict[int, list] = defaultdict(list)
         self.sinks: dict[Any, list] = defaultdict(list)
         # bidi_external ports: the clients connected now, and each client's replies (plain
@@ -153,10 +157,23 @@ class World:
         self.out_of_time = False  # the last wait stopped at max_time, not at quiescence
         for inst in self.instances:
             self._membership(inst, [(i, MembershipEvent.JOINED) for i in self.instances])
-        for inst in self.instances:  # every instance starts: tick 0 sees the initial state
+        self.started = False
+
+    def start(self) -> None:
+        """Every instance runs its tick 0, when the test body first lets the flow run (as
+        Hydro's simulator launches when the body first awaits): what the body sent before is
+        there already, and a snapshot may see any version since the start."""
+        self.started = True
+        self.outbox = defaultdict(list)  # what tick 0s send arrives after every tick 0
+        for inst in self.instances:
+            if inst not in self.router.alive:
+                continue
             if self.trace is not None:
                 self.trace.step += 1
             self._tick(inst, observable=True, initial=True)
+        for dst, messages in self.outbox.items():
+            self.in_flight[dst].extend(messages)
+        self.outbox = self.in_flight
 
     # -- membership and faults ------------------------------------------------------------------
 
@@ -328,7 +345,7 @@ class World:
                     if isolated and d.dst in isolated:
                         continue
                     items = self.router.receive(d.port, d.data, d.tag)
-                    self.in_flight[d.dst].append((d.port, items, inst))
+                    self.outbox[d.dst].append((d.port, items, inst))
         if external:
             for key, data in external.items():
                 info_port = self.sim.ports[key]
@@ -472,6 +489,8 @@ class World:
     def run_until(self, done, *, allow_time: bool, max_steps: int, max_time: float) -> bool:
         """Step until ``done()`` or nothing can happen; with ``allow_time``, time may then move
         to the next timer, up to ``max_time`` seconds from now. At most ``max_steps`` ticks."""
+        if not self.started:
+            self.start()
         steps = 0
         started = self.time
         limit = self.time + max_time

@@ -17,6 +17,7 @@ from typing import Any
 
 from hydro_lab.dfir.graph import Operator
 from hydro_lab.dfir.ops.base import OpSpec, State, register
+from hydro_lab.dfir.ops.folds import MISSING
 from hydro_lab.dfir.sentinels import Sentinel
 
 _EMPTY = Sentinel(__name__, "_EMPTY")
@@ -67,24 +68,45 @@ class SimBatchState(State):
 
 
 class SimSnapshotState(State):
+    """The versions of a value a snapshot may still see: ``versions[0]`` is the one released
+    last (none yet before the first release), the rest are newer. With the ``acc`` of a
+    top-level aggregation, every value it took is a version, not only each tick's last (so a
+    count over 4 inputs that arrived together can be seen at 0, 1, 2, 3 or 4; a keyed
+    aggregation's table also as it was before the tick's updates). Newer versions
+    are ``pending``: the simulator keeps ticking until the snapshot has caught up."""
+
     def __init__(self, op: Operator, params: dict[str, Any]):
         super().__init__(op, params)
         self.chooser = params["chooser"]
-        self.versions: list = []  # versions[0] is the one released last
+        self.versions: list = []
         self.released = False
 
-    def take(self, current) -> list:
-        value = tuple(current) if current else _EMPTY
+    def _add(self, value) -> None:
         if not self.versions or self.versions[-1] != value:
             self.versions.append(value)
-        if not self.released:  # the first snapshot sees the value as it is now: no older exists
-            self.versions = self.versions[-1:]
+
+    def take(self, current, history=None) -> list:
+        if history is not None:
+            for h in history:
+                if isinstance(h, dict):  # a keyed table as the tick started
+                    self._add(tuple(h.items()) if h else _EMPTY)
+                else:
+                    self._add(_EMPTY if h is MISSING else (h,))
+        self._add(tuple(current) if current else _EMPTY)
+        if not self.released:  # the first release: any version since the start
+            i = self.chooser.snapshot_version(self.op, self.versions, first=True)
             self.released = True
+            self.versions = self.versions[i:]
         elif len(self.versions) > 1:
             i = self.chooser.snapshot_version(self.op, self.versions)
             self.versions = self.versions[i:]
         chosen = self.versions[0]
         return [] if chosen is _EMPTY else list(chosen)
+
+    @property
+    def pending(self) -> bool:
+        """A version newer than the one released last exists."""
+        return len(self.versions) > 1
 
     def snapshot(self):
         return tuple(self.versions)
@@ -174,9 +196,17 @@ register(OpSpec(
     head=_take,
     doc="Simulation only: releases the elements the chooser picks into this tick.",
 ))
+def _take_snapshot(gen, op, inputs) -> str:
+    """A snapshot of a top-level aggregation also reads the values it took this tick."""
+    acc = op.args.get("acc")
+    if acc is None:
+        return _take(gen, op, inputs)
+    return f"{gen.state(op)}.take({inputs[0]}, {gen.state(gen.op(acc))}.history)"
+
+
 register(OpSpec(
     "sim_snapshot", "head", ports=1, always=True, state=SimSnapshotState,
-    head=_take,
+    head=_take_snapshot,
     doc="Simulation only: releases a version of the value no older than the last one.",
 ))
 register(OpSpec(
