@@ -89,7 +89,7 @@ def _lower_external_input(ctx, node):
 @lowering(N.CycleSource)
 def _lower_cycle_source(ctx, node):
     if node.cycle == "forward":
-        op = ctx.add(node, "identity")
+        op = ctx.add(node, "handoff")  # a head: a top-level cycle may have no other one
         ctx.forward_targets[node.ident] = (node.meta.location.root, op.id)
         return Ref(op.id)
     kind = node.meta.kind.kind
@@ -154,8 +154,22 @@ def _lower_cast(ctx, node):
 @lowering(N.YieldConcat, N.BeginAtomic, N.EndAtomic)
 def _lower_free(ctx, node):
     """No run-time work: a DFIR tick is the tick of every Hydro tick at a location, and an
-    atomic region's outputs leave when its tick does."""
+    atomic region's outputs leave when its tick does. In a simulation, a stream entering an
+    atomic region enters its tick: which elements a tick processes is a decision, as a batch's
+    is (Hydro's simulator puts a batch hook there)."""
+    if ctx.sim and isinstance(node, N.BeginAtomic):
+        kind = ctx.kind_of(node.input)
+        if kind.kind.is_stream:
+            return ctx.feed(node, "sim_batch", mode=_batch_mode(kind))
     return ctx.input(node)
+
+
+def _batch_mode(kind) -> str:
+    """How a simulated batch releases: any subset (NoOrder), or a prefix (per key for a keyed
+    stream)."""
+    if kind.order.value == "NoOrder":
+        return "subset"
+    return "keyed_prefix" if kind.kind is Kind.KEYED_STREAM else "prefix"
 
 
 @lowering(N.Batch)
@@ -180,11 +194,7 @@ def _lower_batch(ctx, node):
             return ctx.feed(node, "sim_snapshot")
         acc.args["versions"] = True  # its snapshot may see every value it takes
         return ctx.feed(node, "sim_snapshot", acc=acc.id)
-    if kind.order.value == "NoOrder":
-        mode = "subset"
-    else:
-        mode = "keyed_prefix" if kind.kind is Kind.KEYED_STREAM else "prefix"
-    return ctx.feed(node, "sim_batch", mode=mode)
+    return ctx.feed(node, "sim_batch", mode=_batch_mode(kind))
 
 
 def _aggregation_of(ctx, node):

@@ -28,6 +28,9 @@ class Chooser:
         self.trace = None
         self.forced_last: int | None = None  # the batch operator that must release this tick
         self.released_this_tick = False
+        # the top-level assumed order this tick observes (its one element), or None: the tick
+        # makes its batch and snapshot decisions (Hydro schedules each as a unit of its own)
+        self.observing: int | None = None
 
     # -- the one primitive ------------------------------------------------------------------
     def choose(self, n: int) -> int:
@@ -45,9 +48,10 @@ class Chooser:
         return [c for c, _ in self.record]
 
     # -- tick context (set by the world) ----------------------------------------------------
-    def begin_tick(self, forced_last: int | None) -> None:
+    def begin_tick(self, forced_last: int | None, observing: int | None = None) -> None:
         self.forced_last = forced_last
         self.released_this_tick = False
+        self.observing = observing
 
     def _must_release(self, op) -> bool:
         return self.forced_last == op.id and not self.released_this_tick

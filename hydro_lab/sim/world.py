@@ -30,7 +30,8 @@ from hydro_lab.member_id import MembershipEvent
 from hydro_lab.sim.faults import Faults
 from hydro_lab.sim.trace import short, where
 
-_PASS_THROUGH = {"map", "filter", "filter_map", "flat_map", "identity", "tee", "inspect"}
+_PASS_THROUGH = {"map", "filter", "filter_map", "flat_map", "identity", "tee", "inspect", "union",
+                 "handoff"}
 
 
 class Printed(io.TextIOBase):
@@ -225,7 +226,7 @@ class World:
         """(has work, the work is observable: more than elements waiting in batch buffers)."""
         engine = self.engines[inst]
         info = self.sim.instance_infos[inst]
-        if engine.spins or engine.I:
+        if engine.spins or engine.I or (engine.eager and engine.fed_back()):
             return True, True
         for op_id in info.starters:
             state = engine.S[op_id]
@@ -234,9 +235,6 @@ class World:
         deadline = engine.next_deadline()
         if deadline is not None and deadline <= self.time:
             return True, True
-        for op_id in info.observe_ops:
-            if engine.S[op_id].pending:
-                return True, True
         arrivals = self.in_flight.get(inst)
         if arrivals:
             if any(not info.port_batches.get(port, (False, ()))[0] for port, _, _ in arrivals):
@@ -247,13 +245,21 @@ class World:
                 return True, False
         return False, False
 
-    def candidates(self) -> list[tuple[InstanceId, bool]]:
+    def candidates(self) -> list[tuple[InstanceId, bool, int | None]]:
+        """What may run next: ``(instance, observable, None)`` for an instance's tick, and
+        ``(instance, True, op)`` for each top-level assumed order with elements waiting (an
+        observation: it releases one of them, and the tick makes no batch decision), as
+        Hydro's simulator schedules ticks and observations as units of their own."""
         out = []
         for inst in self.instances:
             if inst in self.router.alive:
                 work, observable = self._work(inst)
                 if work:
-                    out.append((inst, observable))
+                    out.append((inst, observable, None))
+                observes = self.sim.instance_infos[inst].observe_ops
+                if observes:
+                    S = self.engines[inst].S
+                    out += [(inst, True, op) for op in observes if S[op].pending]
         return out
 
     def step(self) -> InstanceId | bool:
@@ -281,10 +287,10 @@ class World:
         if choice == len(cands):  # the timer fires before the pending work
             self._set_time(early, early=True)
             return True
-        inst, observable = cands[choice]
+        inst, observable, observing = cands[choice]
         if self.trace is not None:
             self.trace.step += 1
-        self._tick(inst, observable)
+        self._tick(inst, observable, observing=observing)
         return inst
 
     def _next_deadline(self) -> float | None:
@@ -307,7 +313,8 @@ class World:
 
     # -- one tick ----------------------------------------------------------------------------------
 
-    def _tick(self, inst: InstanceId, observable: bool, initial: bool = False) -> None:
+    def _tick(self, inst: InstanceId, observable: bool, initial: bool = False,
+              observing: int | None = None) -> None:
         """Run one tick of ``inst``. A tick that runs only for elements waiting in batch
         buffers (not ``observable``) must release one of them; so must tick 0 (``initial``)
         from the batches its sources fill: as in Hydro's simulator, the top level runs first
@@ -318,7 +325,7 @@ class World:
         info = self.sim.instance_infos[inst]
         arrived_ports = self._deliver(inst, engine)
         forced = None
-        if not observable or initial:
+        if observing is None and (not observable or initial):
             holding = {op for op in info.batch_ops if engine.S[op].pending}
             for port in arrived_ports:
                 holding |= info.port_batches.get(port, (False, set()))[1]
@@ -326,7 +333,7 @@ class World:
                 holding |= info.initial_batches
             if holding:
                 forced = max(holding, key=info.batch_order.__getitem__)
-        self.chooser.begin_tick(forced)
+        self.chooser.begin_tick(forced, observing)
         tick = engine.tick
         if self.trace is not None:
             self.flush_prints()  # the body's, before this tick

@@ -29,12 +29,17 @@ class SimBatchState(State):
         self.chooser = params["chooser"]
         self.mode = op.args.get("mode", "prefix")
         self.pending: list = []
+        self.decided = False  # this tick released its batch (a cycle may bring more: they wait)
+
+    def end_tick(self) -> None:
+        self.decided = False
 
     def take(self, new_items) -> list:
         if new_items:
             self.pending.extend(new_items)
-        if not self.pending:
-            return []
+        if not self.pending or self.decided or self.chooser.observing is not None:
+            return []  # what arrives after this tick's decision (or in an observation) waits
+        self.decided = True
         pending = self.pending
         if self.mode == "prefix":
             k = self.chooser.batch_prefix(self.op, pending)
@@ -93,6 +98,9 @@ class SimSnapshotState(State):
                 else:
                     self._add(_EMPTY if h is MISSING else (h,))
         self._add(tuple(current) if current else _EMPTY)
+        if self.released and self.chooser.observing is not None:
+            chosen = self.versions[0]  # an observation step: the tick makes no decision
+            return [] if chosen is _EMPTY else list(chosen)
         if not self.released:  # the first release: any version since the start
             i = self.chooser.snapshot_version(self.op, self.versions, first=True)
             self.released = True
@@ -130,7 +138,7 @@ class SimPermuteState(State):
         if self.one_at_a_time:
             if items:
                 self.pending.extend(items)
-            if self.released or not self.pending:
+            if self.released or not self.pending or self.chooser.observing != self.op.id:
                 return []
             self.released = True
             return [self.pending.pop(self.chooser.next_of(self.op, self.pending))]
