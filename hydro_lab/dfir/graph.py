@@ -2,9 +2,9 @@
 
 An edge goes from an operator's output to an input port of another operator. ``delay="tick"``
 marks a ``defer_tick`` edge (the data is seen in the next tick); ``delay="async"`` too, and its
-data makes the next tick run (a top-level cycle fed back across ticks). ``refs`` are reference edges: an
-operator that reads another's state (a fold's output reads its accumulator), which orders them
-like a blocking edge. ``surface_syntax`` prints the graph in DFIR's ``a -> b`` style.
+data makes the next tick run (a top-level cycle fed back across ticks). ``refs`` are reference
+edges: an operator that reads another's state (a fold's output reads its accumulator), which
+orders them like a blocking edge. ``surface_syntax`` prints the graph in DFIR's ``a -> b`` style.
 """
 
 from __future__ import annotations

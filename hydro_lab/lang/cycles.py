@@ -185,7 +185,7 @@ class ForwardHandle:
                 op, f"{self.ident} is a forward reference inside {info.location.describe()}, and "
                 "the collection completing it reads the reference within the same tick, so the "
                 "tick would have to settle on its own output",
-                f"delay the feedback by one tick: handle.complete(c.defer_tick()), or use "
+                "delay the feedback by one tick: handle.complete(c.defer_tick()), or use "
                 "tick.cycle() and complete_next_tick(c); a forward_ref at the top level (on "
                 "the process or cluster) may cycle freely, since top-level streams are "
                 "asynchronous",
