@@ -145,6 +145,9 @@ class World:
             core = self.cores[inst] = InstanceCore(inst, sim.topology, params=params,
                                                    metrics=self.record, router=self.router)
             self.engines[inst] = core.engine
+        # the instances with top-level assumed orders (each is a unit of scheduling)
+        self.observing = {inst: sim.instance_infos[inst].observe_ops for inst in self.instances
+                          if sim.instance_infos[inst].observe_ops}
         self.isolated: set[InstanceId] = set()
         self.in_flight: dict[InstanceId, list] = defaultdict(list)
         self.outbox = self.in_flight  # where a tick's messages go
@@ -251,15 +254,15 @@ class World:
         observation: it releases one of them, and the tick makes no batch decision), as
         Hydro's simulator schedules ticks and observations as units of their own."""
         out = []
+        alive = self.router.alive
         for inst in self.instances:
-            if inst in self.router.alive:
+            if inst in alive:
                 work, observable = self._work(inst)
                 if work:
                     out.append((inst, observable, None))
-                observes = self.sim.instance_infos[inst].observe_ops
-                if observes:
+                if inst in self.observing:
                     S = self.engines[inst].S
-                    out += [(inst, True, op) for op in observes if S[op].pending]
+                    out += [(inst, True, op) for op in self.observing[inst] if S[op].pending]
         return out
 
     def step(self) -> InstanceId | bool:
