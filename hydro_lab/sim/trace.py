@@ -9,8 +9,9 @@ instance, pointing at the user's line of the decision's operator:
 
 Steps that repeat (an instance ticking again and again alike, or a few steps over and over) print
 once, with how many times they happened; so do inputs the test sent to one port in a row, and
-repeated values in a batch or an output (``[456] ×1,000``); the events keep every one. What the execution printed
-(``"print"`` events) is not part of the trace's text: ``format_prints()`` shows it apart.
+repeated values in a batch or an output (``[456] ×1,000``); the events keep every one. What the
+execution printed (``"print"`` events) is not part of the trace's text: ``format_prints()`` shows
+it apart.
 """
 
 from __future__ import annotations
@@ -187,7 +188,7 @@ def _values(values: list) -> str:
     """A list of values as the trace shows it: as it is, or with repeats counted
     (``[456 ×1,000, 100]``) when that is shorter."""
     text = short(values)
-    if len(values) > 2 and any(a == b for a, b in zip(values, values[1:])):
+    if len(values) > 2 and any(a == b for a, b in zip(values, values[1:], strict=False)):
         counted = f"[{_runs(values)}]"
         if len(counted) < len(text) or text.endswith("…"):
             return counted
