@@ -33,7 +33,16 @@ def where(op) -> str:
 
 
 def short(value: Any, limit: int = 80) -> str:
-    text = repr(value)
+    """``repr(value)``, cut at ``limit`` characters; ``?`` for a value that cannot be printed
+    (as Hydro's trace shows a value without ``Debug``)."""
+    try:
+        text = repr(value)
+    except Exception:
+        if isinstance(value, (list, tuple)):  # the printable elements still show
+            inner = ", ".join(short(v, limit) for v in value)
+            text = f"[{inner}]" if isinstance(value, list) else f"({inner})"
+        else:
+            text = "?"
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
