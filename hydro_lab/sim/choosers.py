@@ -28,9 +28,10 @@ class Chooser:
         self.trace = None
         self.forced_last: int | None = None  # the batch operator that must release this tick
         self.released_this_tick = False
-        # the top-level assumed order this tick observes (its one element), or None: the tick
-        # makes its batch and snapshot decisions (Hydro schedules each as a unit of its own)
-        self.observing: int | None = None
+        # an observation step: the element each top-level assumed order releases (by
+        # operator id: its index among those waiting); None: a tick that makes its batch and
+        # snapshot decisions (Hydro schedules ticks and observations as units of their own)
+        self.observing: dict[int, int] | None = None
 
     # -- the one primitive ------------------------------------------------------------------
     def choose(self, n: int) -> int:
@@ -48,7 +49,8 @@ class Chooser:
         return [c for c, _ in self.record]
 
     # -- tick context (set by the world) ----------------------------------------------------
-    def begin_tick(self, forced_last: int | None, observing: int | None = None) -> None:
+    def begin_tick(self, forced_last: int | None,
+                   observing: dict[int, int] | None = None) -> None:
         self.forced_last = forced_last
         self.released_this_tick = False
         self.observing = observing
@@ -118,12 +120,17 @@ class Chooser:
         self._note("permute", op, order=index)
         return index
 
-    def next_of(self, op, waiting: list) -> int:
-        """Which of the ``waiting`` elements a top-level assumed order observes next (option 0:
-        the one that arrived first)."""
-        i = self.choose(len(waiting))
+    def next_of(self, op, waiting: list, forced: bool) -> int | None:
+        """Which of the ``waiting`` elements a top-level assumed order observes in this
+        observation step (option 0: the one that arrived first), or None: none this step (not
+        when ``forced``: the step's last assumed order with elements waiting, when no other
+        released one, as Hydro forces the last hook of a step)."""
+        n = len(waiting)
+        c = self.choose(n if forced else n + 1)
+        i = None if c == n else c
         if self.trace is not None:
-            self._note("observe", op, item=waiting[i], waiting=len(waiting))
+            self._note("observe", op, item=None if i is None else waiting[i], waiting=n,
+                       held=i is None)
         return i
 
     def against_claim(self, op, items: list, *, commutative: str | None,

@@ -293,6 +293,8 @@ def _line(e: dict) -> str | None:
     if kind == "permute":
         return f"    {e['where']}: ordered as {short(e['order'])}"
     if kind == "observe":
+        if e.get("held"):
+            return f"    {e['where']}: observed nothing this step ({e['waiting']} waiting)"
         return (f"    {e['where']}: observed {short(e['item'])} next (of {e['waiting']} "
                 "waiting)")
     if kind == "claim":

@@ -248,11 +248,12 @@ class World:
                 return True, False
         return False, False
 
-    def candidates(self) -> list[tuple[InstanceId, bool, int | None]]:
-        """What may run next: ``(instance, observable, None)`` for an instance's tick, and
-        ``(instance, True, op)`` for each top-level assumed order with elements waiting (an
-        observation: it releases one of them, and the tick makes no batch decision), as
-        Hydro's simulator schedules ticks and observations as units of their own."""
+    def candidates(self) -> list[tuple[InstanceId, bool, bool]]:
+        """What may run next: ``(instance, observable, False)`` for an instance's tick, and
+        ``(instance, True, True)`` for an observation step of an instance whose top-level
+        assumed orders hold elements (each may release one of them, and the tick makes no batch
+        decision), as Hydro's simulator schedules ticks and observations as units of their
+        own."""
         out = []
         alive = self.router.alive
         for inst in self.instances:
@@ -262,7 +263,8 @@ class World:
                     out.append((inst, observable, None))
                 if inst in self.observing:
                     S = self.engines[inst].S
-                    out += [(inst, True, op) for op in self.observing[inst] if S[op].pending]
+                    if any(S[op].pending for op in self.observing[inst]):
+                        out.append((inst, True, True))
         return out
 
     def step(self) -> InstanceId | bool:
@@ -317,7 +319,7 @@ class World:
     # -- one tick ----------------------------------------------------------------------------------
 
     def _tick(self, inst: InstanceId, observable: bool, initial: bool = False,
-              observing: int | None = None) -> None:
+              observing: bool = False) -> None:
         """Run one tick of ``inst``. A tick that runs only for elements waiting in batch
         buffers (not ``observable``) must release one of them; so must tick 0 (``initial``)
         from the batches its sources fill: as in Hydro's simulator, the top level runs first
@@ -328,7 +330,7 @@ class World:
         info = self.sim.instance_infos[inst]
         arrived_ports = self._deliver(inst, engine)
         forced = None
-        if observing is None and (not observable or initial):
+        if not observing and (not observable or initial):
             holding = {op for op in info.batch_ops if engine.S[op].pending}
             for port in arrived_ports:
                 holding |= info.port_batches.get(port, (False, set()))[1]
@@ -336,11 +338,11 @@ class World:
                 holding |= info.initial_batches
             if holding:
                 forced = max(holding, key=info.batch_order.__getitem__)
-        self.chooser.begin_tick(forced, observing)
         tick = engine.tick
         if self.trace is not None:
             self.flush_prints()  # the body's, before this tick
             self.trace.add("tick", instance=inst.name, tick=tick, time=self.time)
+        self.chooser.begin_tick(forced, self._observe(inst, engine) if observing else None)
         try:
             tick_no, deliveries, external, sinks, rows, failure = core.tick(self.time)
         finally:
@@ -371,6 +373,20 @@ class World:
         if self.record:
             self.trace.add("activity", instance=inst.name, tick=tick_no, time=self.time,
                            rows=rows)
+
+    def _observe(self, inst: InstanceId, engine: Engine) -> dict[int, int]:
+        """An observation step's decisions, made before it runs (on what waited before it, as
+        Hydro decides every hook of a step first): each top-level assumed order with elements
+        waiting releases one of them or none, and the last must if none did."""
+        S = engine.S
+        waiting = [op for op in self.observing[inst] if S[op].pending]
+        chosen: dict[int, int] = {}
+        for k, op in enumerate(waiting):
+            forced = k == len(waiting) - 1 and not chosen
+            i = self.chooser.next_of(S[op].op, S[op].pending, forced)
+            if i is not None:
+                chosen[op] = i
+        return chosen
 
     def _sinks(self, inst: InstanceId, tick: int, sinks) -> None:
         for port, values in sinks.items():

@@ -180,13 +180,10 @@ def test_sim_top_level_assume_ordering_cycle_back(through_tick, count):
     assert saw, "did not see an instance with 0, 1, 2 in order"
 
 
-@pytest.mark.xfail(strict=True, reason="Hydro counts 24 executions here; hydro_lab explores 15 "
-                   "(each top-level assume_ordering observes one element per step, as a unit "
-                   "of its own: the 24 comes from a scheduling of two observation hooks at one "
-                   "location that hydro_lab does not reproduce)")
 def test_sim_top_level_assume_ordering_multiple():
     """stream/mod.rs, ``sim_top_level_assume_ordering_multiple``: two top-level assumed orders
-    in one cycle; 0, 3, 1 is an execution, and there are 24."""
+    in one cycle; 0, 3, 1 is an execution, and there are 24 (in one observation step each
+    assumed order releases one element or none, the last one waiting must if none did)."""
     flow, p = process()
     port, s = p.sim_input(order=Order.NO_ORDER)
     _, s2 = p.sim_input(order=Order.NO_ORDER)

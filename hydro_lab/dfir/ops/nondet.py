@@ -123,8 +123,9 @@ class SimSnapshotState(State):
 class SimPermuteState(State):
     """An assumed order. In a tick all of the tick's elements are ordered at once (``keyed``:
     within each key's group, keeping where each group's elements sit). At the top level
-    (``one_at_a_time``) elements wait here and one chosen element is released per tick, so
-    one fed back through a cycle can overtake the ones still waiting."""
+    (``one_at_a_time``) elements wait here, and an observation step releases the one the
+    simulator chose before the tick (``chooser.observing``), so one fed back through a cycle
+    can overtake the ones still waiting."""
 
     def __init__(self, op: Operator, params: dict[str, Any]):
         super().__init__(op, params)
@@ -138,10 +139,12 @@ class SimPermuteState(State):
         if self.one_at_a_time:
             if items:
                 self.pending.extend(items)
-            if self.released or not self.pending or self.chooser.observing != self.op.id:
+            observing = self.chooser.observing
+            i = observing.get(self.op.id) if observing else None
+            if i is None or self.released:
                 return []
             self.released = True
-            return [self.pending.pop(self.chooser.next_of(self.op, self.pending))]
+            return [self.pending.pop(i)]
         if len(items) < 2:
             return items
         if not self.keyed:
