@@ -51,6 +51,9 @@ def _link_cycles(ctx: LowerContext) -> None:
             delay = "tick" if ref.delay else None
             if delay is None and _waits_in_cycle(ctx.program, cycle.source_node, sink.input):
                 delay = "async"  # fed back in the next tick, which it makes run
+            if delay is None and _closed_loop(ctx.program, cycle.source_node, sink.input):
+                # nothing enters the cycle: its element-wise operators need a head to start at
+                graph.operators[target].op = "handoff"
             graph.connect(ref.op, target, 0, delay)
         else:
             _, target = ctx.tick_targets[cycle.ident]
@@ -67,6 +70,18 @@ _WAITING_INPUTS = {N.Fold: ("input",), N.Reduce: ("input",), N.FoldKeyed: ("inpu
                    N.FoldKeyedEarlyStop: ("input",), N.Sort: ("input",),
                    N.Difference: ("neg",), N.AntiJoin: ("neg",),
                    N.CrossSingleton: ("singleton",), N.FilterIf: ("signal",)}
+
+
+def _closed_loop(program: Program, source: int, start: int) -> bool:
+    """Whether the cycle from ``source`` back to ``start`` is a chain of one-input nodes: no
+    other collection enters it."""
+    node_id = start
+    while node_id != source:
+        inputs = program.nodes[node_id].inputs()
+        if len(inputs) != 1:
+            return False
+        node_id = inputs[0]
+    return True
 
 
 def _waits_in_cycle(program: Program, source: int, start: int) -> bool:

@@ -89,7 +89,7 @@ def _lower_external_input(ctx, node):
 @lowering(N.CycleSource)
 def _lower_cycle_source(ctx, node):
     if node.cycle == "forward":
-        op = ctx.add(node, "handoff")  # a head: a top-level cycle may have no other one
+        op = ctx.add(node, "identity")
         ctx.forward_targets[node.ident] = (node.meta.location.root, op.id)
         return Ref(op.id)
     kind = node.meta.kind.kind
