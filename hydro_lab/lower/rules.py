@@ -156,7 +156,8 @@ def _lower_free(ctx, node):
     """No run-time work: a DFIR tick is the tick of every Hydro tick at a location, and an
     atomic region's outputs leave when its tick does. In a simulation, a stream entering an
     atomic region enters its tick: which elements a tick processes is a decision, as a batch's
-    is (Hydro's simulator puts a batch hook there)."""
+    is (Hydro's simulator runs an atomic region in its tick's program, fed from the top level;
+    its count for sim_atomic_assume_ordering_cycle_back, 22, is reached this way)."""
     if ctx.sim and isinstance(node, N.BeginAtomic):
         kind = ctx.kind_of(node.input)
         if kind.kind.is_stream:

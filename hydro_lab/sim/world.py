@@ -79,7 +79,7 @@ class ProgramInfo:
                          if op.op in ("source_iter", "source_interval", "sample_every")
                          or (op.op == "singleton" and op.args.get("first_tick_only"))]
         self.batch_order = {op: i for i, op in enumerate(self.batch_ops)}
-        # top-level assumed orders: elements waiting there are released one per tick
+        # top-level assumed orders: an observation step releases one element of each (or none)
         self.observe_ops = [op.id for op in graph.operators.values()
                             if op.op == "sim_permute" and op.args.get("one_at_a_time")]
         self.port_batches: dict[Any, tuple[bool, set[int]]] = {}
@@ -260,7 +260,7 @@ class World:
             if inst in alive:
                 work, observable = self._work(inst)
                 if work:
-                    out.append((inst, observable, None))
+                    out.append((inst, observable, False))
                 if inst in self.observing:
                     S = self.engines[inst].S
                     if any(S[op].pending for op in self.observing[inst]):

@@ -133,7 +133,7 @@ class SimPermuteState(State):
         self.keyed = bool(op.args.get("keyed"))
         self.one_at_a_time = bool(op.args.get("one_at_a_time"))
         self.pending: list = []
-        self.released = False  # one_at_a_time: this tick's element has been released
+        self.released = False  # one_at_a_time: this step's element has been released
 
     def take(self, items) -> list:
         if self.one_at_a_time:
@@ -207,6 +207,8 @@ register(OpSpec(
     head=_take,
     doc="Simulation only: releases the elements the chooser picks into this tick.",
 ))
+
+
 def _take_snapshot(gen, op, inputs) -> str:
     """A snapshot of a top-level aggregation also reads the values it took this tick."""
     acc = op.args.get("acc")
@@ -230,5 +232,5 @@ register(OpSpec(
     "sim_permute", "head", ports=1, always=True, state=SimPermuteState,
     head=_take,
     doc="Simulation only: orders each tick's elements as the chooser says (at the top level: "
-        "releases one chosen element per tick).",
+        "releases the element an observation step chose).",
 ))
