@@ -1,9 +1,10 @@
 """The flat DFIR graph of one location: operators and the edges between them, as plain data.
 
 An edge goes from an operator's output to an input port of another operator. ``delay="tick"``
-marks a ``defer_tick`` edge (the data is seen in the next tick). ``refs`` are reference edges: an
-operator that reads another's state (a fold's output reads its accumulator), which orders them
-like a blocking edge. ``surface_syntax`` prints the graph in DFIR's ``a -> b`` style.
+marks a ``defer_tick`` edge (the data is seen in the next tick); ``delay="async"`` too, and its
+data makes the next tick run (a top-level cycle fed back across ticks). ``refs`` are reference
+edges: an operator that reads another's state (a fold's output reads its accumulator), which
+orders them like a blocking edge. ``surface_syntax`` prints the graph in DFIR's ``a -> b`` style.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def surface_syntax(graph: DfirGraph) -> str:
     for op in graph.operators.values():
         lines.append(name(op) + ";")
     for e in graph.edges:
-        delay = " -> defer_tick()" if e.delay else ""
+        delay = {"tick": " -> defer_tick()", "async": " -> next_tick()"}.get(e.delay, "")
         port = f"[{e.port}]" if len(graph.inputs(e.dst)) > 1 else ""
         lines.append(f"{e.src}v1{delay} -> {port}{e.dst}v1;")
     for owner, reader in graph.refs:

@@ -2,7 +2,8 @@
 
 * every forward reference and tick cycle was completed (exactly once: a second completion is
   refused when it is attempted);
-* no cycle without a tick delay: a cycle must pass a ``defer_tick``, a tick cycle or a network hop;
+* no cycle inside a tick without a tick delay: it must pass a ``defer_tick``, a tick cycle or a
+  network hop (a top-level ``forward_ref`` cycle is asynchronous, as in Hydro, and runs);
 * every edge stays at one root location, except network edges, and moves between the top level,
   ticks and atomic regions only through the operators made for it;
 * every node that produces a collection has a kind, and roots have none.
@@ -99,7 +100,12 @@ def _check_synchronous_cycles(program: Program, fail) -> None:
         for src in node.inputs():
             edges.setdefault(src, set()).add(node.id)
     for cycle in program.cycles:
-        if cycle.cycle == "forward" and cycle.sink_node is not None:
+        # a top-level forward reference is asynchronous (as in Hydro): its cycle runs to a
+        # fixpoint within a tick, or across ticks where it passes an operator that waits for
+        # its whole input (``lower.emit``); only a forward reference inside a tick must settle
+        # within that tick
+        if cycle.cycle == "forward" and cycle.sink_node is not None and \
+                isinstance(cycle.location, TickId):
             edges.setdefault(cycle.sink_node, set()).add(cycle.source_node)
     for comp in strongly_connected(edges):
         if len(comp) == 1 and comp[0] not in edges.get(comp[0], ()):

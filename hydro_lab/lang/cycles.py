@@ -1,8 +1,9 @@
 """Forward references and tick cycles: using a collection before it is defined.
 
 ``loc.forward_ref()`` gives ``(handle, collection)``; ``handle.complete(c)`` closes the cycle.
-The completion must not depend on the reference synchronously (that check runs when the flow is
-finalized). ``tick.cycle()`` feeds a value to the next tick: ``prev`` in tick t is what
+At the top level a cycle may be synchronous (top-level streams are asynchronous, as in Hydro);
+inside a tick the completion must not read the reference within the same tick (``complete``
+refuses it). ``tick.cycle()`` feeds a value to the next tick: ``prev`` in tick t is what
 ``handle.complete_next_tick(c)`` received in tick t-1. Each handle must be completed exactly once.
 """
 
@@ -14,6 +15,7 @@ from hydro_lab.errors import rule_error
 from hydro_lab.ir import kinds as K
 from hydro_lab.ir import nodes as N
 from hydro_lab.ir.kinds import Bound, Kind, Order, Retries
+from hydro_lab.ir.locations import TickId
 from hydro_lab.ir.program import CycleInfo
 from hydro_lab.lang.collection import LiveCollection, wrap
 from hydro_lab.lang.context import current_op, current_site, operator
@@ -177,8 +179,35 @@ class ForwardHandle:
                 f"({name}={type(got).__name__}.{got.name}), or strengthen the completing "
                 "collection",
             )
+        if info.cycle == "forward" and isinstance(info.location, TickId) and \
+                _same_tick_path(self._ctx.graph.nodes, c.node_id, info.source_node):
+            raise rule_error(
+                op, f"{self.ident} is a forward reference inside {info.location.describe()}, and "
+                "the collection completing it reads the reference within the same tick, so the "
+                "tick would have to settle on its own output",
+                "delay the feedback by one tick: handle.complete(c.defer_tick()), or use "
+                "tick.cycle() and complete_next_tick(c); a forward_ref at the top level (on "
+                "the process or cluster) may cycle freely, since top-level streams are "
+                "asynchronous",
+            )
         node = c._root(N.CycleSink, input=c.node_id, ident=self.ident)
         from_info = self._ctx.graph.cycles[self.ident]
         self._ctx.graph.cycles[self.ident] = CycleInfo(
             from_info.ident, from_info.cycle, from_info.location, from_info.source_node,
             node.id, from_info.created_at)
+
+
+def _same_tick_path(nodes: dict, start: int, target: int) -> bool:
+    """Whether ``start`` reads ``target`` without a ``defer_tick`` or a network hop between."""
+    stack, seen = [start], set()
+    while stack:
+        node_id = stack.pop()
+        if node_id == target:
+            return True
+        if node_id in seen:
+            continue
+        seen.add(node_id)
+        node = nodes[node_id]
+        if not isinstance(node, (N.DeferTick, N.Network)):
+            stack.extend(node.inputs())
+    return False

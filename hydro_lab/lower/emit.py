@@ -10,6 +10,7 @@ also carries the edge's codec. Cycles are linked once every node is lowered.
 from __future__ import annotations
 
 from hydro_lab.dfir.graph import DfirGraph
+from hydro_lab.ir import nodes as N
 from hydro_lab.ir.locations import ClusterId, ProcessId
 from hydro_lab.ir.program import Program
 from hydro_lab.ir.traverse import toposort
@@ -47,7 +48,13 @@ def _link_cycles(ctx: LowerContext) -> None:
         graph = ctx.graphs[sink.meta.location.root]
         if cycle.cycle == "forward":
             _, target = ctx.forward_targets[cycle.ident]
-            graph.connect(ref.op, target, 0, "tick" if ref.delay else None)
+            delay = "tick" if ref.delay else None
+            if delay is None and _waits_in_cycle(ctx.program, cycle.source_node, sink.input):
+                delay = "async"  # fed back in the next tick, which it makes run
+            if delay is None and _closed_loop(ctx.program, cycle.source_node, sink.input):
+                # nothing enters the cycle: its element-wise operators need a head to start at
+                graph.operators[target].op = "handoff"
+            graph.connect(ref.op, target, 0, delay)
         else:
             _, target = ctx.tick_targets[cycle.ident]
             if ref.delay:  # already one tick late: add one more tick through an identity
@@ -55,3 +62,50 @@ def _link_cycles(ctx: LowerContext) -> None:
                 graph.connect(ref.op, mid.id, 0, "tick")
                 ref = Ref(mid.id)
             graph.connect(ref.op, target, 0, "tick")
+
+
+# the inputs an operator reads in full before it emits (a DFIR stratum boundary)
+_WAITING_INPUTS = {N.Fold: ("input",), N.Reduce: ("input",), N.FoldKeyed: ("input",),
+                   N.ReduceKeyed: ("input",), N.ReduceKeyedWatermark: ("input", "watermark"),
+                   N.FoldKeyedEarlyStop: ("input",), N.Sort: ("input",),
+                   N.Difference: ("neg",), N.AntiJoin: ("neg",),
+                   N.CrossSingleton: ("singleton",), N.FilterIf: ("signal",)}
+
+
+def _closed_loop(program: Program, source: int, start: int) -> bool:
+    """Whether the cycle from ``source`` back to ``start`` is a chain of one-input nodes: no
+    other collection enters it."""
+    node_id = start
+    while node_id != source:
+        inputs = program.nodes[node_id].inputs()
+        if len(inputs) != 1:
+            return False
+        node_id = inputs[0]
+    return True
+
+
+def _waits_in_cycle(program: Program, source: int, start: int) -> bool:
+    """Whether the top-level cycle from ``source`` back to ``start`` passes an input that an
+    operator reads in full before it emits (a fold, the negative side of a difference, a
+    singleton...). Such a cycle cannot settle within one tick; since top-level streams are
+    asynchronous (as in Hydro), its feedback is delivered in the next tick instead."""
+    seen: set[int] = set()
+    stack = [(start, False)]
+    while stack:
+        node_id, waited = stack.pop()
+        if node_id == source:
+            if waited:
+                return True
+            continue
+        if (node_id, waited) in seen:
+            continue
+        seen.add((node_id, waited))
+        node = program.nodes[node_id]
+        if isinstance(node, (N.DeferTick, N.Network)):
+            continue  # already delayed: not a same-tick path
+        waiting = _WAITING_INPUTS.get(type(node), ())
+        for name in node.INPUTS:
+            src = getattr(node, name)
+            if src is not None:
+                stack.append((src, waited or name in waiting))
+    return False

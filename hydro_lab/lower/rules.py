@@ -13,7 +13,7 @@ from collections.abc import Callable
 from hydro_lab.errors import HydroTypeError
 from hydro_lab.ir import nodes as N
 from hydro_lab.ir.kinds import Kind, Order, Retries
-from hydro_lab.ir.locations import AtomicId, ClusterId
+from hydro_lab.ir.locations import AtomicId, ClusterId, ProcessId
 from hydro_lab.lower.context import (
     ChannelSpec,
     LowerContext,
@@ -178,8 +178,23 @@ def _lower_cast(ctx, node):
 @lowering(N.YieldConcat, N.BeginAtomic, N.EndAtomic)
 def _lower_free(ctx, node):
     """No run-time work: a DFIR tick is the tick of every Hydro tick at a location, and an
-    atomic region's outputs leave when its tick does."""
+    atomic region's outputs leave when its tick does. In a simulation, a stream entering an
+    atomic region enters its tick: which elements a tick processes is a decision, as a batch's
+    is (Hydro's simulator runs an atomic region in its tick's program, fed from the top level;
+    its count for sim_atomic_assume_ordering_cycle_back, 22, is reached this way)."""
+    if ctx.sim and isinstance(node, N.BeginAtomic):
+        kind = ctx.kind_of(node.input)
+        if kind.kind.is_stream:
+            return ctx.feed(node, "sim_batch", mode=_batch_mode(kind))
     return ctx.input(node)
+
+
+def _batch_mode(kind) -> str:
+    """How a simulated batch releases: any subset (NoOrder), or a prefix (per key for a keyed
+    stream)."""
+    if kind.order.value == "NoOrder":
+        return "subset"
+    return "keyed_prefix" if kind.kind is Kind.KEYED_STREAM else "prefix"
 
 
 @lowering(N.Batch)
@@ -201,21 +216,40 @@ def _lower_batch(ctx, node):
         ctx.connect(node, new_entries, op)
         return Ref(op.id)
     if replayed(kind):
-        return ctx.feed(node, "sim_snapshot")
-    if kind.order.value == "NoOrder":
-        mode = "subset"
-    else:
-        mode = "keyed_prefix" if kind.kind is Kind.KEYED_STREAM else "prefix"
-    return ctx.feed(node, "sim_batch", mode=mode)
+        acc = _aggregation_of(ctx, node)
+        if acc is None:
+            return ctx.feed(node, "sim_snapshot")
+        acc.args["versions"] = True  # its snapshot may see every value it takes
+        return ctx.feed(node, "sim_snapshot", acc=acc.id)
+    return ctx.feed(node, "sim_batch", mode=_batch_mode(kind))
+
+
+def _aggregation_of(ctx, node):
+    """The accumulator of the top-level fold/reduce a snapshot reads directly, if it does."""
+    ref = ctx.input(node)
+    graph = ctx.graph(node)
+    emit = graph.operators.get(ref.op)
+    if ref.delay or emit is None or emit.op != "emit":
+        return None
+    acc = graph.operators[emit.args["acc"]]
+    return acc if acc.op in ("fold", "reduce", "fold_keyed", "reduce_keyed") and \
+        acc.persistence == "static" else None
 
 
 @lowering(N.ObserveNonDet)
 def _lower_observe(ctx, node):
-    """Free in a deployment; in a simulation an assumed order is a decision (``sim_permute``)."""
+    """Free in a deployment; in a simulation an assumed order is a decision (``sim_permute``).
+    Inside a tick (or an atomic region) the tick's elements are ordered at once, a keyed
+    stream's within each key's group only (its order across keys is not promised, so
+    orderings that differ only across keys are one execution); at the top level the elements
+    are observed one at a time (``one_at_a_time``), so an element fed back through a cycle can
+    come before ones still waiting, as in Hydro's simulator."""
     src_kind = ctx.kind_of(node.input)
     if ctx.sim and src_kind.order.value == "NoOrder" and \
             node.meta.kind.order.value == "TotalOrder":
-        return ctx.feed(node, "sim_permute")
+        outside = isinstance(node.meta.location, (ProcessId, ClusterId))
+        keyed = src_kind.kind is Kind.KEYED_STREAM and not outside
+        return ctx.feed(node, "sim_permute", keyed=keyed, one_at_a_time=outside)
     return ctx.input(node)
 
 

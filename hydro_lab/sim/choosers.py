@@ -28,6 +28,10 @@ class Chooser:
         self.trace = None
         self.forced_last: int | None = None  # the batch operator that must release this tick
         self.released_this_tick = False
+        # an observation step: the element each top-level assumed order releases (by
+        # operator id: its index among those waiting); None: a tick that makes its batch and
+        # snapshot decisions (Hydro schedules ticks and observations as units of their own)
+        self.observing: dict[int, int] | None = None
 
     # -- the one primitive ------------------------------------------------------------------
     def choose(self, n: int) -> int:
@@ -45,9 +49,11 @@ class Chooser:
         return [c for c, _ in self.record]
 
     # -- tick context (set by the world) ----------------------------------------------------
-    def begin_tick(self, forced_last: int | None) -> None:
+    def begin_tick(self, forced_last: int | None,
+                   observing: dict[int, int] | None = None) -> None:
         self.forced_last = forced_last
         self.released_this_tick = False
+        self.observing = observing
 
     def _must_release(self, op) -> bool:
         return self.forced_last == op.id and not self.released_this_tick
@@ -97,15 +103,35 @@ class Chooser:
             self.released_this_tick = True
         self._note("batch", op, released=list(released), pending=pending)
 
-    def snapshot_version(self, op, versions: list) -> int:
-        i = len(versions) - 1 - self.choose(len(versions))
-        self._note("snapshot", op, chosen=i, versions=len(versions))
+    def snapshot_version(self, op, versions: list, first: bool = False) -> int:
+        """Which version a snapshot sees: ``versions[0]`` is the one it saw last (unless this
+        is its ``first`` release), option 0 the latest. A tick run to let it catch up (forced)
+        must see a newer one."""
+        n = len(versions)
+        low = 1 if not first and self._must_release(op) else 0
+        i = n - 1 - self.choose(n - low)
+        if first or i > 0:
+            self.released_this_tick = True
+        self._note("snapshot", op, chosen=i, versions=n)
         return i
 
     def permutation(self, op, items: list) -> int:
         index = self.choose(factorial(len(items)))
         self._note("permute", op, order=index)
         return index
+
+    def next_of(self, op, waiting: list, forced: bool) -> int | None:
+        """Which of the ``waiting`` elements a top-level assumed order observes in this
+        observation step (option 0: the one that arrived first), or None: none this step (not
+        when ``forced``: the step's last assumed order with elements waiting, when no other
+        released one, as Hydro forces the last hook of a step)."""
+        n = len(waiting)
+        c = self.choose(n if forced else n + 1)
+        i = None if c == n else c
+        if self.trace is not None:
+            self._note("observe", op, item=None if i is None else waiting[i], waiting=n,
+                       held=i is None)
+        return i
 
     def against_claim(self, op, items: list, *, commutative: str | None,
                       idempotent: str | None, keyed: bool) -> list:

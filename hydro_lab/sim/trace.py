@@ -8,8 +8,10 @@ instance, pointing at the user's line of the decision's operator:
         snapshot(...) at counter.py, line 43: saw version 1 of 2 (an older one)
 
 Steps that repeat (an instance ticking again and again alike, or a few steps over and over) print
-once, with how many times they happened; the events keep every one. What the execution printed
-(``"print"`` events) is not part of the trace's text: ``format_prints()`` shows it apart.
+once, with how many times they happened; so do inputs the test sent to one port in a row, and
+repeated values in a batch or an output (``[456] ×1,000``); the events keep every one. What the
+execution printed (``"print"`` events) is not part of the trace's text: ``format_prints()`` shows
+it apart.
 """
 
 from __future__ import annotations
@@ -31,7 +33,16 @@ def where(op) -> str:
 
 
 def short(value: Any, limit: int = 80) -> str:
-    text = repr(value)
+    """``repr(value)``, cut at ``limit`` characters; ``?`` for a value that cannot be printed
+    (as Hydro's trace shows a value without ``Debug``)."""
+    try:
+        text = repr(value)
+    except Exception:
+        if isinstance(value, (list, tuple)):  # the printable elements still show
+            inner = ", ".join(short(v, limit) for v in value)
+            text = f"[{inner}]" if isinstance(value, list) else f"({inner})"
+        else:
+            text = "?"
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -53,7 +64,7 @@ class Trace:
         data["step"] = self.step
         if kind == "tick":
             self.current = {"instance": data["instance"], "tick": data["tick"]}
-        elif kind in ("batch", "snapshot", "permute", "claim", "output"):
+        elif kind in ("batch", "snapshot", "permute", "observe", "claim", "output"):
             for key, value in self.current.items():
                 data.setdefault(key, value)
         self.events.append(data)
@@ -123,15 +134,32 @@ class _Step:
 def _steps(events: list[dict]) -> list[_Step]:
     steps: list[_Step] = []
     cur = _Step(None, [], (), [])
+    sends: _Sends | None = None  # consecutive inputs to one port print as one line
     for e in events:
         kind = e["kind"]
         if kind == "tick":
             steps.append(cur)
             cur = _Step(e, [], (e["instance"],), [e["time"]])
+            sends = None
+            continue
+        if kind == "send":
+            target = (e["port"], e.get("client"), e.get("where"))
+            if sends is not None and sends.target == target and sends.step is cur:
+                sends.add(e["items"])
+                cur.lines[sends.index] = sends.line(e)
+                keys = list(cur.key)
+                keys[sends.key_index] = cur.lines[sends.index]
+                cur.key = tuple(keys)
+                continue
+            sends = _Sends(target, cur, len(cur.lines), len(cur.key), [e["items"]])
+            line = sends.line(e)
+            cur.lines.append(line)
+            cur.key += (line,)
             continue
         line = _line(e)
         if line is None:
             continue
+        sends = None
         cur.lines.append(line)
         if kind == "time":  # alike steps may move the clock: the key keeps only that it moved
             cur.key += (("time", bool(e.get("early"))),)
@@ -140,6 +168,55 @@ def _steps(events: list[dict]) -> list[_Step]:
             cur.key += (line,)
     steps.append(cur)
     return [s for s in steps if s.tick is not None or s.lines]
+
+
+@dataclass
+class _Sends:
+    """A run of inputs the test body sent to one port in a row: one line, repeated messages
+    counted (``[456] ×1,000, [100], [23]``), so a body that sends a thousand messages does not
+    print a thousand lines."""
+
+    target: tuple
+    step: _Step
+    index: int       # its line in the step
+    key_index: int   # its entry in the step's key
+    messages: list
+
+    def add(self, items: list) -> None:
+        self.messages.append(items)
+
+    def line(self, e: dict) -> str:
+        if len(self.messages) == 1:
+            return _line(e)
+        to = f" from client {e['client']}" if e.get("client") is not None else ""
+        return (f"  input {_port(e)}{to}: {len(self.messages):,} messages: "
+                f"{_runs(self.messages)}")
+
+
+def _values(values: list) -> str:
+    """A list of values as the trace shows it: as it is, or with repeats counted
+    (``[456 ×1,000, 100]``) when that is shorter."""
+    text = short(values)
+    if len(values) > 2 and any(a == b for a, b in zip(values, values[1:], strict=False)):
+        counted = f"[{_runs(values)}]"
+        if len(counted) < len(text) or text.endswith("…"):
+            return counted
+    return text
+
+
+def _runs(messages: list, limit: int = 8) -> str:
+    """``[456] ×1,000, [100], [23], [99]``: consecutive equal messages counted; at most
+    ``limit`` runs shown (the first ones and the last one)."""
+    runs: list[list] = []
+    for m in messages:
+        if runs and runs[-1][0] == m:
+            runs[-1][1] += 1
+        else:
+            runs.append([m, 1])
+    shown = [f"{short(m, 40)}" + (f" ×{n:,}" if n > 1 else "") for m, n in runs]
+    if len(shown) > limit:
+        shown = shown[:limit - 1] + [f"… ({len(shown) - limit} more)", shown[-1]]
+    return ", ".join(shown)
 
 
 def _collapse(steps: list[_Step]) -> list[str]:
@@ -208,13 +285,18 @@ def _repeated(run: list[_Step], period: int, repeats: int) -> list[str]:
 def _line(e: dict) -> str | None:
     kind = e["kind"]
     if kind == "batch":
-        return (f"    {e['where']}: released {short(e['released'])} "
+        return (f"    {e['where']}: released {_values(e['released'])} "
                 f"({len(e['released'])} of {e['pending']} pending)")
     if kind == "snapshot":
         age = "the latest" if e["chosen"] == e["versions"] - 1 else "an older one"
         return f"    {e['where']}: saw version {e['chosen'] + 1} of {e['versions']} ({age})"
     if kind == "permute":
         return f"    {e['where']}: ordered as {short(e['order'])}"
+    if kind == "observe":
+        if e.get("held"):
+            return f"    {e['where']}: observed nothing this step ({e['waiting']} waiting)"
+        return (f"    {e['where']}: observed {short(e['item'])} next (of {e['waiting']} "
+                "waiting)")
     if kind == "claim":
         return f"    {e['where']}: {e['what']}"
     if kind == "send":
@@ -225,7 +307,7 @@ def _line(e: dict) -> str | None:
         return f"  client {e['client']} of port {_port(e)} {e['what']}"
     if kind == "output":
         to = f" to client {e['client']}" if e.get("client") is not None else ""
-        return f"    output {_port(e)}{to}: {short(e['items'])}"
+        return f"    output {_port(e)}{to}: {_values(e['items'])}"
     if kind == "fault":
         return f"  fault: {e['what']}"
     if kind == "time":

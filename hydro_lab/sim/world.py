@@ -1,9 +1,9 @@
 """One simulated execution: every instance of the flow in this thread, on a virtual clock.
 
-Every instance first runs its tick 0 (the state before any input: a snapshot taken later may
-still see that initial value). Then each step, one instance that has work ticks; which one is a
-decision when several could. Inside a
-tick the non-deterministic operators ask the chooser (``dfir.ops.nondet``). Messages sent in a
+Every instance first runs its tick 0 when the test body first waits (with what the body sent
+before it; a snapshot may see any version of a value since the start). Then each step, one
+instance that has work ticks; which one is a decision when several could. Inside a tick the
+non-deterministic operators ask the chooser (``dfir.ops.nondet``). Messages sent in a
 tick are in flight until the receiver's next tick, when they are delivered (or, where faults are
 enabled, dropped, held back, duplicated or reordered: decisions too). Time advances only when
 nothing else can happen, to the next timer of any instance.
@@ -30,7 +30,8 @@ from hydro_lab.member_id import MembershipEvent
 from hydro_lab.sim.faults import Faults
 from hydro_lab.sim.trace import short, where
 
-_PASS_THROUGH = {"map", "filter", "filter_map", "flat_map", "identity", "tee", "inspect"}
+_PASS_THROUGH = {"map", "filter", "filter_map", "flat_map", "identity", "tee", "inspect", "union",
+                 "handoff"}
 
 
 class Printed(io.TextIOBase):
@@ -68,13 +69,19 @@ class ProgramInfo:
         for i, unit in enumerate(part.order):
             for sg_id in unit:
                 order[part.subgraphs[sg_id].head] = i
+        # the decisions that hold work between ticks: batch buffers, and snapshots with a
+        # newer version than they released (both ``pending``); in tick order
         self.batch_ops = sorted((op.id for op in graph.operators.values()
-                                 if op.op == "sim_batch"), key=lambda o: order.get(o, 0))
+                                 if op.op in ("sim_batch", "sim_snapshot")),
+                                key=lambda o: order.get(o, 0))
         # sources that still have something to do at the start (a tick must run for them)
         self.starters = [op.id for op in graph.operators.values()
                          if op.op in ("source_iter", "source_interval", "sample_every")
                          or (op.op == "singleton" and op.args.get("first_tick_only"))]
         self.batch_order = {op: i for i, op in enumerate(self.batch_ops)}
+        # top-level assumed orders: an observation step releases one element of each (or none)
+        self.observe_ops = [op.id for op in graph.operators.values()
+                            if op.op == "sim_permute" and op.args.get("one_at_a_time")]
         self.port_batches: dict[Any, tuple[bool, set[int]]] = {}
         succ = defaultdict(list)
         for e in graph.edges:
@@ -82,6 +89,10 @@ class ProgramInfo:
         for op in graph.operators.values():
             if op.op == "source_stream":
                 self.port_batches[op.args["port"]] = self._reach(graph, succ, op.id)
+        # batches that a source fills in tick 0 (the top level runs before a tick decides)
+        self.initial_batches: set[int] = set()
+        for op_id in self.starters:
+            self.initial_batches |= self._reach(graph, succ, op_id)[1]
 
     @staticmethod
     def _reach(graph, succ, start: int) -> tuple[bool, set[int]]:
@@ -134,8 +145,12 @@ class World:
             core = self.cores[inst] = InstanceCore(inst, sim.topology, params=params,
                                                    metrics=self.record, router=self.router)
             self.engines[inst] = core.engine
+        # the instances with top-level assumed orders (each is a unit of scheduling)
+        self.observing = {inst: sim.instance_infos[inst].observe_ops for inst in self.instances
+                          if sim.instance_infos[inst].observe_ops}
         self.isolated: set[InstanceId] = set()
         self.in_flight: dict[InstanceId, list] = defaultdict(list)
+        self.outbox = self.in_flight  # where a tick's messages go
         # output ports' values by key; a cluster's also by (key, member)
         self.outputs: dict[Any, list] = defaultdict(list)
         self.sinks: dict[Any, list] = defaultdict(list)
@@ -147,10 +162,23 @@ class World:
         self.out_of_time = False  # the last wait stopped at max_time, not at quiescence
         for inst in self.instances:
             self._membership(inst, [(i, MembershipEvent.JOINED) for i in self.instances])
-        for inst in self.instances:  # every instance starts: tick 0 sees the initial state
+        self.started = False
+
+    def start(self) -> None:
+        """Every instance runs its tick 0, when the test body first lets the flow run (as
+        Hydro's simulator launches when the body first awaits): what the body sent before is
+        there already, and a snapshot may see any version since the start."""
+        self.started = True
+        self.outbox = defaultdict(list)  # what tick 0s send arrives after every tick 0
+        for inst in self.instances:
+            if inst not in self.router.alive:
+                continue
             if self.trace is not None:
                 self.trace.step += 1
-            self._tick(inst, observable=True)
+            self._tick(inst, observable=True, initial=True)
+        for dst, messages in self.outbox.items():
+            self.in_flight[dst].extend(messages)
+        self.outbox = self.in_flight
 
     # -- membership and faults ------------------------------------------------------------------
 
@@ -202,7 +230,7 @@ class World:
         """(has work, the work is observable: more than elements waiting in batch buffers)."""
         engine = self.engines[inst]
         info = self.sim.instance_infos[inst]
-        if engine.spins or engine.I:
+        if engine.spins or engine.I or (engine.eager and engine.fed_back()):
             return True, True
         for op_id in info.starters:
             state = engine.S[op_id]
@@ -221,13 +249,23 @@ class World:
                 return True, False
         return False, False
 
-    def candidates(self) -> list[tuple[InstanceId, bool]]:
+    def candidates(self) -> list[tuple[InstanceId, bool, bool]]:
+        """What may run next: ``(instance, observable, False)`` for an instance's tick, and
+        ``(instance, True, True)`` for an observation step of an instance whose top-level
+        assumed orders hold elements (each may release one of them, and the tick makes no batch
+        decision), as Hydro's simulator schedules ticks and observations as units of their
+        own."""
         out = []
+        alive = self.router.alive
         for inst in self.instances:
-            if inst in self.router.alive:
+            if inst in alive:
                 work, observable = self._work(inst)
                 if work:
-                    out.append((inst, observable))
+                    out.append((inst, observable, False))
+                if inst in self.observing:
+                    S = self.engines[inst].S
+                    if any(S[op].pending for op in self.observing[inst]):
+                        out.append((inst, True, True))
         return out
 
     def step(self) -> InstanceId | bool:
@@ -255,10 +293,10 @@ class World:
         if choice == len(cands):  # the timer fires before the pending work
             self._set_time(early, early=True)
             return True
-        inst, observable = cands[choice]
+        inst, observable, observing = cands[choice]
         if self.trace is not None:
             self.trace.step += 1
-        self._tick(inst, observable)
+        self._tick(inst, observable, observing=observing)
         return inst
 
     def _next_deadline(self) -> float | None:
@@ -281,23 +319,31 @@ class World:
 
     # -- one tick ----------------------------------------------------------------------------------
 
-    def _tick(self, inst: InstanceId, observable: bool) -> None:
+    def _tick(self, inst: InstanceId, observable: bool, initial: bool = False,
+              observing: bool = False) -> None:
+        """Run one tick of ``inst``. A tick that runs only for elements waiting in batch
+        buffers (not ``observable``) must release one of them; so must tick 0 (``initial``)
+        from the batches its sources fill: as in Hydro's simulator, the top level runs first
+        and a tick runs only to release something, so "tick 0 released nothing, tick 1 released
+        it" would count one execution twice."""
         core = self.cores[inst]
         engine = core.engine
         info = self.sim.instance_infos[inst]
         arrived_ports = self._deliver(inst, engine)
         forced = None
-        if not observable:
+        if not observing and (not observable or initial):
             holding = {op for op in info.batch_ops if engine.S[op].pending}
             for port in arrived_ports:
                 holding |= info.port_batches.get(port, (False, set()))[1]
+            if initial:
+                holding |= info.initial_batches
             if holding:
                 forced = max(holding, key=info.batch_order.__getitem__)
-        self.chooser.begin_tick(forced)
         tick = engine.tick
         if self.trace is not None:
             self.flush_prints()  # the body's, before this tick
             self.trace.add("tick", instance=inst.name, tick=tick, time=self.time)
+        self.chooser.begin_tick(forced, self._observe(inst, engine) if observing else None)
         try:
             tick_no, deliveries, external, sinks, rows, failure = core.tick(self.time)
         finally:
@@ -312,7 +358,7 @@ class World:
                     if isolated and d.dst in isolated:
                         continue
                     items = self.router.receive(d.port, d.data, d.tag)
-                    self.in_flight[d.dst].append((d.port, items, inst))
+                    self.outbox[d.dst].append((d.port, items, inst))
         if external:
             for key, data in external.items():
                 info_port = self.sim.ports[key]
@@ -332,6 +378,20 @@ class World:
         if self.record:
             self.trace.add("activity", instance=inst.name, tick=tick_no, time=self.time,
                            rows=rows)
+
+    def _observe(self, inst: InstanceId, engine: Engine) -> dict[int, int]:
+        """An observation step's decisions, made before it runs (on what waited before it, as
+        Hydro decides every hook of a step first): each top-level assumed order with elements
+        waiting releases one of them or none, and the last must if none did."""
+        S = engine.S
+        waiting = [op for op in self.observing[inst] if S[op].pending]
+        chosen: dict[int, int] = {}
+        for k, op in enumerate(waiting):
+            forced = k == len(waiting) - 1 and not chosen
+            i = self.chooser.next_of(S[op].op, S[op].pending, forced)
+            if i is not None:
+                chosen[op] = i
+        return chosen
 
     def _sinks(self, inst: InstanceId, tick: int, sinks) -> None:
         for port, values in sinks.items():
@@ -470,6 +530,8 @@ class World:
     def run_until(self, done, *, allow_time: bool, max_steps: int, max_time: float) -> bool:
         """Step until ``done()`` or nothing can happen; with ``allow_time``, time may then move
         to the next timer, up to ``max_time`` seconds from now. At most ``max_steps`` ticks."""
+        if not self.started:
+            self.start()
         steps = 0
         started = self.time
         limit = self.time + max_time

@@ -187,12 +187,12 @@ def test_replay_of_a_simulated_execution():
     rec = flow.sim().run(body, record=True).recording()
     view = rec.replay(channel=fake_channel()[0])
     assert view.graph.payload()["views"]["dfir"] is not None  # the simulated programs
-    view.slider.value = 3  # q takes the messages
+    view.slider.value = 2  # q takes the messages (p took the inputs in its tick 0)
     assert received.node_id in view.active
     assert f"n{received.node_id}" in view.update["views"]["ir"]["counts"]
     assert view.update["views"]["dfir"]["counts"]
     assert "<code>2</code>, <code>3</code>" in view.values_view.value
-    view.slider.value = 2
+    view.slider.value = 0
     assert "channel <b>to_q</b>" in view.ops_view.value
 
 

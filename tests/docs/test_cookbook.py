@@ -105,7 +105,9 @@ def test_cluster_size_and_ids(cookbook):
     ns = _ran(cookbook, _title("A cluster's size"))
     assert (ns["size_before"], ns["size_after"]) == (3, 2)
     assert [sender for sender, _ in ns["greetings"]] == [MemberId("workers", i) for i in range(3)]
-    assert ns["executions"] == 2
+    # the leader's snapshot of the members may lag a tick behind the crash, then catches up
+    # (it did not catch up before, 2 executions)
+    assert ns["executions"] == 6
 
 
 def test_routing_by_key(cookbook):

@@ -98,14 +98,14 @@ def test_from_a_simulated_execution():
     trace = sim.run(body, record=True)
     rec = trace.recording()
     assert rec.source == "simulation" and rec.program is sim.program_ir
-    # every instance starts with tick 0 (nothing to do yet), then p takes the inputs, q the
-    # messages
-    assert [(t.instance, t.tick) for t in rec.ticks] == [("p", 0), ("q", 0), ("p", 1), ("q", 1)]
-    assert rec.active_nodes(0) == {} and rec.active_nodes(1) == {}
-    assert rec.active_nodes(2) == {inp.node_id: 2, doubled.node_id: 2, received.node_id: 2}
-    assert rec[2].channels == {"to_q": 2}
-    assert received.node_id in rec.active_nodes(3)
-    assert rec.values_at(3) == {"at q": [2, 4]}
+    # every instance starts with tick 0 when the body first waits (p takes the inputs sent
+    # before; q has nothing yet), then q takes the messages
+    assert [(t.instance, t.tick) for t in rec.ticks] == [("p", 0), ("q", 0), ("q", 1)]
+    assert rec.active_nodes(0) == {inp.node_id: 2, doubled.node_id: 2, received.node_id: 2}
+    assert rec[0].channels == {"to_q": 2}
+    assert rec.active_nodes(1) == {}
+    assert received.node_id in rec.active_nodes(2)
+    assert rec.values_at(2) == {"at q": [2, 4]}
     assert set(rec.watches) == {"at q"}
 
 

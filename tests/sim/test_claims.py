@@ -14,8 +14,9 @@ ND = nondet("test")
 
 
 def total_flow(f, claim):
-    """Three unordered numbers reduced at the top level; every value the flow reports must be
-    the total."""
+    """Three unordered numbers reduced at the top level; the last value the flow reports must
+    be the total (a snapshot may also see the values the reduce took on the way, as in Hydro's
+    simulator, which emits a top-level singleton's intermediate values)."""
     flow = FlowBuilder("total")
     p = flow.process("p")
     port, s = p.sim_input(order=Order.NO_ORDER)
@@ -28,7 +29,7 @@ def reports_only(port, out, expected):
         i, o = inst.connect(port), inst.connect(out)
         i.send_many_unordered([1, 2, 3])
         got = o.collect()
-        assert all(v == expected for v in got), f"reported {got}"
+        assert got and got[-1] == expected, f"reported {got}"
 
     return test_total
 
@@ -42,7 +43,9 @@ def test_a_false_commutative_claim_passes_by_default_and_fails_when_checked():
     flow, port, out = total_flow(lambda a, b: a - b, "subtraction commutes (it does not)")
     test_total = reports_only(port, out, 1 - 2 - 3)
     default = flow.sim()
-    assert default.exhaustive(test_total) == 2 and claim_ops(default) == []
+    # none, 1, 1-2 may each be seen or skipped, the total always is: 2**3 (was 2 before the
+    # snapshot saw a top-level reduce's intermediate values, as Hydro's simulator does)
+    assert default.exhaustive(test_total) == 2 ** 3 and claim_ops(default) == []
     sim = flow.sim(check_claims=True)
     assert len(claim_ops(sim)) == 1
     with pytest.raises(SimFailure) as info:
@@ -70,8 +73,8 @@ def test_a_false_commutative_claim_passes_by_default_and_fails_when_checked():
 def test_a_true_claim_passes_every_order():
     flow, port, out = total_flow(lambda a, b: a + b, "addition commutes")
     test_total = reports_only(port, out, 6)
-    assert flow.sim().exhaustive(test_total) == 2
-    assert flow.sim(check_claims=True).exhaustive(test_total) == 2 * 6  # and 3! orders
+    assert flow.sim().exhaustive(test_total) == 2 ** 3  # none, 1, 3 seen or not; 6 always
+    assert flow.sim(check_claims=True).exhaustive(test_total) == 2 ** 3 * 6  # and 3! orders
 
 
 def test_a_false_idempotent_claim_fails_when_checked():
@@ -85,12 +88,12 @@ def test_a_false_idempotent_claim_fails_when_checked():
     def test_count(inst):
         inst.connect(port).send_many(["a", "b"])
         got = inst.connect(out).collect()
-        assert set(got) <= {0, 2}, f"counted {got}"  # before the inputs, and after
+        assert got[-1] == 2, f"counted {got}"  # 0 and 1 may be seen on the way
 
-    assert flow.sim().exhaustive(test_count) == 2
+    assert flow.sim().exhaustive(test_count) == 2 ** 2
     with pytest.raises(SimFailure) as info:
         flow.sim(check_claims=True).exhaustive(test_count)
-    assert "counted [0, 3]" in str(info.value)
+    assert "counted [3]" in str(info.value)  # the first failing execution sees the total only
     assert ('idempotent="counting ignores duplicates (it does not)" says duplicates do not '
             "matter, yet this execution got ['a', 'b'] and delivered 'a' twice") in str(info.value)
 

@@ -159,11 +159,12 @@ def test_explored_executions_print_nothing_and_a_failure_shows_what_it_printed(c
     assert capsys.readouterr().out == ""
     text = str(info.value)
     trace, printed = text.split("--- what this execution printed ---\n")
+    # tick 0 runs when the body first waits, with the three it sent before
     assert printed.splitlines() == ["[test] sent three",
-                                    "[step 2, p tick 1] a batch of 3"]
+                                    "[step 1, p tick 0] a batch of 3"]
     assert "a batch of" not in trace
     prints = info.value.trace.prints()
-    assert [(e["instance"], e["tick"]) for e in prints] == [(None, None), ("p", 1)]
+    assert [(e["instance"], e["tick"]) for e in prints] == [(None, None), ("p", 0)]
 
 
 def test_run_prints_what_its_one_execution_prints(capsys):

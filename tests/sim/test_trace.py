@@ -59,3 +59,32 @@ def test_a_long_trace_keeps_its_last_lines():
     lines = trace.format(limit=10).splitlines()
     assert lines[0] == "(... 50 earlier lines; trace.events has every event)"
     assert lines[-1] == "    output 3: [29]" and len(lines) == 11
+
+
+def test_inputs_sent_in_a_row_to_one_port_print_as_one_line_with_repeats_counted():
+    trace = Trace()
+    for v in [456] * 1000 + [100, 23, 99]:
+        trace.add("send", port=4, items=[v], where="test.py, line 9")
+    trace.add("send", port=5, items=["other port"], where=None)
+    tick(trace, "p", 0, 0.0)
+    trace.add("batch", where="batch() at f.py, line 3", op=1, released=[456] * 1000,
+              pending=1003)
+    trace.add("send", port=4, items=[1], where="test.py, line 9")
+    trace.add("send", port=4, items=[2], where="test.py, line 9")
+    assert trace.format().splitlines() == [
+        "  input 4 (test.py, line 9): 1,003 messages: [456] ×1,000, [100], [23], [99]",
+        "  input 5: ['other port']",
+        "step 1: tick 0 at p  (virtual time 0 s)",
+        "    batch() at f.py, line 3: released [456 ×1,000] (1000 of 1003 pending)",
+        "  input 4 (test.py, line 9): 2 messages: [1], [2]",
+    ]
+    assert len(trace.events) == 1008  # the data keeps every message
+
+
+def test_many_different_inputs_print_the_first_runs_and_the_last():
+    trace = Trace()
+    for v in range(20):
+        trace.add("send", port=4, items=[v], where=None)
+    line, = trace.format().splitlines()
+    assert line == ("  input 4: 20 messages: [0], [1], [2], [3], [4], [5], [6], … (12 more), "
+                    "[19]")

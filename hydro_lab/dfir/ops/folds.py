@@ -19,14 +19,21 @@ MISSING = Sentinel(__name__, "MISSING")
 
 
 class FoldState(State):
+    """``versions`` (a simulation snapshotting a top-level aggregation): ``history`` keeps every
+    value the accumulator took this tick, from the one it started the tick with, so a snapshot
+    can see any of them (Hydro's simulator emits a top-level singleton's intermediate values)."""
+
     def __init__(self, op: Operator, params: dict[str, Any]):
         super().__init__(op, params)
         self.init = op.args["init"].fn
         self.acc = self.init()
+        self.history: list | None = [self.acc] if op.args.get("versions") else None
 
     def end_tick(self) -> None:
         if not self.persistent:
             self.acc = self.init()
+        if self.history is not None:
+            self.history = [self.acc]
 
     def emit(self):
         return (self.acc,)
@@ -36,13 +43,18 @@ class FoldState(State):
 
 
 class ReduceState(State):
+    """``history`` as in ``FoldState`` (``MISSING`` until the first element)."""
+
     def __init__(self, op: Operator, params: dict[str, Any]):
         super().__init__(op, params)
         self.acc: Any = MISSING
+        self.history: list | None = [self.acc] if op.args.get("versions") else None
 
     def end_tick(self) -> None:
         if not self.persistent:
             self.acc = MISSING
+        if self.history is not None:
+            self.history = [self.acc]
 
     def emit(self):
         return () if self.acc is MISSING else (self.acc,)
@@ -52,17 +64,22 @@ class ReduceState(State):
 
 
 class KeyedState(State):
-    """Per-key accumulators (fold_keyed, reduce_keyed, reduce_keyed_watermark)."""
+    """Per-key accumulators (fold_keyed, reduce_keyed, reduce_keyed_watermark). With
+    ``versions`` (a simulation snapshotting it at the top level), ``history`` holds the table as
+    it was when the tick started, so a snapshot may still see it without this tick's updates."""
 
     def __init__(self, op: Operator, params: dict[str, Any]):
         super().__init__(op, params)
         init = op.args.get("init")
         self.init = init.fn if init is not None else None
         self.table: dict = {}
+        self.history: list | None = [{}] if op.args.get("versions") else None
 
     def end_tick(self) -> None:
         if not self.persistent:
             self.table = {}
+        if self.history is not None:
+            self.history = [dict(self.table)]
 
     def emit(self):
         return list(self.table.items())
@@ -120,6 +137,8 @@ def _fold_acc(gen, op, v):
     gen.pre(f"{acc} = {st}.acc")
     gen.post(f"{st}.acc = {acc}")
     gen.line(f"{acc} = {gen.call(op, op.args['f'], [acc, v])}", op)
+    if op.args.get("versions"):
+        gen.line(f"{st}.history.append({acc})", op)
     return None, 0
 
 
@@ -131,6 +150,8 @@ def _reduce_acc(gen, op, v):
     gen.post(f"{st}.acc = {acc}")
     gen.line(f"{acc} = {v} if {acc} is {missing} else {gen.call(op, op.args['f'], [acc, v])}",
              op)
+    if op.args.get("versions"):
+        gen.line(f"{st}.history.append({acc})", op)
     return None, 0
 
 

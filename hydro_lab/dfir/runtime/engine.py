@@ -109,6 +109,7 @@ class _Layout:
     units: list             # ([(subgraph id, input handoff ids, always)], cyclic)
     defer: list[int]
     spins: bool
+    eager: list[int]  # delayed handoffs whose data makes the next tick run (``async``)
 
 
 def _layout(program: CompiledProgram) -> _Layout:
@@ -134,7 +135,8 @@ def _layout(program: CompiledProgram) -> _Layout:
         units.append((members, len(unit) > 1 or self_loop))
     layout = _Layout(states, max(graph.operators, default=0) + 1, units,
                      [h.id for h in part.handoffs if h.delay],
-                     any(op.op == "spin" for op in graph.operators.values()))
+                     any(op.op == "spin" for op in graph.operators.values()),
+                     [h.id for h in part.handoffs if h.delay == "async"])
     program.__dict__["_engine_layout"] = layout
     return layout
 
@@ -163,6 +165,7 @@ class Engine:
         self._states_end = [s for s in self.S.values() if type(s).end_tick is not State.end_tick]
         self._timers = [s for s in self.S.values() if hasattr(s, "deadline")]
         self.spins = layout.spins
+        self.eager = layout.eager
         self._ops = graph.operators
         self.tick = 0
 
@@ -189,13 +192,21 @@ class Engine:
         self.I.put(port, items)
 
     def has_work(self, now: float | None = None) -> bool:
-        """True when a tick would do something: inputs waiting, a spin, a timer due, tick 0."""
+        """True when a tick would do something: inputs waiting, a spin, a timer due, tick 0,
+        or elements a top-level cycle fed back for the next tick (an ``async`` delay)."""
         if self.tick == 0 or self.spins or self.I:
+            return True
+        if self.eager and self.fed_back():
             return True
         if now is not None:
             deadline = self.next_deadline()
             return deadline is not None and deadline <= now
         return False
+
+    def fed_back(self) -> bool:
+        """Whether a top-level cycle fed elements back for the next tick."""
+        H = self.H
+        return any(H[h] for h in self.eager)
 
     def next_deadline(self) -> float | None:
         times = [d for s in self._timers if (d := s.deadline()) is not None]
