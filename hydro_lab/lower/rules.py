@@ -206,6 +206,12 @@ def _lower_batch(ctx, node):
     of a Bounded value (one version) and ``across_ticks``' return from the tick's own atomic
     region (exactly what this tick produced)."""
     src = ctx.program.nodes[node.input]
+    if ctx.sim and node.meta.op == "clone_into_tick":
+        # its one version enters the tick in tick 0: work of that tick, so tick 0 may release
+        # nothing from its batches (Hydro's sim_top_level_singleton_join_count counts that)
+        entering = ctx.graph(node).operators.get(ctx.input(node).op)
+        if entering is not None:
+            entering.args["enters_tick_0"] = True
     if not ctx.sim or node.meta.op in ("spin_batch", "across_ticks", "clone_into_tick") or (
             isinstance(src.meta.location, AtomicId) and replayed(src.meta.kind)):
         return ctx.input(node)

@@ -93,6 +93,10 @@ class ProgramInfo:
         self.initial_batches: set[int] = set()
         for op_id in self.starters:
             self.initial_batches |= self._reach(graph, succ, op_id)[1]
+        # a top-level value cloned into the tick enters it in tick 0: that tick has work of its
+        # own, so its batches need not release anything
+        if any(op.args.get("enters_tick_0") for op in graph.operators.values()):
+            self.initial_batches = set()
 
     @staticmethod
     def _reach(graph, succ, start: int) -> tuple[bool, set[int]]:
