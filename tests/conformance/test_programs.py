@@ -96,7 +96,6 @@ def test_simple_cluster():
             f"({MemberId('cluster', i // 5)!r}, {i % 5}))" for i in range(10)]
 
 
-@pytest.mark.xfail(strict=True, reason="needs source_stream")
 def test_simple_cluster_newest_reads_a_source_stream():
     """hydro_test/src/cluster/simple_cluster.rs, ``simple_cluster`` as of today: the numbers come
     from ``process.source_stream(q!(tokio_stream::iter(0..5)))``; ``tests::simple_cluster``
@@ -123,7 +122,6 @@ def test_simple_cluster_newest_reads_a_source_stream():
         assert len(d.stdout(process)) == 10
 
 
-@pytest.mark.xfail(strict=True, reason="needs hydro_lab.std.decouple_process")
 def test_decouple_process():
     """hydro_test/src/cluster/simple_cluster.rs, ``decouple_process`` and its test: process2's
     stdout is ``I received message is i`` for i = 0..2, in order."""
@@ -138,7 +136,6 @@ def test_decouple_process():
         assert d.stdout(process2) == [f"I received message is {i}" for i in range(3)]
 
 
-@pytest.mark.xfail(strict=True, reason="needs hydro_lab.std.decouple_cluster")
 def test_decouple_cluster():
     """hydro_test/src/cluster/simple_cluster.rs, ``decouple_cluster`` and its test: with 3 members
     in each cluster, member i of cluster2 prints ``My self id is MemberId(i), my message is
@@ -160,7 +157,6 @@ def test_decouple_cluster():
                 f"{MemberId('cluster1', i)}"]
 
 
-@pytest.mark.xfail(strict=True, reason="needs hydro_lab.std.send_partitioned")
 def test_partition():
     """hydro_test/src/cluster/simple_cluster.rs, ``partition`` and its test: 3 senders, 6
     receivers, the policy sends member i's message to member 2i; receiver 2i prints ``My self
@@ -271,8 +267,6 @@ def test_compute_pi():
 WORDS = ["abc", "abc", "xyz", "abc"]
 
 
-@pytest.mark.xfail(strict=True, reason="needs round_robin_bincode, "
-                                       "KeyedStream.reduce_commutative")
 def test_map_reduce():
     """hydro_test/src/cluster/map_reduce.rs, ``map_reduce``, written as Hydro writes it (Hydro
     tests its IR only): what ``test_map_reduce_in_hydro_lab_spelling`` asserts."""
@@ -361,7 +355,6 @@ def _check_map_reduce(flow, process, cluster) -> None:
 
 # -- hydro_test/src/cluster/two_pc.rs -----------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="needs hydro_lab.std.collect_quorum")
 def test_two_pc():
     """hydro_test/src/cluster/two_pc.rs, ``two_pc`` (its test, two_pc_bench.rs
     ``two_pc_some_throughput``, drives it with ``bench_client`` and waits for a positive
@@ -495,7 +488,6 @@ def test_buggy_single_counter_read_after_write_fails():
     assert "(1, 0)" in str(failed.value)
 
 
-@pytest.mark.xfail(strict=True, reason="needs source_external_bincode, send_bincode_external")
 def test_single_counter_read_after_write_with_hydro_port_names():
     """single_counter.rs, ``tests::test_counter_read_after_write`` with Hydro's port names
     (``source_external_bincode(&external)``, ``send_bincode_external(&external)``)."""
@@ -770,7 +762,6 @@ def test_echo_capitalize():
     assert flow.sim().exhaustive(body) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="needs source_external_bincode, send_bincode_external")
 def test_echo_capitalize_with_hydro_port_names():
     """template/hydro/src/lib.rs, ``tests::test_echo_capitalize`` with its port names."""
     flow, body = echo_flow(lambda node, external: node.source_external_bincode(external),
@@ -809,7 +800,6 @@ def check_first_ten(round_robin) -> None:
             [str(2 * n) for n in range(i, 10, 4)] for i in range(4)]
 
 
-@pytest.mark.xfail(strict=True, reason="needs round_robin_bincode")
 def test_first_ten_cluster():
     """template/hydro/src/first_ten_cluster.rs, ``tests::first_ten_cluster``: 4 workers; the
     leader's 10 lines, sorted, are the doubled numbers 0..18 (as strings, sorted)."""

@@ -45,9 +45,6 @@ def test_sim_cluster_e2m_m2e():
     assert flow.sim(cluster_sizes={cluster: 3}).exhaustive(body) >= 1
 
 
-@pytest.mark.xfail(strict=True, reason="hydro_lab explores the order in which the three members "
-                   "tick (3! = 6 executions), where Hydro runs top-level code without decisions "
-                   "(exploration semantics, outside i13-simapi)")
 def test_cluster_program_without_nondet_has_one_execution():
     """docs/docs/hydro/reference/simulation/writing.mdx, "Deterministic Exploration": "Code
     without any nondet! markers has exactly one possible execution", here the program of
@@ -255,8 +252,6 @@ def test_sim_collect_waits_for_all_ticks():
     assert flow.sim().exhaustive(body) == 4  # 2^(3-1) ways to cut 1, 2, 3 into batches
 
 
-@pytest.mark.xfail(strict=True, reason=f"{SIMEXPLORE}: the last snapshot may stay stale "
-                   "(issue 13, divergence 3)")
 def test_sim_fold_keyed_no_order():
     """hydro_lang/src/sim/tests/mod.rs :: sim_fold_keyed_no_order: a commutative keyed fold
     of ``(1, 10), (2, 20), (1, 30)`` sent unordered, snapshotted in a tick (``sliced!``'s
@@ -308,7 +303,6 @@ def test_keyed_sim_top_level_assume_ordering():
     assert flow.sim().exhaustive(body) == 24
 
 
-@pytest.mark.xfail(strict=True, reason=SIMEXPLORE)
 def test_keyed_sim_observe_order_batched_count():
     """hydro_lang/src/live_collections/keyed_stream/mod.rs :: sim_observe_order_batched_count:
     ``(1, 1), (1, 2), (2, 1), (2, 2)`` sent unordered, batched by key and ordered within each

@@ -24,14 +24,6 @@ from hydro_lab import (
 
 ND = nondet("test")
 
-# hydro_lab's simulator runs a tick whose batch is empty (tick 0, or a batch that releases
-# none of the pending inputs); Hydro's runs a tick only when a batch releases items (its trace
-# for fuzzed_batching_program_sliced, sim/tests/mod.rs, shows one "Running Tick" per released
-# batch). A state counter then outputs an extra 0 (or -1) first. A simulator divergence (issue
-# 13), not one of sliced: the same flows give Hydro's values when batches are not empty.
-EMPTY_TICKS = pytest.mark.xfail(
-    strict=True, reason="hydro_lab's simulator runs ticks with empty batches (Hydro's does not)")
-
 
 def recv_all(client, n, timeout=10.0):
     return [client.recv(timeout=timeout) for _ in range(n)]
@@ -135,7 +127,6 @@ def test_sliced_default_style_batches_streams_and_snapshots_singletons():
     assert seen["batch"].location.outer == node
 
 
-@EMPTY_TICKS
 def test_sim_state_counter():
     """sliced/mod.rs, ``sim_state_counter``: ``use::state(|l| l.singleton(q!(0)))`` incremented
     by each batch's count; after sending 1 three times the outputs are 1, 2, 3 (exhaustive)."""
@@ -162,7 +153,6 @@ def test_sim_state_counter():
     flow.sim().exhaustive(test)
 
 
-@EMPTY_TICKS
 def test_sim_state_null_optional():
     """sliced/mod.rs, ``sim_state_null_optional``: ``use::state_null::<Optional<..>>()`` holds
     the previous batch's first value; outputs -1 (none yet), 10, 20 after sending 10, 20, 30."""
@@ -367,8 +357,6 @@ def test_sim_atomic_stream():
     assert flow.sim().exhaustive(read_after_write) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="hydro_lab's simulator explores 2 executions here, "
-                   "Hydro's 3 (the same count without sliced: batch + snapshot_atomic)")
 def test_sim_atomic_stream_read_before_write():
     """location/tick.rs, ``sim_atomic_stream`` (second half): the read sent before the
     acknowledgement: 3 executions (read before write, write before read, both in one tick)."""
