@@ -1,7 +1,7 @@
 """P9: the graph in a notebook.
 
 * ``paxos_display`` (the kernel's cost): ``display(flow.graph())`` of the Paxos example
-  (hydro_lab.examples.paxos, f=1: 248 IR operators, 3 locations), as a kernel does it: build the
+  (hydro_lab.examples.paxos, f=1: 256 IR operators, 3 locations), as a kernel does it: build the
   graph, format it (``_repr_mimebundle_``: both views, IR and DFIR, which compiles the flow) and
   serialize the message with jupyter_client's packer. A run times ``DISPLAYS`` displays and keeps
   their median. **Goal: <= 50 ms.** ``dot_svg`` is what the kernel did before the extension (DOT
@@ -136,7 +136,7 @@ GRAPH = '.jp-OutputArea-output[data-mime-type="application/vnd.hydro-lab.graph+j
 
 
 def _paxos_in_browser(browser, base: str, operators: int, record: RecordValue) -> float:
-    """One fresh page: output arrival → drawn (folded: 248 >= 150 operators); then unfold
+    """One fresh page: output arrival → drawn (folded: 256 >= 150 operators); then unfold
     everything and record how long that took and the longest main-thread task meanwhile."""
     from tests.browser.lab import Page
 

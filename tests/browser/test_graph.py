@@ -287,7 +287,7 @@ def test_bad_inputs_show_as_messages_or_text_and_a_huge_graph_opens_folded():
         # laid out in a worker: no task freezes the page (ELK on the main thread takes seconds
         # for this graph; drawing it takes about 150 ms here)
         assert max(long_tasks, default=0) < 1000, long_tasks
-        # Paxos (248 operators): folded to its 4 locations (the client, the proposers, the
+        # Paxos (256 operators): folded to its 4 locations (the client, the proposers, the
         # acceptors, the simulator's external), then everything
         paxos = wait_drawn(page, 4)
         assert paxos["drawn"] == 0 and len(paxos["summaries"]) == 4
@@ -295,7 +295,7 @@ def test_bad_inputs_show_as_messages_or_text_and_a_huge_graph_opens_folded():
         graph_output(page, 4).locator('[data-action="unfold-all"]').click()
         page.page.wait_for_function(
             f"""() => Number(document.querySelectorAll(
-              '.jp-OutputArea-output[data-mime-type="{MIME}"]')[4].dataset.drawn) === 248""")
+              '.jp-OutputArea-output[data-mime-type="{MIME}"]')[4].dataset.drawn) === 256""")
         shot(page, "graph-paxos", 4)
         assert page.errors == []
         assert page.foreign == []

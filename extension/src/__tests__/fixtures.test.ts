@@ -71,7 +71,7 @@ describe('kernel fixtures', () => {
   });
 
   const paxos = named('paxos.json');
-  (paxos ? it : it.skip)('paxos opens folded to its locations (248 operators)', () => {
+  (paxos ? it : it.skip)('paxos opens folded to its locations (256 operators)', () => {
     const index = indexGraph(paxos!.views.ir);
     expect(index.nodes.size).toBeGreaterThanOrEqual(150);
     const vis = visibleGraph(index, initialFolds(index));
