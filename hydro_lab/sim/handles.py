@@ -55,6 +55,13 @@ class SimInstance:
         do not show float noise such as 0.30000000000000004)."""
         return round(self._world.time, 9)
 
+    def launch(self) -> None:
+        """Start the flow now: every instance runs its tick 0, with what the body sent before
+        (Hydro's ``instance.launch()``). Optional: the first wait (``collect()``, ``recv()``,
+        ``run()``...) launches a flow not launched yet; launching twice does nothing."""
+        if not self._world.started:
+            self._world.start()
+
     def run(self) -> None:
         """Run until nothing can happen without time passing."""
         self._settle(allow_time=False)

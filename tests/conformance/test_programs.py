@@ -20,7 +20,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from hydro_lab import FlowBuilder, MemberId, MembershipEvent, nondet, self_id
+from hydro_lab import FlowBuilder, MemberId, MembershipEvent, nondet, self_id, sliced, use
 
 SETTLE = 12  # rounds after which these small programs have nothing left to do
 
@@ -396,9 +396,8 @@ def test_two_pc():
 # -- hydro_test/src/tutorials/ (docs/docs/hydro/learn/quickstart/) ------------------------------
 #
 # The tutorials read their slices with ``sliced! { let b = use(x, nondet); let s =
-# use::atomic(c, nondet); body }``; hydro_lab has no ``sliced`` yet, so each is written as what
-# the macro expands to: ``x.batch(tick, nondet)``, ``c.snapshot_atomic(nondet)`` (``use::atomic``:
-# the atomic's own tick) and ``body.all_ticks()``.
+# use::atomic(c, nondet); body }``: hydro_lab's ``sliced(body, b=use(x, nondet),
+# s=use.atomic(c, nondet))``, line for line.
 
 GET_BATCH = nondet("we never observe batch boundaries")
 CONSISTENT = nondet("atomicity guarantees consistency wrt increments")
@@ -411,27 +410,28 @@ def single_counter_service(increment_requests, get_requests):
     current_count = increment_request_processing.values().count()
     increment_ack = increment_request_processing.end_atomic()
 
-    request_batch = get_requests.batch(atomic_tick, GET_BATCH)
-    count_snapshot = current_count.snapshot_atomic(CONSISTENT)
-    get_response = (request_batch.cross_singleton(count_snapshot)
-                    .map(lambda request_count: request_count[1])
-                    .all_ticks())
+    get_response = sliced(
+        lambda request_batch, count_snapshot: (
+            request_batch.cross_singleton(count_snapshot).map(lambda rc: rc[1])),
+        request_batch=use(get_requests, GET_BATCH),
+        count_snapshot=use.atomic(current_count, CONSISTENT),
+    )
 
     return increment_ack, get_response
 
 
 def single_counter_service_buggy(increment_requests, get_requests):
-    """single_counter_buggy.rs, ``single_counter_service_buggy``: the count is read with a
-    plain ``use`` (a ``snapshot`` into a tick of its own), not ``use::atomic``."""
+    """single_counter.rs, ``single_counter_service_buggy``: the count is read with a plain
+    ``use`` (a snapshot into the slice's own tick), not ``use::atomic``."""
     current_count = increment_requests.values().count()
     increment_ack = increment_requests
 
-    tick = increment_requests.location.tick()
-    request_batch = get_requests.batch(tick, GET_BATCH)
-    count_snapshot = current_count.snapshot(tick, CONSISTENT)
-    get_response = (request_batch.cross_singleton(count_snapshot)
-                    .map(lambda request_count: request_count[1])
-                    .all_ticks())
+    get_response = sliced(
+        lambda request_batch, count_snapshot: (
+            request_batch.cross_singleton(count_snapshot).map(lambda rc: rc[1])),
+        request_batch=use(get_requests, GET_BATCH),
+        count_snapshot=use(current_count, CONSISTENT),
+    )
 
     return increment_ack, get_response
 
@@ -459,6 +459,8 @@ def counter_read_after_write(service, source, sink):
         get_in = instance.connect(get_in_port)
         inc_out = instance.connect(inc_out_port)
         get_out = instance.connect(get_out_port)
+
+        instance.launch()
 
         inc_in.send((1, None))
         inc_out.assert_yields_unordered([(1, None)])
@@ -521,9 +523,11 @@ def keyed_counter_service(increment_requests, get_requests):
                           .map(lambda cid_key: (cid_key[1], cid_key[0]))
                           .into_keyed())
 
-    request_batch = requests_regrouped.batch(atomic_tick, GET_BATCH)
-    count_snapshot = current_count.snapshot_atomic(CONSISTENT)
-    get_lookup = count_snapshot.join_keyed_stream(request_batch).all_ticks()
+    get_lookup = sliced(
+        lambda request_batch, count_snapshot: count_snapshot.join_keyed_stream(request_batch),
+        request_batch=use(requests_regrouped, GET_BATCH),
+        count_snapshot=use.atomic(current_count, CONSISTENT),
+    )
 
     get_response = (get_lookup
                     .entries()
@@ -639,11 +643,12 @@ def single_client_counter_service(increment_requests, get_requests):
     current_count = increment_request_processing.count()
     increment_ack = increment_request_processing.end_atomic()
 
-    request_batch = get_requests.batch(atomic_tick, GET_BATCH)
-    count_snapshot = current_count.snapshot_atomic(CONSISTENT)
-    get_response = (request_batch.cross_singleton(count_snapshot)
-                    .map(lambda request_count: request_count[1])
-                    .all_ticks())
+    get_response = sliced(
+        lambda request_batch, count_snapshot: (
+            request_batch.cross_singleton(count_snapshot).map(lambda rc: rc[1])),
+        request_batch=use(get_requests, GET_BATCH),
+        count_snapshot=use.atomic(current_count, CONSISTENT),
+    )
 
     return increment_ack, get_response
 
@@ -653,13 +658,13 @@ def single_client_counter_service_buggy(increment_requests, get_requests):
     current_count = increment_requests.count()
     increment_ack = increment_requests
 
-    tick = increment_requests.location.tick()
-    request_batch = get_requests.batch(tick, GET_BATCH)
-    count_snapshot = current_count.snapshot(
-        tick, nondet("intentional, based on when the request came in"))
-    get_response = (request_batch.cross_singleton(count_snapshot)
-                    .map(lambda request_count: request_count[1])
-                    .all_ticks())
+    get_response = sliced(
+        lambda request_batch, count_snapshot: (
+            request_batch.cross_singleton(count_snapshot).map(lambda rc: rc[1])),
+        request_batch=use(get_requests, GET_BATCH),
+        count_snapshot=use(current_count,
+                           nondet("intentional, based on when the request came in")),
+    )
 
     return increment_ack, get_response
 

@@ -424,3 +424,28 @@ def test_misusing_the_simulator_in_a_body_is_an_error_not_a_failed_execution():
     assert str(info.value) == (
         "connect(): 'nope' is not a port of the flow this simulation runs: the simulation runs "
         "the flow as flow.sim() was called; call flow.sim() again to use your edits")
+
+
+def test_launch_runs_tick_0_once_with_what_was_sent_before():
+    """Hydro's ``instance.launch()``: every instance runs its tick 0 at once, with what the body
+    sent before it; a second launch, and the first wait after it, do not run tick 0 again."""
+    flow = FlowBuilder()
+    p = flow.process("p")
+    port, s = p.sim_input()
+    out = s.map(lambda x: x * 10).sim_output()
+    ticked = []
+    p.source_iter(["tick 0"]).for_each(ticked.append)
+    runs = []
+
+    def body(inst):
+        inst.connect(port).send(1)
+        assert ticked == []
+        inst.launch()
+        assert ticked == ["tick 0"]  # before any wait
+        inst.launch()
+        received = inst.connect(out)
+        runs.append(received.try_next())
+        assert received.collect() == []
+
+    assert flow.sim().exhaustive(body, progress=False) == 1
+    assert runs == [10]
