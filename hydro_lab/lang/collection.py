@@ -333,3 +333,18 @@ def combine(a: CollectionKind, b: CollectionKind, kind: Kind | None = None, **ch
         key_cluster=a.key_cluster if a.key_cluster == b.key_cluster else None,
     )
     return result.with_(**changes) if changes else result
+
+
+class CommutativeAliases:
+    """Hydro's older names ``fold_commutative`` / ``reduce_commutative``, for the collections
+    that fold and reduce (Stream, KeyedStream)."""
+
+    @operator()
+    def fold_commutative(self, init, f, commutative: str = "declared by fold_commutative"):
+        """Alias of ``fold(init, f, commutative=...)`` (Hydro's older name)."""
+        return self.fold(init, f, commutative=commutative)
+
+    @operator()
+    def reduce_commutative(self, f, commutative: str = "declared by reduce_commutative"):
+        """Alias of ``reduce(f, commutative=...)`` (Hydro's older name)."""
+        return self.reduce(f, commutative=commutative)

@@ -15,7 +15,7 @@ from hydro_lab.ir import nodes as N
 from hydro_lab.ir.kinds import Bound, Kind, Order, Retries
 from hydro_lab.lang import networking, quote, ticks
 from hydro_lab.lang import watch as watching
-from hydro_lab.lang.collection import LiveCollection, combine, register
+from hydro_lab.lang.collection import CommutativeAliases, LiveCollection, combine, register
 from hydro_lab.lang.context import operator
 
 
@@ -110,7 +110,7 @@ def get_values(c: LiveCollection, key: Any, kind: K.CollectionKind) -> LiveColle
 
 
 @register
-class KeyedStream(LiveCollection):
+class KeyedStream(CommutativeAliases, LiveCollection):
     """Per-key streams: ``order`` and ``retries`` hold within each key."""
 
     KIND = Kind.KEYED_STREAM
@@ -456,16 +456,6 @@ class KeyedStream(LiveCollection):
         cluster). From a process each member gets a Stream; from a cluster a KeyedStream keyed
         by sender."""
         return networking.demux(self, cluster, codec, name)
-
-    @operator()
-    def fold_commutative(self, init, f, commutative: str = "declared by fold_commutative"):
-        """Alias of ``fold(init, f, commutative=...)`` (Hydro's older name)."""
-        return self.fold(init, f, commutative=commutative)
-
-    @operator()
-    def reduce_commutative(self, f, commutative: str = "declared by reduce_commutative"):
-        """Alias of ``reduce(f, commutative=...)`` (Hydro's older name)."""
-        return self.reduce(f, commutative=commutative)
 
     @operator()
     def demux_bincode(self, cluster):

@@ -16,7 +16,7 @@ from hydro_lab.ir.kinds import Bound, Kind, Order, Retries
 from hydro_lab.ir.locations import ClusterId
 from hydro_lab.lang import networking, quote, ticks
 from hydro_lab.lang import watch as watching
-from hydro_lab.lang.collection import LiveCollection, combine, register
+from hydro_lab.lang.collection import CommutativeAliases, LiveCollection, combine, register
 from hydro_lab.lang.context import operator
 
 T = TypeVar("T")
@@ -59,7 +59,7 @@ def _key_of(pair: Any) -> Any:
 
 
 @register
-class Stream(LiveCollection, Generic[T]):
+class Stream(CommutativeAliases, LiveCollection, Generic[T]):
     """A growing sequence of elements at one location.
 
     Guarantees: ``bound`` (Bounded in a tick or for a fixed source, else Unbounded), ``order``
@@ -649,16 +649,6 @@ class Stream(LiveCollection, Generic[T]):
         """Alias of ``round_robin(cluster, nondet)`` (Hydro's older name); like ``round_robin``
         it needs a ``nondet``. Sends with pickle, like ``send_bincode``."""
         return self.round_robin(cluster, nondet)
-
-    @operator()
-    def fold_commutative(self, init, f, commutative: str = "declared by fold_commutative"):
-        """Alias of ``fold(init, f, commutative=...)``."""
-        return self.fold(init, f, commutative=commutative)
-
-    @operator()
-    def reduce_commutative(self, f, commutative: str = "declared by reduce_commutative"):
-        """Alias of ``reduce(f, commutative=...)``."""
-        return self.reduce(f, commutative=commutative)
 
     @operator()
     def continue_if(self, signal) -> Stream:

@@ -372,15 +372,11 @@ class _Receiver(ABC):
         return f"{self._name}: expected {short(expected)} {how}but it yielded {short(got)}"
 
 
-class SimOutput(_Receiver):
-    """A test's handle on an output port (``inst.connect(port)``) or a ``sim_output()`` of the
-    simulated flow: read with ``next()``/``recv()``/``collect()`` or check with the
-    ``assert_yields*`` methods; waiting runs the simulation."""
+class _PortOutput(_Receiver):
+    """A receiver reading an output port's values as the world collected them."""
 
-    def __init__(self, inst: SimInstance, info):
-        self._inst = inst
-        self.info = info
-        self._read = 0
+    _inst: SimInstance
+    info: Any
 
     @property
     def _buffer(self) -> list:
@@ -391,7 +387,18 @@ class SimOutput(_Receiver):
         return _port_name(self.info)
 
 
-class SimClusterOutput(_Receiver):
+class SimOutput(_PortOutput):
+    """A test's handle on an output port (``inst.connect(port)``) or a ``sim_output()`` of the
+    simulated flow: read with ``next()``/``recv()``/``collect()`` or check with the
+    ``assert_yields*`` methods; waiting runs the simulation."""
+
+    def __init__(self, inst: SimInstance, info):
+        self._inst = inst
+        self.info = info
+        self._read = 0
+
+
+class SimClusterOutput(_PortOutput):
     """A test's handle on a cluster's ``sim_output`` (Hydro's ``SimClusterReceiver``): each
     member's output is its own. ``next(member)``, ``collect(member)``,
     ``collect_sorted(member)``, ``assert_no_more(member)`` read one member, as Hydro's do;
@@ -406,14 +413,6 @@ class SimClusterOutput(_Receiver):
         self.cluster = info.location.name
         self._reads = dict.fromkeys(inst._sim.members[self.cluster], 0)
         self._views: dict[int, SimMemberOutput] = {}
-
-    @property
-    def _buffer(self) -> list:
-        return self._inst._world.outputs[self.info.key]
-
-    @property
-    def _name(self) -> str:
-        return _port_name(self.info)
 
     def _available(self) -> int:
         return len(self._buffer) - sum(self._reads.values())
