@@ -1,8 +1,10 @@
 """One simulated execution: every instance of the flow in this thread, on a virtual clock.
 
 Every instance first runs its tick 0 when the test body first waits (with what the body sent
-before it; a snapshot may see any version of a value since the start). Then each step, one
-instance that has work ticks; which one is a decision when several could. Inside a tick the
+before it; a snapshot may see any version of a value since the start); a tick 0 that makes batch
+decisions waits among the candidates instead, as Hydro schedules every tick whose hooks can
+decide. Then each step, one instance that has work ticks; which one is a decision when several
+could. Inside a tick the
 non-deterministic operators ask the chooser (``dfir.ops.nondet``). Messages sent in a
 tick are in flight until the receiver's next tick, when they are delivered (or, where faults are
 enabled, dropped, held back, duplicated or reordered: decisions too). Time advances only when
@@ -93,6 +95,9 @@ class ProgramInfo:
         self.initial_batches: set[int] = set()
         for op_id in self.starters:
             self.initial_batches |= self._reach(graph, succ, op_id)[1]
+        # whether tick 0 makes batch decisions on what the sources fill (then it is a decision
+        # step, scheduled among the others, as Hydro schedules a tick whose hooks can decide)
+        self.decides_at_start = bool(self.initial_batches)
         # a top-level value cloned into the tick enters it in tick 0: that tick has work of its
         # own, so its batches need not release anything
         if any(op.args.get("enters_tick_0") for op in graph.operators.values()):
@@ -167,15 +172,28 @@ class World:
         for inst in self.instances:
             self._membership(inst, [(i, MembershipEvent.JOINED) for i in self.instances])
         self.started = False
+        # instances whose tick 0 is a decision step, not yet run (see ``start``)
+        self.unstarted: set[InstanceId] = set()
 
     def start(self) -> None:
         """Every instance runs its tick 0, when the test body first lets the flow run (as
         Hydro's simulator launches when the body first awaits): what the body sent before is
-        there already, and a snapshot may see any version since the start."""
+        there already, and a snapshot may see any version since the start.
+
+        A tick 0 that makes batch decisions (its batches hold what its sources filled or what
+        the body sent) is a decision step like any later tick: it waits among the candidates,
+        so which instance decides first is explored, and it may come after another instance's
+        later ticks. Hydro's scheduler runs the top level first and then picks any tick whose
+        hooks can decide (``LaunchedSim::scheduler``): sim_cluster_unordered_input counts the
+        interleavings of its two members' ticks (8). The other tick 0s run here, in instance
+        order (what they send arrives after all of them: their order decides nothing)."""
         self.started = True
         self.outbox = defaultdict(list)  # what tick 0s send arrives after every tick 0
         for inst in self.instances:
             if inst not in self.router.alive:
+                continue
+            if self._decides_at_start(inst):
+                self.unstarted.add(inst)
                 continue
             if self.trace is not None:
                 self.trace.step += 1
@@ -183,6 +201,15 @@ class World:
         for dst, messages in self.outbox.items():
             self.in_flight[dst].extend(messages)
         self.outbox = self.in_flight
+
+    def _decides_at_start(self, inst: InstanceId) -> bool:
+        """Whether ``inst``'s tick 0 makes batch decisions: its sources fill a batch, or what
+        the body sent reaches one."""
+        info = self.sim.instance_infos[inst]
+        if info.decides_at_start:
+            return True
+        return any(info.port_batches.get(port, (False, ()))[1]
+                   for port, _, _ in self.in_flight.get(inst, ()))
 
     # -- membership and faults ------------------------------------------------------------------
 
@@ -263,6 +290,9 @@ class World:
         alive = self.router.alive
         for inst in self.instances:
             if inst in alive:
+                if self.unstarted and inst in self.unstarted:
+                    out.append((inst, True, False))  # its tick 0 (``start``)
+                    continue
                 work, observable = self._work(inst)
                 if work:
                     out.append((inst, observable, False))
@@ -300,7 +330,10 @@ class World:
         inst, observable, observing = cands[choice]
         if self.trace is not None:
             self.trace.step += 1
-        self._tick(inst, observable, observing=observing)
+        initial = bool(self.unstarted) and inst in self.unstarted
+        if initial:
+            self.unstarted.discard(inst)
+        self._tick(inst, observable, observing=observing, initial=initial)
         return inst
 
     def _next_deadline(self) -> float | None:

@@ -30,12 +30,9 @@ from hydro_lab.std.histogram import Histogram
 from hydro_lab.std.rolling_average import RollingAverage
 
 _BATCH = nondet("batching is required to compare an output with its input's time, but does not "
-                "change the result: each virtual client has one request in flight, and its "
-                "start and end times are taken when they happen")
-
-_ONE_IN_FLIGHT = nondet("only one request per virtual client is in flight at any time, and each "
-                        "input is made from the previous output, so a virtual client's inputs "
-                        "(and its outputs) are causally ordered")
+                "change the result: each virtual client has one request in flight, its start and "
+                "end times are taken when they happen, and an output waits for its request's "
+                "start however the two are batched")
 
 
 # -- closures (module-level functions and small classes, so graphs name them and they pickle) ----
@@ -61,6 +58,10 @@ def _stamped(output: Any) -> tuple[Any, float]:
     return (output, time.perf_counter())
 
 
+def _output_of(stamped: tuple[Any, float]) -> Any:
+    return stamped[0]
+
+
 def _as_start(entry: tuple[int, float]) -> tuple[str, int, Any, float]:
     vid, t = entry
     return ("start", vid, None, t)
@@ -80,21 +81,23 @@ def _add_event(events: list, event: tuple) -> list:
     return events
 
 
-def _event_time(event: tuple) -> float:
-    return event[3]
-
-
 def _match(pair: tuple[dict, list]) -> tuple[dict, list]:
-    """Pair each virtual client's i-th end with its i-th start, in time order: ``(state,
-    [(vid, (output, latency))])``. A virtual client has one request in flight, so this is the
-    request the output answers, however the starts and ends were batched."""
+    """Pair each output with the start of the request it answers: ``(state, [(vid, (output,
+    latency))])``; ``state`` keeps, per virtual client, the start times not matched yet and the
+    outputs still waiting for theirs (in the order they were released).
+
+    A virtual client's outputs reach the tick one at a time and in order (the next request is
+    made from the output the tick released), while its start times may come in any order and
+    any tick later. Its requests alternate in time (start 0 < end 0 < start 1 < end 1 ...), so
+    once the outputs before this one have their starts, the only start not matched yet that is
+    not later than this output is its own: an output with no such start waits for it.
+    """
     state, events = pair
     if not events:
         return (state, [])
     new = dict(state)
     grouped: dict[int, tuple[list, list]] = {}
-    for event in sorted(events, key=_event_time):
-        kind, vid, output, t = event
+    for kind, vid, output, t in events:
         if vid not in grouped:
             starts, ends = new.get(vid, ((), ()))
             grouped[vid] = (list(starts), list(ends))
@@ -104,13 +107,14 @@ def _match(pair: tuple[dict, list]) -> tuple[dict, list]:
             grouped[vid][1].append((output, t))
     matched = []
     for vid, (starts, ends) in grouped.items():
-        k = min(len(starts), len(ends))
-        for (output, end), start in zip(ends[:k], starts[:k], strict=True):
-            matched.append((end, vid, output, end - start))
-        if k == len(starts) and k == len(ends):
-            new.pop(vid, None)
+        starts.sort()
+        while ends and starts and starts[0] <= ends[0][1]:
+            output, end = ends.pop(0)
+            matched.append((end, vid, output, end - starts.pop(0)))
+        if starts or ends:
+            new[vid] = (tuple(starts), tuple(ends))
         else:
-            new[vid] = (tuple(starts[k:]), tuple(ends[k:]))
+            new.pop(vid, None)
     matched.sort(key=lambda m: m[0])
     return (new, [(vid, (output, latency)) for _, vid, output, latency in matched])
 
@@ -269,15 +273,21 @@ def _returned(value: Any, clients: Cluster, role: str) -> KeyedStream:
 @operator("bench_client")
 def _close_loop(clients: Cluster, outputs_handle: Any, inputs: KeyedStream,
                 outputs: KeyedStream) -> KeyedStream:
-    outputs_handle.complete(outputs)
+    # The outputs are stamped when they arrive and go round the loop from the tick that
+    # releases them (Hydro's loop takes them at the top level): so a virtual client has at most
+    # one output in the tick's batch, and its next start comes after this output's end. Start
+    # times and outputs are batched in any order; no order is assumed (the simulator, as
+    # Hydro's, explores every order an assume_ordering allows, and a client's second start
+    # could be seen before its first).
     tick = clients.tick()
-    starts = inputs.map(_now).assume_ordering(_ONE_IN_FLIGHT)
-    ends = outputs.map(_stamped).assume_ordering(_ONE_IN_FLIGHT)
-    events = (starts.batch(tick, _BATCH).entries().map(_as_start)
-              .chain(ends.batch(tick, _BATCH).entries().map(_as_end)))
+    ends = outputs.map(_stamped).batch(tick, _BATCH)
+    outputs_handle.complete(ends.map(_output_of).all_ticks())
+    starts = inputs.map(_now).batch(tick, _BATCH)
+    events = starts.entries().map(_as_start).chain(ends.entries().map(_as_end))
     state_handle, state = tick.cycle_with_initial({})
-    step = state.zip(events.fold(_no_events, _add_event, commutative="the events are sorted "
-                                 "by their times before they are matched")).map(_match)
+    step = state.zip(events.fold(_no_events, _add_event, commutative="a tick has at most one "
+                                 "output per virtual client, and its starts are sorted by their "
+                                 "times before they are matched")).map(_match)
     state_handle.complete_next_tick(step.map(_state_of))
     return step.flat_map_ordered(_matched_of).all_ticks().into_keyed().weaken_ordering()
 
