@@ -95,6 +95,15 @@ HYDRO_SPELLINGS: dict[str, str] = {
     "broadcast_bincode_anonymous": "broadcast(cluster, nondet(\"why\"))",
     "bidi_external_many_bincode": "bidi_external(external)",
     "bidi_external_many_bytes": "bidi_external(external, codec=...)",
+    # Hydro's older aggregation names: the algebra is a keyword reason in hydro_lab
+    "fold_idempotent": "fold(init, f, idempotent=\"why\")",
+    "reduce_idempotent": "reduce(f, idempotent=\"why\")",
+    "fold_commutative_idempotent": "fold(init, f, commutative=\"why\", idempotent=\"why\")",
+    "reduce_commutative_idempotent": "reduce(f, commutative=\"why\", idempotent=\"why\")",
+    "reduce_watermark_commutative": "reduce_watermark(watermark, f, commutative=\"why\")",
+    "reduce_watermark_idempotent": "reduce_watermark(watermark, f, idempotent=\"why\")",
+    "reduce_watermark_commutative_idempotent": "reduce_watermark(watermark, f, "
+                                               "commutative=\"why\", idempotent=\"why\")",
 }
 
 _CODEC_PARTS = ("_bincode", "_bytes")

@@ -654,6 +654,13 @@ def test_error_hints_name_the_hydro_lab_spelling():
         (lambda: MemberId("c", 0).from_raw, "hydro_lab spells Hydro's from_raw as MemberId("),
         (lambda: s.send_bytes, "hydro_lab spells Hydro's send_bytes as send(to, codec=...)"),
         (lambda: s.demux_bytes, "hydro_lab spells Hydro's demux_bytes as demux(...)"),
+        (lambda: s.fold_commutative_idempotent,
+         "Stream has no attribute 'fold_commutative_idempotent': hydro_lab spells Hydro's "
+         "fold_commutative_idempotent as fold(init, f, commutative=\"why\", "
+         "idempotent=\"why\")"),
+        (lambda: s.into_keyed().reduce_watermark_idempotent,
+         "hydro_lab spells Hydro's reduce_watermark_idempotent as reduce_watermark(watermark, "
+         "f, idempotent=\"why\")"),
         (lambda: s.into_keyed().weakest_ordering,
          "KeyedStream has no attribute 'weakest_ordering': hydro_lab spells Hydro's "
          "weakest_ordering as weaken_ordering()"),
