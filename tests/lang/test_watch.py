@@ -43,8 +43,10 @@ def test_singleton_count_goes_one_two_three():
     drive(flow, port, [["a"], ["b"], ["c"]])
     assert w.values == [1, 2, 3]
     assert w.latest == 3
-    assert w.history == [WatchRow("p", None, 0, 1), WatchRow("p", None, 1, 2),
-                         WatchRow("p", None, 2, 3)]
+    times = [r.time for r in w.history]
+    assert w.history == [WatchRow("p", None, 0, 1, times[0]), WatchRow("p", None, 1, 2, times[1]),
+                         WatchRow("p", None, 2, 3, times[2])]
+    assert times == sorted(times) and all(isinstance(t, float) for t in times)
     assert w.name == "count" and w.collection == "Singleton" and w.shape == "value"
 
 
@@ -154,7 +156,7 @@ def test_appends_from_many_threads_are_all_kept():
 
     def push(base):
         for i in range(1000):
-            w.append((None, 0, base + i))
+            w.append((None, 0, 0.0, base + i))
 
     threads = [threading.Thread(target=push, args=(k * 1000,)) for k in range(4)]
     for t in threads:
@@ -170,7 +172,7 @@ def test_a_watch_pickles_with_its_rows():
     drive(flow, port, [[1, 2]])
     copy = pickle.loads(pickle.dumps(w))
     assert copy.history == w.history and copy.last == 3
-    copy.append((None, 5, 9))
+    copy.append((None, 5, 1.5, 9))
     assert copy.values == [1, 2, 9] and w.values == [1, 2]
 
 
