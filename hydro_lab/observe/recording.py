@@ -25,7 +25,6 @@ from hydro_lab.observe.metrics import (
 )
 from hydro_lab.views import get_view
 
-
 WATCHED = "watched"  # a recording's frame: a value a watch saw (key: the watch's name)
 
 
@@ -254,7 +253,8 @@ class Recording:
         deployment the same rows ``d.metrics()`` holds for those counts (its zeros left out).
         Each value a watch saw is a row of metric ``watched`` (``WATCHED``) keyed by the
         watch's name, its value as the watch saw it (None for an empty Optional, a
-        KeyedSingleton's dict: ``value`` is then an object column). ``member`` is Int64 (<NA> for a process), ``time`` float64."""
+        KeyedSingleton's dict: ``value`` is then an object column). ``member`` is Int64 (<NA>
+        for a process), ``time`` float64."""
         rows = []
         for t in self.ticks:
             where = (t.step, t.instance, t.location, t.member, t.tick, t.time)
@@ -263,7 +263,8 @@ class Recording:
             for channel, n in t.channels.items():
                 rows.append((*where, MESSAGES_OUT, channel, n))
             for name, values in t.values.items():
-                rows.extend((*where, WATCHED, name, None if v is EMPTY else v) for v in values)
+                rows.extend((*where, WATCHED, name, None if v is EMPTY else v)
+                            for v in values)
         return typed_frame(rows, ["step", "instance", "location", "member", "tick", "time",
                                   "metric", "key", "value"])
 

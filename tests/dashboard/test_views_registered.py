@@ -75,5 +75,5 @@ def test_an_unknown_view_names_the_registered_ones():
     with pytest.raises(HydroError) as info:
         views.get_view("dashbaord")
     assert str(info.value).startswith(
-        "the 'dashbaord' view is not registered (registered: 'dashboard', 'frame', 'graph', 'replay', "
-        "'watch')")
+        "the 'dashbaord' view is not registered (registered: 'dashboard', 'frame', 'graph', "
+        "'replay', 'watch')")
