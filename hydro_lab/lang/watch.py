@@ -109,6 +109,7 @@ class Watch:
         self._lock = threading.Lock()
         self._version = 0
         self._total = 0
+        self._resets = 0
 
     @property
     def keyed(self) -> bool:
@@ -134,6 +135,7 @@ class Watch:
         with self._lock:
             self._rows.clear()
             self._total = 0
+            self._resets += 1
             self._version += 1
 
     # -- reading ----------------------------------------------------------------------------------
@@ -180,16 +182,19 @@ class Watch:
         return [r.value for r in self.history if r.tick == tick and
                 (member is None or r.member == member)]
 
-    def since(self, total: int) -> tuple[list[WatchRow], int]:
-        """The kept rows that arrived after the first ``total`` (all kept ones if the watch was
-        reset since), and the total now: a live view reads only what is new."""
+    def since(self, cursor: tuple[int, int] | None = None
+              ) -> tuple[list[WatchRow], tuple[int, int]]:
+        """The kept rows that arrived after ``cursor`` (what the last call returned; None, or a
+        cursor from before a ``reset``: every kept row), and the cursor now: a live view reads
+        only what is new."""
         with self._lock:
-            now = self._total
-            new = now - total if 0 <= total <= now else len(self._rows)
-            if new <= 0:
-                return [], now
-            rows = list(self._rows)
-        return rows[-new:], now
+            now = (self._resets, self._total)
+            if cursor is None or cursor[0] != self._resets or cursor[1] > self._total:
+                new = len(self._rows)
+            else:
+                new = min(self._total - cursor[1], len(self._rows))
+            rows = list(self._rows)[len(self._rows) - new:] if new > 0 else []
+        return rows, now
 
     @property
     def columns(self) -> list[str]:

@@ -262,16 +262,18 @@ def test_since_gives_only_what_is_new():
     w = Watch("w", "p", "Stream", "stream", 3, 0)
     for i in range(2):
         w.append((None, i, float(i), i))
-    rows, total = w.since(0)
-    assert [r.value for r in rows] == [0, 1] and total == 2
+    rows, cursor = w.since()
+    assert [r.value for r in rows] == [0, 1]
     for i in range(2, 6):
         w.append((None, i, float(i), i))
-    rows, total = w.since(total)
-    assert [r.value for r in rows] == [3, 4, 5] and total == 6  # the buffer kept the last 3
-    assert w.since(6) == ([], 6)
+    rows, cursor = w.since(cursor)
+    assert [r.value for r in rows] == [3, 4, 5]  # the buffer kept the last 3
+    assert w.since(cursor) == ([], cursor)
     w.reset()
-    w.append((None, 0, 0.0, 9))
-    assert [r.value for r in w.since(6)[0]] == [9]  # after a reset: everything kept
+    for i in range(7):  # more rows than before the reset: still told apart
+        w.append((None, i, 0.0, 10 + i))
+    rows, after = w.since(cursor)
+    assert [r.value for r in rows] == [14, 15, 16] and after != cursor
 
 
 # -- in the simulator ----------------------------------------------------------------------------
