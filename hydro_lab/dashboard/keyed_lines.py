@@ -6,10 +6,11 @@ instance, so a key that left the map has none; a KeyedStream: the key's last ele
 them, and gives the top ``keys`` a slot each: a column of the source, a line and a legend entry
 naming the key. A slot keeps its key while the key stays on view, so the key keeps its color; a
 key that comes onto view takes a free slot and its line starts there. On a cluster a line is a
-key at one member. Each refresh appends one point per distinct tick time it saw (the latest
-``MAX_POINTS``) with one ``stream`` call: one bokeh patch per refresh however fast the flow ticks,
-a few more when the keys on view change. ``rollover`` bounds the points kept, ``MAX_TRACKED`` the
-keys remembered.
+key at one member. Each refresh appends one point per distinct tick time it saw (at most
+``MAX_POINTS``, evenly spread over them, the latest always) with one ``stream`` call: one bokeh
+patch per refresh however fast the flow ticks, a few more when the keys on view change; a fast
+flow's 600 points (``rollover``) span 24 s at the pump's 5 refreshes a second. ``rollover`` bounds
+the points kept, ``MAX_TRACKED`` the keys remembered.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from bokeh.plotting import figure
 from hydro_lab.dashboard.figures import ROLLOVER, palette
 from hydro_lab.lang.watch import Watch, WatchRow
 
-MAX_POINTS = 50        # points one refresh appends at most (its latest tick times)
+MAX_POINTS = 5         # points one refresh appends at most (spread over its tick times)
 MAX_TRACKED = 10_000   # keys remembered for ranking (the least recently updated are forgotten)
 _GONE = object()       # a key a KeyedSingleton's latest map no longer holds
 
@@ -44,6 +45,15 @@ def _rank(item: tuple[Series, list]) -> tuple:
     _, (value, seen) = item
     number = _number(value)
     return (1, 0.0, seen) if math.isnan(number) else (0, -number, seen)
+
+
+def _spread(n: int, m: int) -> set[int]:
+    """``m`` of the indices ``0 .. n-1`` evenly spread, the last always (all when ``n <= m``)."""
+    if n <= m:
+        return set(range(n))
+    if m == 1:
+        return {n - 1}
+    return {round(i * (n - 1) / (m - 1)) for i in range(m)}
 
 
 def series_label(series: Series, limit: int = 40) -> str:
@@ -151,12 +161,12 @@ class KeyedLines:
                   for s in self.slots if s is not None}
         xs: list[float] = []
         cols: dict[str, list[float]] = {c: [] for c in self.columns}
-        first_kept = len(groups) - MAX_POINTS
+        kept = _spread(len(groups), MAX_POINTS)
         for g, (t, updates) in enumerate(groups):
             for s, v in updates:
                 if s in values:
                     values[s] = v
-            if g < first_kept:
+            if g not in kept:
                 continue
             xs.append(t - self.t0)
             for column, s in zip(self.columns, self.slots, strict=True):

@@ -267,7 +267,7 @@ def test_rollover_bounds_the_points_kept():
     d.stop()
 
 
-def test_a_refresh_appends_one_point_per_tick_time_in_one_stream(monkeypatch):
+def test_a_refresh_appends_at_most_max_points_spread_over_its_ticks(monkeypatch):
     from hydro_lab.dashboard import keyed_lines
 
     monkeypatch.setattr(keyed_lines, "MAX_POINTS", 3)
@@ -275,11 +275,16 @@ def test_a_refresh_appends_one_point_per_tick_time_in_one_stream(monkeypatch):
     d = flow.deploy()
     view = w.view(pump=None)
     client = d.connect(port)
-    for _ in range(5):  # five ticks, then one refresh: the latest three points
+    for _ in range(5):  # five ticks, then one refresh: three points spread over them
         client.send("/a")
         d.step(1)
     view.refresh()
-    assert view.source.data["k0"] == [3.0, 4.0, 5.0]
+    assert view.source.data["k0"] == [1.0, 3.0, 5.0]
+    for _ in range(2):  # fewer ticks than that: a point each
+        client.send("/a")
+        d.step(1)
+    view.refresh()
+    assert view.source.data["k0"] == [1.0, 3.0, 5.0, 6.0, 7.0]
     d.stop()
 
 
