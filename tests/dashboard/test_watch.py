@@ -12,6 +12,7 @@ from IPython.utils.capture import capture_output
 
 from hydro_lab import FlowBuilder, nondet
 from hydro_lab.dashboard import bokehjs
+from hydro_lab.dashboard.keyed_lines import series_label
 from hydro_lab.dashboard.pump import PUMP, Pump
 from hydro_lab.dashboard.watch import WatchView
 from hydro_lab.errors import HydroError
@@ -394,4 +395,33 @@ def test_one_bokeh_event_per_refresh_while_the_keys_on_view_stay():
     assert sorted(events) == ["ColumnsPatchedEvent", "ColumnsStreamedEvent",
                               "ModelChangedEvent"]
     assert "/new" in on_view(view) and "/e19" not in on_view(view)
+    d.stop()
+
+
+def test_the_top_three_endpoints_by_error_rate_live():
+    """Chapter 4's exercise: each endpoint's error rate per tick, the three highest on view."""
+    flow, p, port, requests = counter()
+
+    def count_errors(acc, is_error):
+        return (acc[0] + 1, acc[1] + is_error)
+
+    hits = requests.map(lambda r: (r[0], r[1] >= 500)).into_keyed()
+    errors = hits.batch(p.tick(), nondet("per tick")).fold(lambda: (0, 0), count_errors)
+    w = errors.map(lambda c: c[1] / c[0]).watch(name="error rate", keys=3)
+    d = flow.deploy()
+    view = w.view(pump=None)
+    client = d.connect(port)
+    step_and_refresh(d, client, view, [
+        [("/a", 500), ("/a", 200), ("/b", 503), ("/c", 200), ("/d", 200), ("/d", 500),
+         ("/d", 500), ("/d", 200)],
+        [("/a", 200), ("/b", 200), ("/c", 500), ("/d", 500)],
+    ])
+    # tick 0: /b 1.0, /a 0.5, /d 0.5 (/c 0.0 off view); tick 1: /c and /d 1.0, /a and /b 0.0
+    assert [(series_label(s), v) for s, v in view.lines.on_view()] == [
+        ("/c", 1.0), ("/d", 1.0), ("/a", 0.0)]
+    assert {k: nan_list(v) for k, v in on_view(view).items()} == {
+        "/a": [0.5, 0.0], "/c": [None, 1.0], "/d": [0.5, 1.0]}
+    df = w.to_pandas()  # the same, as data
+    assert df[df.tick == 1].set_index("key").value.to_dict() == {
+        "/a": 0.0, "/b": 0.0, "/c": 1.0, "/d": 1.0}
     d.stop()
