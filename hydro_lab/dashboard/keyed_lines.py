@@ -29,6 +29,7 @@ from hydro_lab.lang.watch import Watch, WatchRow
 
 MAX_POINTS = 5         # points one refresh appends at most (spread over its tick times)
 MAX_TRACKED = 10_000   # keys remembered for ranking (the least recently updated are forgotten)
+LEGEND_ROWS = 10       # legend entries a column
 _GONE = object()       # a key a KeyedSingleton's latest map no longer holds
 
 Series = tuple[str | None, Any]  # (instance on a cluster or None, key)
@@ -85,6 +86,7 @@ class KeyedLines:
         self.columns = [f"k{i}" for i in range(keys)]
         self.source = ColumnDataSource({"x": [], **{c: [] for c in self.columns}},
                                        tags=[rollover])
+        height = max(height, 40 + 16 * min(keys, LEGEND_ROWS))
         fig = figure(height=height, width=width, tools="pan,xwheel_zoom,box_zoom,reset",
                      toolbar_location=None, x_axis_label="seconds")
         items = []
@@ -93,8 +95,9 @@ class KeyedLines:
             # a dot per point too: a key seen once, or now and then, still shows
             dots = fig.scatter(x="x", y=column, source=self.source, color=color, size=4)
             items.append(LegendItem(label=literal(""), renderers=[line, dots], visible=False))
+        # at most 10 entries a column, so 20 keys fit beside a chart of 10 entries' height
         self.legend = Legend(items=items, click_policy="hide", label_text_font_size="8pt",
-                             spacing=0, padding=4, margin=4)
+                             spacing=0, padding=4, margin=4, nrows=min(keys, LEGEND_ROWS))
         fig.add_layout(self.legend, "right")
         fig.add_tools(HoverTool(tooltips=[("seconds", "$x{0.0}"), ("value", "$y{0.[000]}")]))
         fig.xaxis.axis_label_text_font_size = "8pt"

@@ -68,6 +68,10 @@ class WatchView:
         self._cursor = None
         if watch.keyed:
             _check_view_keys(self.keys)
+        elif keys is not None:
+            raise HydroError(f"keys= is how many keys a keyed watch's view draws a line for, "
+                             f"and {watch.name!r} watches a {watch.collection}, which has no "
+                             f"keys. Fix: leave keys= out")
         self.bokehjs = bokehjs.widget()
         self.widget = widgets.VBox([self.bokehjs, self.header, self.body])
         self.closed = False

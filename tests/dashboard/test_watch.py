@@ -335,6 +335,14 @@ def test_the_view_can_show_fewer_keys_and_refuses_a_bad_count():
     with pytest.raises(HydroError, match=r"keys= is how many keys the view draws a line for, "
                                          r"an int from 1 to 20; got 0"):
         w.view(pump=None, keys=0)
+    flow2, p2, port2, requests2 = counter()
+    plain = requests2.count().watch(name="count", nondet=SHOW)
+    with pytest.raises(HydroError, match=r"'count' watches a Singleton, which has no keys\. "
+                                         r"Fix: leave keys= out"):
+        plain.view(pump=None, keys=3)
+    # twenty keys: two legend columns of ten, beside a chart tall enough for ten
+    lines = w.view(pump=None, keys=20).lines
+    assert lines.legend.nrows == 10 and lines.figure.height == 200
 
 
 def test_a_new_simulated_execution_starts_the_lines_over():
