@@ -36,6 +36,14 @@ def watch_view(watch: Any, **options: Any) -> Any:
     return WatchView(watch, **options)
 
 
+def frame_view(rows: Any, columns: list[str]) -> Any:
+    """How a ``Watch`` gives its rows as a pandas DataFrame (``watch.to_pandas()``; the
+    building layers do not import pandas): see ``observe.metrics.typed_frame``."""
+    from hydro_lab.observe.metrics import typed_frame
+
+    return typed_frame(rows, columns)
+
+
 def replay_view(recording: Any, **options: Any) -> Any:
     """``recording.replay()``: see ``replay.ReplayView``."""
     from hydro_lab.dashboard.replay import ReplayView
@@ -47,3 +55,4 @@ register_view("dashboard", deployment_dashboard)
 register_view("graph", deployment_graph)
 register_view("watch", watch_view)
 register_view("replay", replay_view)
+register_view("frame", frame_view)

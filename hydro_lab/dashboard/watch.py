@@ -3,8 +3,10 @@
 A Singleton's or Optional's value shows as its current value and, while the values are numbers,
 a sparkline of the recent ticks (one line per instance: bokeh in a jupyter_bokeh widget, BokehJS
 from ``bokehjs.py``); any other value as text. A stream shows its recent elements with where and
-when they were seen. The pump calls ``refresh`` a few times a second; it redraws only when the
-watch moved.
+when they were seen. A KeyedStream or KeyedSingleton shows one live line per key for the
+``keys`` keys with the largest latest values, named in a legend (``keyed_lines.py``): the top
+three endpoints by error rate are ``rates.watch(keys=3, nondet=...)``. The pump calls
+``refresh`` a few times a second; it redraws only when the watch moved.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from typing import Any
 import ipywidgets as widgets
 
 from hydro_lab.dashboard import bokehjs
-from hydro_lab.dashboard.figures import bokeh_widget, palette, stopped_updating
+from hydro_lab.dashboard.figures import ROLLOVER, bokeh_widget, palette, stopped_updating
 from hydro_lab.dashboard.pump import PUMP, Pump
-from hydro_lab.lang.watch import EMPTY, Watch
+from hydro_lab.errors import HydroError
+from hydro_lab.lang.watch import EMPTY, MAX_KEYS, Watch
 
 TEXT_LIMIT = 120
 
@@ -45,17 +48,30 @@ class WatchView:
     are numbers, ``chart`` (a BokehModel of ``figure``, whose ``source`` has one line per
     instance in the columns ``xs`` (ticks), ``ys`` (values), ``instance`` and ``color``);
     its first child is ``bokehjs`` (the kernel's ``bokehjs.widget()``, invisible).
+    A keyed watch's view has ``lines`` (a ``keyed_lines.KeyedLines``: its ``figure`` and
+    ``source`` are the view's) and draws ``keys`` lines (the watch's ``keys`` unless given),
+    each keeping its last ``rollover`` points.
     ``refresh()`` updates it now; the pump (``pump=``, ``None`` for none) calls it while the
     view is open; ``close()`` stops that."""
 
     def __init__(self, watch: Watch, *, rows: int = 8, width: int = 360, height: int = 110,
-                 pump: Pump | None = PUMP):
+                 pump: Pump | None = PUMP, keys: int | None = None, rollover: int = ROLLOVER):
         self.watch = watch
         self.rows = rows
         self.width, self.height = width, height
         self.header = widgets.HTML()
         self.body = widgets.HTML()
         self.figure = self.source = self.chart = None
+        self.lines = None
+        self.keys = keys if keys is not None else watch.keys
+        self.rollover = rollover
+        self._cursor = None
+        if watch.keyed:
+            _check_view_keys(self.keys)
+        elif keys is not None:
+            raise HydroError(f"keys= is how many keys a keyed watch's view draws a line for, "
+                             f"and {watch.name!r} watches a {watch.collection}, which has no "
+                             f"keys. Fix: leave keys= out")
         self.bokehjs = bokehjs.widget()
         self.widget = widgets.VBox([self.bokehjs, self.header, self.body])
         self.closed = False
@@ -84,6 +100,9 @@ class WatchView:
             if self.closed or self.watch.version == self._seen:
                 return
             self._seen = self.watch.version
+            if self.watch.keyed:
+                self._show_keys()
+                return
             rows = self.watch.history
             if self.watch.shape == "stream":
                 self._show_stream(rows)
@@ -158,6 +177,40 @@ class WatchView:
         self.figure = fig
         self.chart = bokeh_widget(fig)
 
+    def _show_keys(self) -> None:
+        from hydro_lab.dashboard.keyed_lines import KeyedLines, series_label
+
+        w = self.watch
+        rows, cursor = w.since(self._cursor)
+        fresh = self._cursor is not None and cursor[0] != self._cursor[0]
+        self._cursor = cursor
+        if self.lines is None:
+            self.lines = KeyedLines(w, self.keys, rollover=self.rollover, width=self.width,
+                                    height=max(self.height, 160))
+            self.figure, self.source = self.lines.figure, self.lines.source
+        elif fresh:
+            self.lines.reset()
+        if not self.lines.update(rows) and self.header.value and not fresh:
+            return
+        on_view = self.lines.on_view()
+        shown = " · ".join(f"{html.escape(series_label(s))} {value_html(v)}"
+                           for s, v in on_view) or "—"
+        latest = f" <small>(tick {rows[-1].tick})</small>" if rows else ""
+        self.header.value = (f"{_title(w)}<div><small>top {self.keys} key"
+                             f"{'s' if self.keys != 1 else ''} by latest value{latest}"
+                             f"</small><br>{shown}</div>")
+        if self.lines.numeric():
+            if self.chart is None:
+                self.chart = bokeh_widget(self.figure)
+            self.body.value = ""
+            if self.chart not in self.widget.children:
+                self.widget.children = (self.bokehjs, self.header, self.chart, self.body)
+        else:
+            self._hide_plot()
+            self.body.value = table_html(["key", "latest value"],
+                                         [(html.escape(series_label(s)), value_html(v))
+                                          for s, v in on_view])
+
     def _hide_plot(self) -> None:
         if self.chart is not None and self.chart in self.widget.children:
             self.widget.children = (self.bokehjs, self.header, self.body)
@@ -181,6 +234,12 @@ class WatchView:
 
     def __repr__(self) -> str:
         return f"<WatchView of {self.watch!r}{' (closed)' if self.closed else ''}>"
+
+
+def _check_view_keys(keys: Any) -> None:
+    if isinstance(keys, bool) or not isinstance(keys, int) or not 1 <= keys <= MAX_KEYS:
+        raise HydroError(f"keys= is how many keys the view draws a line for, an int from 1 to "
+                         f"{MAX_KEYS}; got {keys!r}. Fix: e.g. watch.view(keys=3)")
 
 
 def _title(w: Watch) -> str:

@@ -523,7 +523,7 @@ class ForEach(Node):
 class DestSink(Node):
     """Every element into ``sink``, an object the deployment's driver keeps (``dest_sink``).
     ``watch``: the sink is a ``collection.watch()``'s handle, so each element leaves its instance
-    stamped with the member id and the tick that produced it."""
+    stamped with the member id, the tick that produced it and the tick's time."""
 
     input: int
     sink: Any = field(compare=False)

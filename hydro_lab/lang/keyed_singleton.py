@@ -208,12 +208,14 @@ class KeyedSingleton(LiveCollection):
         return self._new(N.DeferTick, self.kind_info, input=self.node_id)
 
     @operator()
-    def watch(self, name: str | None = None, last: int = 50, nondet=None):
+    def watch(self, name: str | None = None, last: int = 50, nondet=None,
+              keys: int | None = None):
         """Show the whole map live while the flow runs, tick by tick (each row's value is a
         dict): a ``Watch`` handle. Rule: a top-level keyed singleton (Unbounded) needs
-        ``nondet``, as ``snapshot`` does; one in a tick needs none. See
-        ``hydro_lab.lang.watch``."""
-        return watching.watch(self, name, last, nondet)
+        ``nondet``, as ``snapshot`` does; one in a tick needs none. The live view draws one
+        line per key for the ``keys`` keys with the largest latest values (10 when not
+        given). See ``hydro_lab.lang.watch``."""
+        return watching.watch(self, name, last, nondet, keys)
 
     @operator()
     def ir_node_named(self, name: str):

@@ -437,11 +437,14 @@ class KeyedStream(CommutativeAliases, LiveCollection):
         return self._cast(self.kind_info.with_(retries=Retries.AT_LEAST_ONCE))
 
     @operator()
-    def watch(self, name: str | None = None, last: int = 50, nondet=None):
+    def watch(self, name: str | None = None, last: int = 50, nondet=None,
+              keys: int | None = None):
         """Show the recent ``(key, value)`` entries live while the flow runs: a ``Watch``
         handle. Rule: needs ``nondet`` (nothing orders the keys, so entries would show in a
-        different order from run to run); see ``hydro_lab.lang.watch``."""
-        return watching.watch(self, name, last, nondet)
+        different order from run to run); see ``hydro_lab.lang.watch``. The live view draws
+        one line per key (each key's latest value) for the ``keys`` keys with the largest
+        latest values (10 when not given)."""
+        return watching.watch(self, name, last, nondet, keys)
 
     @operator()
     def ir_node_named(self, name: str) -> KeyedStream:

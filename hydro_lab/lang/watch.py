@@ -2,10 +2,12 @@
 
 A watch adds a sink to the flow when it is called (a ``DestSink`` marked ``watch`` in the IR), so
 it runs the same on the local and Ray deployments and in the simulator. Every element the sink
-takes leaves its instance stamped with the member and the tick that produced it; the driver keeps
-the last ``last`` of them in the ``Watch`` handle, a thread-safe buffer of ``(location, member,
-tick, value)`` rows. In a notebook the handle shows itself through the view the dashboard
-registers as ``"watch"``.
+takes leaves its instance stamped with the member, the tick that produced it and the tick's time
+(the clock of ``d.metrics()``); the driver keeps the last ``last`` of them in the ``Watch``
+handle, a thread-safe buffer of ``(location, member, tick, value, time)`` rows, and
+``watch.to_pandas()`` gives them as a DataFrame. In a notebook the handle shows itself through
+the view the dashboard registers as ``"watch"``; a watched KeyedSingleton or KeyedStream draws
+one live line per key, the ``keys`` keys with the largest latest values.
 
 When a watch needs ``nondet`` (Hydro's rules, stated once here)
 ------------------------------------------------------------------
@@ -47,16 +49,21 @@ from hydro_lab.lang.nondet import require_nondet
 from hydro_lab.views import get_view
 
 DEFAULT_LAST = 50
+DEFAULT_KEYS = 10  # lines a keyed watch draws (Category10: each its own color)
+MAX_KEYS = 20      # past 20 the palette repeats and lines could no longer be told apart
 _EXAMPLE_ND = 'nondet("only shown in the notebook")'
 
 
 class WatchRow(NamedTuple):
-    """One watched value: where it was seen and what it was."""
+    """One watched value: where it was seen (``location``, ``member``: None for a process), in
+    which ``tick`` and what it was; ``time`` is the tick's time on the clock of ``d.metrics()``
+    (seconds; virtual time in the simulator)."""
 
     location: str
     member: int | None
     tick: int
     value: Any
+    time: float | None = None
 
 
 class _Empty:
@@ -84,11 +91,12 @@ class Watch:
 
     ``shape`` says what a row's value is: ``"value"`` (a Singleton's or Optional's value in one
     tick, ``EMPTY`` for an empty Optional; a KeyedSingleton's whole map as a dict) or
-    ``"stream"`` (one element of a Stream; a ``(key, value)`` pair of a KeyedStream).
+    ``"stream"`` (one element of a Stream; a ``(key, value)`` pair of a KeyedStream). ``keys``
+    (keyed collections only) is how many keys the live view draws a line for.
     """
 
     def __init__(self, name: str, location: str, collection: str, shape: str, last: int,
-                 node_id: int, nondet: str | None = None):
+                 node_id: int, nondet: str | None = None, keys: int | None = None):
         self.name = name
         self.location = location
         self.collection = collection
@@ -96,20 +104,27 @@ class Watch:
         self.last = last
         self.node_id = node_id
         self.nondet = nondet
+        self.keys = keys if keys is not None or not self.keyed else DEFAULT_KEYS
         self._rows: deque[WatchRow] = deque(maxlen=last)
         self._lock = threading.Lock()
         self._version = 0
         self._total = 0
+        self._resets = 0
+
+    @property
+    def keyed(self) -> bool:
+        """Whether the watched collection is a KeyedStream or a KeyedSingleton."""
+        return self.collection in (Kind.KEYED_STREAM.value, Kind.KEYED_SINGLETON.value)
 
     # -- the sink side (the deployment's driver, or the simulator) --------------------------------
 
-    def append(self, stamped: tuple[Any, int, Any]) -> None:
-        """Take one stamped element ``(member id or None, tick, value)``."""
-        member_id, tick, value = stamped
+    def append(self, stamped: tuple[Any, int, float, Any]) -> None:
+        """Take one stamped element ``(member id or None, tick, the tick's time, value)``."""
+        member_id, tick, time, value = stamped
         member = getattr(member_id, "raw_id", member_id)
         if self.collection == Kind.OPTIONAL.value:
             value = value[0] if value else EMPTY
-        row = WatchRow(self.location, member, tick, value)
+        row = WatchRow(self.location, member, tick, value, time)
         with self._lock:
             self._rows.append(row)
             self._total += 1
@@ -120,6 +135,7 @@ class Watch:
         with self._lock:
             self._rows.clear()
             self._total = 0
+            self._resets += 1
             self._version += 1
 
     # -- reading ----------------------------------------------------------------------------------
@@ -165,6 +181,51 @@ class Watch:
         """The kept values seen in ``tick`` (of ``member``, for a cluster)."""
         return [r.value for r in self.history if r.tick == tick and
                 (member is None or r.member == member)]
+
+    def since(self, cursor: tuple[int, int] | None = None
+              ) -> tuple[list[WatchRow], tuple[int, int]]:
+        """The kept rows that arrived after ``cursor`` (what the last call returned; None, or a
+        cursor from before a ``reset``: every kept row), and the cursor now: a live view reads
+        only what is new."""
+        with self._lock:
+            now = (self._resets, self._total)
+            if cursor is None or cursor[0] != self._resets or cursor[1] > self._total:
+                new = len(self._rows)
+            else:
+                new = min(self._total - cursor[1], len(self._rows))
+            rows = list(self._rows)[len(self._rows) - new:] if new > 0 else []
+        return rows, now
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns of ``records()`` and ``to_pandas()``: ``location, member, tick, time``,
+        ``key`` for a keyed collection, and ``value``."""
+        return ["location", "member", "tick", "time", *(["key"] if self.keyed else []), "value"]
+
+    def records(self) -> list[tuple]:
+        """One tuple per observed value (``columns``), oldest first: a Stream's element, a
+        Singleton's value in a tick, an Optional's (``None`` where it was empty); a
+        KeyedStream's entry and each entry of a KeyedSingleton's map, as ``key`` and ``value``
+        (a tick whose map is empty has no row)."""
+        out: list[tuple] = []
+        keyed_map = self.collection == Kind.KEYED_SINGLETON.value
+        for r in self.history:
+            where = (r.location, r.member, r.tick, r.time)
+            if keyed_map:
+                out.extend((*where, k, v) for k, v in r.value.items())
+            elif self.keyed:
+                out.append((*where, r.value[0], r.value[1]))
+            else:
+                out.append((*where, None if r.value is EMPTY else r.value))
+        return out
+
+    def to_pandas(self) -> Any:
+        """The kept rows as a pandas DataFrame, one row per observed value (``records()``):
+        ``location`` (str), ``member`` (Int64, <NA> for a process), ``tick`` (int64), ``time``
+        (float64 seconds, the clock of ``d.metrics()``: join on location, member and tick),
+        ``key`` (keyed collections) and ``value`` (as pandas infers it: numbers stay numbers,
+        an empty Optional is NaN/None)."""
+        return get_view("frame")(self.records(), self.columns)
 
     def view(self, **options: Any) -> Any:
         """The notebook view of this watch (needs ``hydro_lab.dashboard``)."""
@@ -241,10 +302,31 @@ def _check_last(last: Any) -> int:
     return last
 
 
+def _check_keys(c: LiveCollection, keys: Any) -> int | None:
+    if keys is None:
+        return None
+    if c.KIND not in (Kind.KEYED_STREAM, Kind.KEYED_SINGLETON):
+        raise rule_error(
+            "watch", f"keys= is how many keys a keyed watch draws a line for, and this "
+            f"{c._here()} has no keys", "leave keys= out here, or watch a KeyedStream or "
+            "KeyedSingleton (e.g. counts = events.map(lambda e: (e.endpoint, 1)).into_keyed()"
+            ".value_counts())",
+        )
+    if isinstance(keys, bool) or not isinstance(keys, int) or not 1 <= keys <= MAX_KEYS:
+        raise rule_error(
+            "watch", f"keys= is how many keys the live view draws a line for (those with the "
+            f"largest latest values), an int from 1 to {MAX_KEYS}; got {keys!r}",
+            f"pass a count, e.g. .watch(keys=3, ...); past {MAX_KEYS} lines share colors",
+        )
+    return keys
+
+
 @operator("watch")
-def watch(c: Any, name: str | None = None, last: int = DEFAULT_LAST, nondet: Any = None
-          ) -> Watch:
-    """Watch what ``c`` holds while the flow runs; see the module docstring for the rule."""
+def watch(c: Any, name: str | None = None, last: int = DEFAULT_LAST, nondet: Any = None,
+          keys: int | None = None) -> Watch:
+    """Watch what ``c`` holds while the flow runs; see the module docstring for the rule.
+    ``keys`` (KeyedStream, KeyedSingleton): how many keys the live view draws a line for, the
+    ones with the largest latest values (``DEFAULT_KEYS`` when not given)."""
     if not isinstance(c, LiveCollection):
         raise rule_error(
             "watch", f"watch() takes a live collection (Stream, KeyedStream, Singleton, Optional "
@@ -253,6 +335,7 @@ def watch(c: Any, name: str | None = None, last: int = DEFAULT_LAST, nondet: Any
             "counts = stream.count(); w = counts.watch()",
         )
     last = _check_last(last)
+    keys = _check_keys(c, keys)
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise rule_error("watch", f"name= must be a non-empty string, got {name!r}",
                          '.watch(name="requests per tick")')
@@ -284,7 +367,7 @@ def watch(c: Any, name: str | None = None, last: int = DEFAULT_LAST, nondet: Any
                          commutative="each key appears once", detail=label)
     shape = "stream" if c.KIND in (Kind.STREAM, Kind.KEYED_STREAM) else "value"
     w = Watch(label, c._loc.root.name, c.KIND.value, shape, last, c.node_id,
-              info.reason if info is not None else None)
+              info.reason if info is not None else None, keys)
     node._root(N.DestSink, input=node.node_id, sink=w, watch=True, detail=label)
     return w
 

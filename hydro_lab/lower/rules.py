@@ -405,7 +405,7 @@ def _lower_for_each(ctx, node):
 def _lower_dest_sink(ctx, node):
     """The sink object stays with the deployment's driver (a list in a notebook keeps filling
     when instances run elsewhere): the program sends to a port the driver empties into it. A
-    watch's port sends ``(member id, tick, value)`` per element."""
+    watch's port sends ``(member id, tick, time, value)`` per element."""
     port = SinkPort.of(node.id)
     ctx.sinks[port] = node.sink
     if node.watch:

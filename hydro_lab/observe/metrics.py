@@ -109,6 +109,17 @@ def event_records(location: str, member: int | None, now: float, what: str) -> l
     return [(location, member, -1, now, EVENT, what, 1)]
 
 
+def typed_frame(rows: Iterable[tuple], columns: list[str]):
+    """A pandas DataFrame of ``rows`` with the column types of hydro_lab's long frames (a
+    watch's ``to_pandas()``, a recording's): ``member`` a nullable int (``Int64``, <NA> for a
+    process), ``tick`` int64, ``time`` float64; other columns as pandas infers them."""
+    import pandas as pd
+
+    df = pd.DataFrame(list(rows), columns=columns)
+    types = {"member": "Int64", "tick": "int64", "time": "float64"}
+    return df.astype({c: t for c, t in types.items() if c in df.columns})
+
+
 class MetricsRecorder:
     """Keeps the last ``max_records`` records of each instance."""
 

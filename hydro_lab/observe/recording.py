@@ -11,12 +11,21 @@ graph: ``recording.replay()`` (the dashboard's ``"replay"`` view).
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hydro_lab.errors import HydroError
-from hydro_lab.observe.metrics import ELEMENTS_IN, ELEMENTS_OUT, MESSAGES_OUT, TICK_DURATION
+from hydro_lab.lang.watch import EMPTY
+from hydro_lab.observe.metrics import (
+    ELEMENTS_IN,
+    ELEMENTS_OUT,
+    MESSAGES_OUT,
+    TICK_DURATION,
+    typed_frame,
+)
 from hydro_lab.views import get_view
+
+WATCHED = "watched"  # a recording's frame: a value a watch saw (key: the watch's name)
 
 
 @dataclass(frozen=True)
@@ -24,9 +33,9 @@ class TickActivity:
     """What one instance did in one tick.
 
     ``ops`` maps a DFIR operator key (``"label #id"``, as in ``d.metrics()``) to how many
-    elements it produced (for a sink, took in); only operators that saw elements appear.
-    ``channels`` maps a channel name to the messages sent on it; ``values`` maps a watch name to
-    the values it saw in this tick.
+    elements it produced (for a sink, took in: its key is in ``sinks``); only operators that saw
+    elements appear. ``channels`` maps a channel name to the messages sent on it; ``values``
+    maps a watch name to the values it saw in this tick.
     """
 
     step: int
@@ -38,6 +47,7 @@ class TickActivity:
     ops: dict[str, int] = field(default_factory=dict)
     channels: dict[str, int] = field(default_factory=dict)
     values: dict[str, list] = field(default_factory=dict)
+    sinks: frozenset[str] = frozenset()
 
     def describe(self) -> str:
         """One line: ``step 3: tick 1 at workers[0] (time 0.25)``."""
@@ -115,9 +125,10 @@ class Recording:
             ops = dict(entry["out"])
             for key, n in entry["in"].items():  # sinks produce nothing: count what they took
                 ops.setdefault(key, n)
+            sinks = frozenset(key for key in entry["in"] if key not in entry["out"])
             ticks.append(TickActivity(
                 step, name_of(loc, member), loc, member, tick, entry["time"], ops,
-                entry["channels"], dict((watched or {}).get((loc, member, tick), {}))))
+                entry["channels"], dict((watched or {}).get((loc, member, tick), {})), sinks))
         return cls(title, ticks, **context)
 
     @classmethod
@@ -163,15 +174,13 @@ class Recording:
                 one = Recording.from_rows(e["rows"])
                 for t in one.ticks:
                     index[(e["instance"], t.tick)] = len(ticks)
-                    ticks.append(TickActivity(
-                        len(ticks), e["instance"], t.location, t.member, t.tick, e["time"],
-                        t.ops, t.channels, pending_values.pop((e["instance"], t.tick), {})))
+                    ticks.append(replace(
+                        t, step=len(ticks), instance=e["instance"], time=e["time"],
+                        values=pending_values.pop((e["instance"], t.tick), {})))
         for key, values in pending_values.items():  # activity events come after the watches
             if key in index:
                 i = index[key]
-                t = ticks[i]
-                ticks[i] = TickActivity(t.step, t.instance, t.location, t.member, t.tick,
-                                        t.time, t.ops, t.channels, {**t.values, **values})
+                ticks[i] = replace(ticks[i], values={**ticks[i].values, **values})
         return cls(context.get("title", "simulation"), ticks, context["origins"],
                    context["channels"], {w.name: w for w in context["watches"]},
                    context.get("program"), "simulation", context.get("programs"),
@@ -235,6 +244,29 @@ class Recording:
         return pd.DataFrame([{"step": t.step, "instance": t.instance, "location": t.location,
                               "member": t.member, "tick": t.tick, "time": t.time, "ops": t.ops,
                               "channels": t.channels, "values": t.values} for t in self.ticks])
+
+    def to_pandas(self):
+        """The recording in long form, as ``d.metrics()``: a pandas DataFrame with one row per
+        step and count, ``step, instance, location, member, tick, time, metric, key, value``.
+        An operator's elements are ``elements_out`` (a sink's, ``elements_in``) keyed by
+        ``"label #id"``, a channel's messages ``messages_out`` keyed by its name: for a
+        deployment the same rows ``d.metrics()`` holds for those counts (its zeros left out).
+        Each value a watch saw is a row of metric ``watched`` (``WATCHED``) keyed by the
+        watch's name, its value as the watch saw it (None for an empty Optional, a
+        KeyedSingleton's dict: ``value`` is then an object column). ``member`` is Int64 (<NA>
+        for a process), ``time`` float64."""
+        rows = []
+        for t in self.ticks:
+            where = (t.step, t.instance, t.location, t.member, t.tick, t.time)
+            for key, n in t.ops.items():
+                rows.append((*where, ELEMENTS_IN if key in t.sinks else ELEMENTS_OUT, key, n))
+            for channel, n in t.channels.items():
+                rows.append((*where, MESSAGES_OUT, channel, n))
+            for name, values in t.values.items():
+                rows.extend((*where, WATCHED, name, None if v is EMPTY else v)
+                            for v in values)
+        return typed_frame(rows, ["step", "instance", "location", "member", "tick", "time",
+                                  "metric", "key", "value"])
 
     def replay(self, **options: Any) -> Any:
         """A slider over the steps showing the graph with each step's active operators and

@@ -11,7 +11,7 @@ import pytest
 from hydro_lab import views
 from hydro_lab.errors import HydroError
 
-VIEWS = ["dashboard", "graph", "replay", "watch"]
+VIEWS = ["dashboard", "frame", "graph", "replay", "watch"]
 
 
 def test_import_hydro_lab_registers_every_view_lazily():
@@ -75,5 +75,5 @@ def test_an_unknown_view_names_the_registered_ones():
     with pytest.raises(HydroError) as info:
         views.get_view("dashbaord")
     assert str(info.value).startswith(
-        "the 'dashbaord' view is not registered (registered: 'dashboard', 'graph', 'replay', "
-        "'watch')")
+        "the 'dashbaord' view is not registered (registered: 'dashboard', 'frame', 'graph', "
+        "'replay', 'watch')")

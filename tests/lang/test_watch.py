@@ -43,8 +43,10 @@ def test_singleton_count_goes_one_two_three():
     drive(flow, port, [["a"], ["b"], ["c"]])
     assert w.values == [1, 2, 3]
     assert w.latest == 3
-    assert w.history == [WatchRow("p", None, 0, 1), WatchRow("p", None, 1, 2),
-                         WatchRow("p", None, 2, 3)]
+    times = [r.time for r in w.history]
+    assert w.history == [WatchRow("p", None, 0, 1, times[0]), WatchRow("p", None, 1, 2, times[1]),
+                         WatchRow("p", None, 2, 3, times[2])]
+    assert times == sorted(times) and all(isinstance(t, float) for t in times)
     assert w.name == "count" and w.collection == "Singleton" and w.shape == "value"
 
 
@@ -154,7 +156,7 @@ def test_appends_from_many_threads_are_all_kept():
 
     def push(base):
         for i in range(1000):
-            w.append((None, 0, base + i))
+            w.append((None, 0, 0.0, base + i))
 
     threads = [threading.Thread(target=push, args=(k * 1000,)) for k in range(4)]
     for t in threads:
@@ -170,7 +172,7 @@ def test_a_watch_pickles_with_its_rows():
     drive(flow, port, [[1, 2]])
     copy = pickle.loads(pickle.dumps(w))
     assert copy.history == w.history and copy.last == 3
-    copy.append((None, 5, 9))
+    copy.append((None, 5, 1.5, 9))
     assert copy.values == [1, 2, 9] and w.values == [1, 2]
 
 
@@ -182,6 +184,96 @@ def test_watching_an_atomic_region():
     drive(flow, port, [[1, 2], [3]])
     assert [(r.tick, r.value) for r in w.history] == [(0, 1), (0, 2), (1, 3)]
     assert counted.values == [2, 3]
+
+
+# -- to_pandas: one row per observed value -------------------------------------------------------
+
+def test_to_pandas_of_a_singleton_has_the_ticks_times_of_d_metrics():
+    flow, p, port, requests = counter_flow()
+    w = requests.count().watch(name="count", nondet=SHOW)
+    d = drive(flow, port, [["a"], ["b", "c"]])
+    df = w.to_pandas()
+    assert list(df.columns) == ["location", "member", "tick", "time", "value"] == w.columns
+    assert [str(t) for t in df.dtypes] == ["str", "Int64", "int64", "float64", "int64"]
+    assert list(df.value) == [1, 3] and list(df.tick) == [0, 1] and df.member.isna().all()
+    ticks = d.metrics()
+    ticks = ticks[ticks.metric == "tick_duration_s"].set_index("tick").time
+    assert list(df.time) == [ticks[0], ticks[1]]
+
+
+def test_to_pandas_of_an_optional_leaves_nan_where_it_was_empty():
+    flow, p, port, requests = counter_flow()
+    w = requests.batch(p.tick(), nondet("test")).max().watch()
+    drive(flow, port, [[3, 7], [], [1]])
+    df = w.to_pandas()
+    assert df.value.dtype == "float64" and df.value.isna().tolist() == [False, True, False]
+    assert w.records()[1][-1] is None
+
+
+def test_to_pandas_of_a_stream_and_of_cluster_members():
+    flow = FlowBuilder()
+    workers = flow.cluster("workers")
+    w = workers.source_iter(["x", "y"]).watch()
+    d = flow.deploy(cluster_sizes={workers: 2})
+    d.step(1)
+    d.stop()
+    df = w.to_pandas().sort_values(["member", "value"])
+    assert str(df.member.dtype) == "Int64"
+    assert list(zip(df.location, df.member, df.tick, df.value, strict=True)) == [
+        ("workers", 0, 0, "x"), ("workers", 0, 0, "y"), ("workers", 1, 0, "x"),
+        ("workers", 1, 0, "y")]
+
+
+def test_to_pandas_of_a_keyed_stream_has_a_key_column():
+    flow, p, port, requests = counter_flow()
+    w = requests.map(lambda x: (x % 2, x * 1.5)).into_keyed().watch(nondet=SHOW)
+    drive(flow, port, [[1, 2], [3]])
+    df = w.to_pandas()
+    assert list(df.columns) == ["location", "member", "tick", "time", "key", "value"]
+    assert list(zip(df.tick, df.key, df.value, strict=True)) == [(0, 1, 1.5), (0, 0, 3.0),
+                                                                  (1, 1, 4.5)]
+    assert df.key.dtype == "int64" and df.value.dtype == "float64"
+
+
+def test_to_pandas_of_a_keyed_singleton_has_a_row_per_key_and_tick():
+    flow, p, port, requests = counter_flow()
+    counts = requests.map(lambda e: (e, 1)).into_keyed().value_counts()
+    w = counts.watch(nondet=SHOW, keys=2)
+    drive(flow, port, [["/a", "/b", "/a"], [], ["/c"]])
+    df = w.to_pandas()
+    assert list(df.columns) == ["location", "member", "tick", "time", "key", "value"]
+    assert list(zip(df.tick, df.key, df.value, strict=True)) == [
+        (0, "/a", 2), (0, "/b", 1), (1, "/a", 2), (1, "/b", 1), (2, "/a", 2), (2, "/b", 1),
+        (2, "/c", 1)]
+    assert w.keys == 2 and w.keyed
+    # pivot: one column per key, one row per tick
+    wide = df.pivot(index="tick", columns="key", values="value")
+    assert wide.loc[2].to_dict() == {"/a": 2, "/b": 1, "/c": 1}
+
+
+def test_to_pandas_of_an_empty_watch_has_the_columns():
+    flow, p, port, requests = counter_flow()
+    w = requests.map(lambda x: (x, x)).into_keyed().watch(nondet=SHOW)
+    df = w.to_pandas()
+    assert df.empty and list(df.columns) == w.columns and str(df.member.dtype) == "Int64"
+
+
+def test_since_gives_only_what_is_new():
+    w = Watch("w", "p", "Stream", "stream", 3, 0)
+    for i in range(2):
+        w.append((None, i, float(i), i))
+    rows, cursor = w.since()
+    assert [r.value for r in rows] == [0, 1]
+    for i in range(2, 6):
+        w.append((None, i, float(i), i))
+    rows, cursor = w.since(cursor)
+    assert [r.value for r in rows] == [3, 4, 5]  # the buffer kept the last 3
+    assert w.since(cursor) == ([], cursor)
+    w.reset()
+    for i in range(7):  # more rows than before the reset: still told apart
+        w.append((None, i, 0.0, 10 + i))
+    rows, after = w.since(cursor)
+    assert [r.value for r in rows] == [14, 15, 16] and after != cursor
 
 
 # -- in the simulator ----------------------------------------------------------------------------
@@ -284,6 +376,35 @@ def test_bad_last_names_the_fix(last):
         requests.watch(last=last)
     assert "last= is how many recent rows" in str(err.value)
     assert "Fix: pass a count, e.g. .watch(last=50)" in str(err.value)
+
+
+def test_keys_counts_lines_of_a_keyed_watch():
+    flow, p, port, requests = counter_flow()
+    keyed = requests.map(lambda x: (x, 1)).into_keyed()
+    assert keyed.watch(nondet=SHOW).keys == 10  # the default
+    assert keyed.value_counts().watch(nondet=SHOW, keys=3).keys == 3
+    assert requests.watch().keys is None
+
+
+@pytest.mark.parametrize("keys", [0, 21, True, 2.5, "3"])
+def test_bad_keys_names_the_fix(keys):
+    flow, p, port, requests = counter_flow()
+    keyed = requests.map(lambda x: (x, 1)).into_keyed()
+    with pytest.raises(HydroTypeError) as err:
+        keyed.watch(nondet=SHOW, keys=keys)
+    msg = str(err.value)
+    assert "keys= is how many keys the live view draws a line for" in msg
+    assert f"got {keys!r}" in msg and "Fix: pass a count, e.g. .watch(keys=3, ...)" in msg
+    assert "test_watch.py" in msg
+
+
+def test_keys_on_a_collection_without_keys_is_refused():
+    flow, p, port, requests = counter_flow()
+    with pytest.raises(HydroTypeError) as err:
+        watch(requests.count(), nondet=SHOW, keys=3)
+    msg = str(err.value)
+    assert "keys= is how many keys a keyed watch draws a line for, and this" in msg
+    assert "has no keys" in msg and "leave keys= out here" in msg
 
 
 @pytest.mark.parametrize("name", ["", "  ", 3])

@@ -143,3 +143,86 @@ def test_from_rows_orders_by_time_then_instance_and_skips_events():
     assert list(frame.columns) == ["step", "instance", "location", "member", "tick", "time",
                                    "ops", "channels", "values"]
     assert list(frame.instance) == ["w[0]", "p", "q", "p"]
+
+
+# -- to_pandas: the long form of d.metrics() -----------------------------------------------------
+
+LONG = ["step", "instance", "location", "member", "tick", "time", "metric", "key", "value"]
+
+
+def test_to_pandas_of_a_deployment_holds_the_rows_of_d_metrics_for_its_counts():
+    flow, port, _, w = two_processes()
+    d = flow.deploy()
+    client = d.connect(port)
+    client.send(1)
+    d.step(2)
+    client.send_many([2, 3])
+    d.step(1)
+    d.stop()
+    rec = Recording.from_deployment(d)
+    df = rec.to_pandas()
+    assert list(df.columns) == LONG
+    assert str(df.member.dtype) == "Int64" and df.member.isna().all()
+    assert df.tick.dtype == "int64" and df.time.dtype == "float64"
+    counts = df[df.metric != "watched"]
+    assert set(counts.metric) == {"elements_out", "elements_in", "messages_out"}
+    m = d.metrics()
+    metric_rows = {(r.location, r.tick, r.time, r.metric, r.key, r.value)
+                   for r in m.itertuples() if r.value}
+    mine = [(r.location, r.tick, r.time, r.metric, r.key, float(r.value))
+            for r in counts.itertuples()]
+    assert mine and all(row in metric_rows for row in mine)
+    # every count of every tick is there: elements_out rows are exactly d.metrics()' non-zero ones
+    outs = {row for row in metric_rows if row[3] == "elements_out"}
+    assert {row for row in mine if row[3] == "elements_out"} == outs
+    # the watch's values, one row each, at the steps the ticks of q took
+    watched = df[df.metric == "watched"]
+    assert list(watched.key) == ["total"] * 3 and list(watched.value) == [1, 1, 3]
+    assert list(watched.instance) == ["q"] * 3 and list(watched.tick) == [0, 1, 2]
+    assert list(watched.step) == rec.steps("q")
+    # a watched row's time is the tick's, as in the watch's own frame
+    assert list(watched.time) == list(w.to_pandas().time)
+
+
+def test_to_pandas_of_a_simulated_execution():
+    flow = FlowBuilder("sim")
+    p, q = flow.process("p"), flow.process("q")
+    port, inp = p.sim_input()
+    received = inp.map(lambda x: x * 2).send(q, name="to_q")
+    received.watch(name="at q")
+    best = received.batch(q.tick(), nondet("test")).max().watch(name="max")
+    oport = received.sim_output()
+
+    def body(inst):
+        i, o = inst.connect(port), inst.connect(oport)
+        i.send_many([1, 2])
+        o.assert_yields([2, 4])
+
+    df = flow.sim().run(body, record=True).recording().to_pandas()
+    at_q = df[(df.metric == "watched") & (df.key == "at q")]
+    assert list(at_q.value) == [2, 4] and set(at_q.instance) == {"q"}
+    # q's tick 0 saw nothing: its empty max is None (NaN: the column is numeric); tick 1 saw 4
+    maxes = df[(df.metric == "watched") & (df.key == "max")]
+    assert list(maxes.tick) == [0, 1] and list(maxes.value.isna()) == [True, False]
+    assert maxes.value.iloc[1] == 4 and df.value.dtype == "float64"
+    sent = df[df.metric == "messages_out"]
+    assert list(zip(sent.instance, sent.key, sent.value, strict=True)) == [("p", "to_q", 2)]
+    assert best.values[-1] == 4
+
+
+def test_to_pandas_tells_a_sinks_elements_in_from_elements_out():
+    rows = [
+        ("p", None, 0, 1.0, "elements_out", "source #1", 3),
+        ("p", None, 0, 1.0, "elements_in", "source #1", 9),   # out wins: it is not a sink
+        ("p", None, 0, 1.0, "elements_in", "sink #4", 2),
+        ("w", 1, 0, 2.0, "messages_out", "w->p", 5),
+    ]
+    df = Recording.from_rows(rows).to_pandas()
+    df["member"] = df.member.astype(object).where(df.member.notna(), None)
+    assert [tuple(r) for r in df.itertuples(index=False)] == [
+        (0, "p", "p", None, 0, 1.0, "elements_out", "source #1", 3),
+        (0, "p", "p", None, 0, 1.0, "elements_in", "sink #4", 2),
+        (1, "w[1]", "w", 1, 0, 2.0, "messages_out", "w->p", 5),
+    ]
+    assert df.value.dtype == "int64"
+    assert Recording.from_rows([]).to_pandas().columns.tolist() == LONG

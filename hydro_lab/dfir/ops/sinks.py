@@ -23,10 +23,11 @@ def _dest_port(gen, op, v):
     out = gen.fresh("out")
     gen.pre(f"{out} = {gen.rt('O')}.port({op.args['port']!r}).append")
     if op.args.get("stamp"):
-        # who and when, for a driver that must tell instances and ticks apart (watched values)
+        # who and when, for a driver that must tell instances and ticks apart (watched values):
+        # the tick's time is the engine's clock, the one its metric rows carry
         me = gen.fresh("me")
         gen.pre(f"{me} = {gen.rt('P')}.get('self_id')")
-        gen.line(f"{out}(({me}, tick, {v}))", op)
+        gen.line(f"{out}(({me}, tick, now, {v}))", op)
     else:
         gen.line(f"{out}({v})", op)
     return None, 0
@@ -37,4 +38,5 @@ register(OpSpec("dest_sink", "sink", ports=1, push=_dest_sink,
                 doc="Pushes every element into a sink (append / put / send)."))
 register(OpSpec("dest_port", "sink", ports=1, push=_dest_port,
                 doc="Collects elements for an output port (network or external); with "
-                    "stamp=True each leaves as (self_id parameter or None, tick, element)."))
+                    "stamp=True each leaves as (self_id parameter or None, tick, the tick's "
+                    "time, element)."))
