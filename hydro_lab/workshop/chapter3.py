@@ -81,7 +81,8 @@ def _check_counter(ns: dict[str, Any]) -> Verdict:
             said = broken[-1]
             if said.startswith("the flow produced no output"):
                 return Verdict.fail(said + ".")
-            return Verdict.fail(f"in this execution {said}.{student_steps(failure)}\n"
+            steps = student_steps(failure, only="released")
+            return Verdict.fail(f"in this execution {said}.{steps}\n"
                                 "Each line is a decision the simulator made; a snapshot that "
                                 "saw an older version of the count is the read-after-write "
                                 "race: the ack left before the count included it.")

@@ -21,25 +21,30 @@ def describe(value: Any) -> str:
     return f"{type(value).__name__} {value!r:.60}"
 
 
-def student_steps(failure: SimFailure, limit: int = 12,
+def student_steps(failure: SimFailure, limit: int = 12, only: str | None = None,
                   intro: str = " The steps of your code in that execution:") -> str:
     """``intro`` and the lines of ``failure``'s trace that point at the student's code, each
     under the header of the step it happened in (the last ``limit`` lines; the checker's own
-    lines are left out); ``""`` when no line points at the student's code."""
-    lines = failure.trace.format().splitlines()
-    kept: list[str] = []
-    header: str | None = None
-    for line in lines:
+    lines are left out); ``""`` when no line points at the student's code. With ``only``,
+    just the steps where one of those lines contains ``only`` (all of them if none does)."""
+    steps: list[tuple[str, list[str]]] = []
+    for line in failure.trace.format().splitlines():
         if line.startswith("step "):
-            header = line
-        elif CELL in line and not line.lstrip().startswith("error:"):
-            if header is not None:
-                kept.append(header)
-                header = None
-            kept.append(line)
+            steps.append((line, []))
+        elif CELL in line and not line.lstrip().startswith("error:") and steps:
+            steps[-1][1].append(line)
+    steps = [(header, lines) for header, lines in steps if lines]
+    if only is not None:
+        steps = [s for s in steps if any(only in line for line in s[1])] or steps
+    kept = [line for header, lines in steps for line in (header, *lines)]
     if not kept:
         return ""
     if len(kept) > limit:
         kept = ["  (... earlier steps)"] + kept[-limit:]
-    return intro + "\n" + "\n".join(kept).replace(f"at {CELL}, line", "at your cell, line") \
+    return intro + "\n" + your_cell("\n".join(kept))
+
+
+def your_cell(text: str) -> str:
+    """``text`` with the student's code (run as ``<exercise>``) called "your cell"."""
+    return text.replace(f"at {CELL}, line", "at your cell, line") \
         .replace(f"({CELL}, line", "(your cell, line")

@@ -23,6 +23,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from hydro_lab.workshop.checking import your_cell
 from hydro_lab.workshop.exercise import Exercise, Verdict, check
 from hydro_lab.workshop.registry import get
 
@@ -98,10 +99,12 @@ def verdict_for(exercise_id: str, source: str | None = None,
             f"exercise {wanted} has not been run yet: run its cell (the one that starts with "
             f"`# exercise {wanted}`), then check again.")
     try:
-        return check(exercise, source)
+        verdict = check(exercise, source)
     except Exception as err:  # noqa: BLE001  (check() answers everything; this is a last guard)
         return Verdict.fail(f"the check itself failed ({type(err).__name__}: {err}); run the "
                             "exercise cell again, and tell the instructor if this stays.")
+    return Verdict(verdict.passed, [your_cell(r) for r in verdict.right],
+                   [your_cell(w) for w in verdict.wrong])
 
 
 # -- showing ------------------------------------------------------------------------------------
