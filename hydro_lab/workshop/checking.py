@@ -17,7 +17,8 @@ def describe(value: Any) -> str:
     if isinstance(value, Stream | Singleton | Optional | KeyedStream | KeyedSingleton):
         loc = value.location
         where = f"{type(loc).__name__.lower()} {getattr(loc, 'name', loc)}"
-        return f"a {type(value).__name__} at the {where}"
+        kind = type(value).__name__
+        return f"{'an' if kind[0] in 'AEIOU' else 'a'} {kind} at the {where}"
     return f"{type(value).__name__} {value!r:.60}"
 
 
