@@ -2,8 +2,9 @@
 
 1.1 transforms a stream on one process (``filter``, ``map``); 1.2 gathers a cluster's numbers at
 a leader, where Hydro refuses the ``reduce`` of an unordered stream until the student says why
-the order does not matter. The checkers run the student's function in the simulator, over every
-execution (1.2 also reorders what the ``commutative=`` claim says does not matter).
+the order does not matter. The checkers run the student's function in the simulator: 1.1 over
+every execution, 1.2 over random ones that also reorder what the ``commutative=`` claim says
+does not matter (``check_claims``), so a false claim fails.
 """
 
 from __future__ import annotations

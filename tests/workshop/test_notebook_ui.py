@@ -24,10 +24,10 @@ from hydro_lab.workshop import (
     get,
     instructor,
     is_instructor,
+    registry,
     solution,
     verdict_for,
 )
-from hydro_lab.workshop import registry
 from tests.workshop.kernel import plain
 
 EX = get("1.1")

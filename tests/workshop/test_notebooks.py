@@ -182,8 +182,8 @@ def test_chapter_2_runs_on_ray_with_a_dashboard_and_each_workers_rate():
     rates = plain(cell_outputs(nb, "ticks = m["))
     assert "ticks/s" in rates and "darts/s" in rates
     rows = [line.split() for line in rates.splitlines() if re.match(r"^[01]\.0\s", line)]
-    assert len(rows) == 2 and all(float(r[1]) > 0 and float(r[2]) == 1024 * float(r[1])
-                                  for r in rows)
+    assert len(rows) == 2  # one per worker: ticks/s, and 1024 darts per tick (both rounded)
+    assert all(float(r[1]) > 0 and abs(float(r[2]) - 1024 * float(r[1])) <= 512 for r in rows)
     replay = plain(cell_outputs(nb, "%hydro replay"))
     assert "<b>replay</b> of flow (ray deployment)" in replay
     assert plain(first_outputs(nb, "%hydro stop")) == "deployment stopped\n"
