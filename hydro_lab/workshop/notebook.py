@@ -80,6 +80,15 @@ def exercise_source(exercise_id: str, history: Sequence[str] | None = None) -> s
     return None
 
 
+_CHECK_CALL = re.compile(r"^\s*(?:check|check_exercise)\(.*\)\s*$")
+
+
+def _without_checks(source: str) -> str:
+    """``source`` with a line calling ``check(...)`` blanked (a student who put the check in
+    the exercise cell: the check is not part of the answer); the line numbers stay."""
+    return "\n".join("" if _CHECK_CALL.match(line) else line for line in source.split("\n"))
+
+
 def verdict_for(exercise_id: str, source: str | None = None,
                 history: Sequence[str] | None = None) -> Verdict:
     """The verdict on ``source`` (default: the latest run of the exercise cell, see
@@ -98,6 +107,7 @@ def verdict_for(exercise_id: str, source: str | None = None,
         return Verdict.fail(
             f"exercise {wanted} has not been run yet: run its cell (the one that starts with "
             f"`# exercise {wanted}`), then check again.")
+    source = _without_checks(source)
     try:
         verdict = check(exercise, source)
     except Exception as err:  # noqa: BLE001  (check() answers everything; this is a last guard)

@@ -85,6 +85,14 @@ def test_the_latest_run_of_the_exercise_cell_is_checked():
     assert not verdict_for("1.1", history=history[:4])
 
 
+def test_a_check_inside_the_exercise_cell_is_not_part_of_the_answer():
+    merged = SOLUTION_CELL + 'check("1.1")\n'
+    assert verdict_for("1.1", history=[merged]).passed
+    broken = "# exercise 1.1\ncheck('1.1')\nx = 1 / 0\n"
+    assert verdict_for("1.1", history=[broken]).wrong == [
+        "the code raised ZeroDivisionError at line 3: division by zero"]
+
+
 def test_a_check_before_the_cell_ran_or_of_an_unknown_id_says_so_and_never_raises():
     assert verdict_for("1.1", history=[]).wrong == [
         "exercise 1.1 has not been run yet: run its cell (the one that starts with "
