@@ -1,11 +1,12 @@
 """The graph as JupyterLab draws it, with the hydro_lab extension, in headless Chromium, with
 Graphviz's ``dot`` absent from the kernel's PATH: what a student sees and clicks.
 
-Notebook 00's graph is drawn by the extension (its output's mime type is hydro_lab's), with as
-many operators as the flow has; a location folds and unfolds; clicking ``reduce`` shows its
-collection, guarantees and line; the DFIR view is one click away; search brings an operator into
-view; the view exports as SVG and PNG. Bad inputs: an unknown schema version says so in the cell,
-labels with HTML stay text, a 2,000-operator graph opens folded without freezing the page.
+Chapter 1's live graph (notebooks/workshop/01_first_flow.ipynb) is drawn by the extension (its
+output's mime type is hydro_lab's), with as many operators as the flow has; a location folds and
+unfolds; clicking ``reduce`` shows its collection, guarantees and line; the DFIR view is one
+click away; search brings an operator into view; the view exports as SVG and PNG. Bad inputs: an
+unknown schema version says so in the cell, labels with HTML stay text, a 2,000-operator graph
+opens folded without freezing the page.
 Screenshots for docs/graph.md are written when ``HYDRO_LAB_SCREENSHOTS`` names a folder.
 """
 
@@ -118,11 +119,11 @@ def probe(page: Page) -> dict:
     return json.loads(text[len("PROBE"):])
 
 
-def test_notebook_00_graph_is_drawn_by_the_extension_and_explored():
-    files = {"00_first_flow.ipynb": with_probe("00_first_flow.ipynb")}
+def test_chapter_1_graph_is_drawn_by_the_extension_and_explored():
+    files = {"01_first_flow.ipynb": with_probe("workshop/01_first_flow.ipynb")}
     with jupyterlab(files=files) as (base, _work), chromium() as browser:
         page = Page(browser)
-        page.open(base, "00_first_flow.ipynb")
+        page.open(base, "01_first_flow.ipynb")
         page.run_all(timeout_s=180)
         state = wait_drawn(page)
         types = page.page.evaluate(ALL_OUTPUT_TYPES)

@@ -1,6 +1,7 @@
-"""Notebook 01 in a real JupyterLab, in headless Chromium, the way a workshop runs it: open the
-notebook, Run All, look at what the browser drew; then reload the page and Run All again in the
-same kernel (a new page has no BokehJS: this once broke every dashboard after a reload).
+"""Chapter 2 of the workshop (estimate_pi on Ray) in a real JupyterLab, in headless Chromium, the
+way a workshop runs it: open the notebook, Run All, look at what the browser drew; then reload
+the page and Run All again in the same kernel (a new page has no BokehJS: this once broke every
+dashboard after a reload).
 
 It checks what nbclient cannot: that the lab extensions render the widgets and the bokeh
 figures, that hydro_lab's extension draws the live graph (Graphviz's ``dot`` is not on the
@@ -20,8 +21,8 @@ import pytest
 
 from tests.browser.lab import ALL_RAN, CHROMIUM, MIME, Page, chromium, jupyterlab
 
-NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
-NOTEBOOK = "01_estimate_pi.ipynb"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks" / "workshop"
+NOTEBOOK = "02_estimate_pi_on_ray.ipynb"
 SHOTS = os.environ.get("HYDRO_LAB_SCREENSHOTS")  # a folder: screenshots for docs/graph.md
 
 pytestmark = pytest.mark.skipif(
@@ -120,7 +121,7 @@ def check(seen: dict, samples: list, page: Page) -> None:
     assert "pi ~ 3.1" in seen["text"]
 
 
-def test_notebook_01_runs_in_jupyterlab_and_again_after_a_reload():
+def test_chapter_2_runs_in_jupyterlab_and_again_after_a_reload():
     with jupyterlab(NOTEBOOKS) as (base, _work), chromium() as browser:
         page = Page(browser)
         page.open(base, NOTEBOOK)

@@ -192,7 +192,7 @@ OLD_NAMES = _older_names()
 
 
 @pytest.mark.parametrize("path", [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")),
-                                  *sorted((ROOT / "notebooks").glob("*.ipynb"))],
+                                  *sorted((ROOT / "notebooks").glob("**/*.ipynb"))],
                          ids=lambda p: p.name)
 def test_one_vocabulary_todays_names(path):
     """The README, the docs and the notebooks speak today's names (``send(...)``,
