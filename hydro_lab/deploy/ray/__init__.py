@@ -11,11 +11,12 @@ from hydro_lab.deploy.ray.session import (  # first: shims
     SHIMS,
     RayStart,
     ensure_ray,
+    last_ray_start,
     ray_start_under_way,
     shutdown_ray,
     start_ray_in_background,
 )
 from hydro_lab.deploy.ray.driver import RayDeployment
 
-__all__ = ["NAMESPACE", "SHIMS", "RayDeployment", "RayStart", "ensure_ray", "ray_start_under_way",
-           "shutdown_ray", "start_ray_in_background"]
+__all__ = ["NAMESPACE", "SHIMS", "RayDeployment", "RayStart", "ensure_ray", "last_ray_start",
+           "ray_start_under_way", "shutdown_ray", "start_ray_in_background"]

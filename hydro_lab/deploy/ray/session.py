@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from typing import Any
 
 SHIMS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "shims")
@@ -27,6 +28,7 @@ START_LOG = "hydro_lab_ray_start.log"  # in Ray's session log directory: what a 
 
 _lock = threading.Lock()   # guards _under_way; held only to look and to register, never to wait
 _under_way: RayStart | None = None
+_last: RayStart | None = None  # the latest start, under way or ended
 
 
 class RayStart:
@@ -46,8 +48,11 @@ class RayStart:
         self.error: BaseException | None = None
         self.messages: list[str] = []
         self.log_path: str | None = None
+        self.began = time.monotonic()       # registered (the start is under way from here)
+        self.ended: float | None = None     # done (time.monotonic(), as ``began``)
         self._done = threading.Event()
-        self.thread: threading.Thread | None = None
+        self._released = threading.Event()
+        self.thread: threading.Thread | None = None  # the thread that starts Ray and stays
 
     @property
     def done(self) -> bool:
@@ -71,7 +76,26 @@ class RayStart:
             with _lock:
                 if _under_way is self:
                     _under_way = None
+            self.ended = time.monotonic()
             self._done.set()
+
+    def keep(self) -> None:
+        """The body of the thread that starts Ray when the caller is not the main thread: start
+        it, then stay until :func:`shutdown_ray`. Ray starts its daemons (GCS, raylet, ...) with
+        ``prctl(PR_SET_PDEATHSIG, SIGKILL)``, and Linux sends that signal when the *thread* that
+        spawned them ends: were this thread to end, Ray would die under the deployment."""
+        self.run()
+        if self.error is None:
+            self._released.wait()
+
+    def release(self) -> None:
+        """Let the thread that started Ray end (after ``ray.shutdown()``)."""
+        self._released.set()
+
+    def _begin_thread(self) -> None:
+        self.thread = threading.Thread(target=self.keep, name="hydro_lab: Ray session",
+                                       daemon=True)
+        self.thread.start()
 
     def _write_log(self) -> None:
         if not self.messages:
@@ -138,13 +162,13 @@ def _claim(address: str | None, init_kwargs: dict[str, Any],
            background: bool) -> tuple[RayStart | None, bool]:
     """Under the lock: None if Ray is up; else the start under way (``False``: someone else's)
     or a new one registered for the caller to run (``True``)."""
-    global _under_way
+    global _under_way, _last
     with _lock:
         if ray.is_initialized():
             return None, False
         if _under_way is not None:
             return _under_way, False
-        _under_way = RayStart(address, dict(init_kwargs), background)
+        _under_way = _last = RayStart(address, dict(init_kwargs), background)
         return _under_way, True
 
 
@@ -162,13 +186,16 @@ def ensure_ray(address: str | None = None, **init_kwargs: Any) -> None:
         start, mine = _claim(address, init_kwargs, background=False)
         if start is None:
             return
-        if not mine:
-            start.wait()
-            continue  # up: the next look returns; failed: start anew, here
-        start.run()
-        if start.error is not None:
+        if mine and threading.current_thread() is threading.main_thread():
+            start.run()  # here, as Ray expects (it sets its SIGTERM handler)
+        elif mine:
+            start._begin_thread()  # a thread that lives as long as the session (keep())
+        start.wait()
+        if start.error is None:
+            return
+        if mine:
             raise start.error
-        return
+        # someone else's start failed: start anew, here
 
 
 def start_ray_in_background(address: str | None = None, **init_kwargs: Any) -> RayStart | None:
@@ -177,9 +204,7 @@ def start_ray_in_background(address: str | None = None, **init_kwargs: Any) -> R
     one; None if Ray is up. A later :func:`ensure_ray` (``%hydro deploy --ray``) waits for it."""
     start, mine = _claim(address, init_kwargs, background=True)
     if mine:
-        start.thread = threading.Thread(target=start.run, name="hydro_lab: starting Ray",
-                                        daemon=True)
-        start.thread.start()
+        start._begin_thread()
     return start
 
 
@@ -187,6 +212,14 @@ def ray_start_under_way() -> RayStart | None:
     """The start of Ray under way in this process, if any."""
     with _lock:
         return _under_way
+
+
+def last_ray_start() -> RayStart | None:
+    """The latest start of Ray in this process (under way or ended), if any: its ``messages``
+    are what Ray said while starting (kept out of the notebook), ``log_path`` where they were
+    written."""
+    with _lock:
+        return _last
 
 
 def shutdown_ray(wait: float = 30.0) -> None:
@@ -199,3 +232,6 @@ def shutdown_ray(wait: float = 30.0) -> None:
         start.wait(wait)
     if ray.is_initialized():
         ray.shutdown()
+    last = last_ray_start()
+    if last is not None and last.done:
+        last.release()  # its thread (if it kept one) ends: Ray's processes are gone
