@@ -126,7 +126,9 @@ class _QuietStart(logging.Filter):
         if (record.levelno >= logging.ERROR or record.thread != self.thread
                 or not record.name.startswith("ray")):
             return True
-        self.start.messages.append(self.format(record))
+        if not getattr(record, "hydro_lab_kept", False):  # once, whichever handler asks first
+            record.hydro_lab_kept = True
+            self.start.messages.append(self.format(record))
         return False
 
     def __enter__(self) -> _QuietStart:
