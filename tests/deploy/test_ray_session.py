@@ -149,3 +149,14 @@ def test_rays_start_up_notices_stay_off_stderr_and_its_errors_do_not(fake_ray):
     assert " WARNING test_ray_session.py:" in kept  # where it was logged, as Ray shows it
     assert kept.endswith(" -- Token authentication is enabled for this Ray cluster.")
     assert all(session._QuietStart not in map(type, h.filters) for h in ray_logger.handlers)
+
+
+def test_the_session_token_is_made_the_owners_only(tmp_path, monkeypatch):
+    token = tmp_path / "auth_token"
+    token.write_text("secret")
+    token.chmod(0o644)  # as Ray writes it, with the usual umask
+    monkeypatch.setenv("RAY_AUTH_TOKEN_PATH", str(token))
+    session._keep_token_private()
+    assert token.stat().st_mode & 0o777 == 0o600
+    token.unlink()
+    session._keep_token_private()  # no file (a token in RAY_AUTH_TOKEN): nothing to do

@@ -158,6 +158,21 @@ def _init(address: str | None, init_kwargs: dict[str, Any]) -> None:
                "logging_level": logging.WARNING}
     options.update(init_kwargs)
     ray.init(address=address, **options)
+    if os.environ.get("RAY_AUTH_MODE") == "token":
+        _keep_token_private()
+
+
+def _keep_token_private() -> None:
+    """Ray writes the session's token file (``~/.ray/auth_token``) with the process's umask,
+    usually readable by every user of the machine: make it the owner's only (docs/ray.md)."""
+    path = os.environ.get("RAY_AUTH_TOKEN_PATH") or os.path.join(os.path.expanduser("~"),
+                                                                 ".ray", "auth_token")
+    try:
+        mode = os.stat(path).st_mode & 0o777
+        if mode & 0o077:
+            os.chmod(path, mode & 0o700)
+    except OSError:  # no file (a token in RAY_AUTH_TOKEN) or not ours: nothing to tighten
+        pass
 
 
 def _claim(address: str | None, init_kwargs: dict[str, Any],
