@@ -193,7 +193,8 @@ def ensure_ray(address: str | None = None, **init_kwargs: Any) -> None:
     """Start Ray here (or join ``address``) unless this process is already connected; if a start
     is already under way (another thread's, or :func:`start_ray_in_background`'s), wait for it
     instead of starting another. When the start waited for failed, start anew here: its error,
-    if it fails again, is this call's.
+    if it fails again, is this call's. Called on the main thread it runs ``ray.init`` there;
+    on another thread, on a thread that stays as long as the session (:meth:`RayStart.keep`).
 
     Ray's processes inherit this process's environment: the shims directory goes first on their
     PYTHONPATH (fast start-up next to JupyterLab, see ``shims/``), then the current directory
