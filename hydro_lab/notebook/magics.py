@@ -41,7 +41,8 @@ class HydroMagics(Magics):
     """``%%hydro`` cells build one flow, cell by cell; ``%hydro VERB`` drives it."""
 
     backend = Enum(("local", "ray"), "local", help="Where %hydro deploy runs the flow when "
-                   "neither --local nor --ray is given.").tag(config=True)
+                   "neither --local nor --ray is given. 'ray' also starts Ray in the background "
+                   "at once (see warm_start).").tag(config=True)
     graph_view = Enum(("ir", "dfir"), "ir", help="The live graph's view: 'ir' (Hydro IR, "
                       "locations as boxes) or 'dfir' (each location's compiled program). "
                       "%hydro graph --ir/--dfir sets it.").tag(config=True)
