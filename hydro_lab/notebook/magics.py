@@ -11,12 +11,13 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+import threading
 import time
 from typing import Any, NoReturn
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
-from traitlets import Bool, Enum, Float, Int
+from traitlets import Bool, Enum, Float, Int, observe
 
 from hydro_lab.dashboard.live_channel import LIVE
 from hydro_lab.errors import HydroError, HydroRuntimeError
@@ -40,7 +41,8 @@ class HydroMagics(Magics):
     """``%%hydro`` cells build one flow, cell by cell; ``%hydro VERB`` drives it."""
 
     backend = Enum(("local", "ray"), "local", help="Where %hydro deploy runs the flow when "
-                   "neither --local nor --ray is given.").tag(config=True)
+                   "neither --local nor --ray is given. 'ray' also starts Ray in the background "
+                   "at once (see warm_start).").tag(config=True)
     graph_view = Enum(("ir", "dfir"), "ir", help="The live graph's view: 'ir' (Hydro IR, "
                       "locations as boxes) or 'dfir' (each location's compiled program). "
                       "%hydro graph --ir/--dfir sets it.").tag(config=True)
@@ -50,12 +52,39 @@ class HydroMagics(Magics):
                        "(%hydro deploy and %hydro sim).").tag(config=True)
     progress_interval = Float(0.25, min=0.0, help="Seconds between progress updates of "
                               "%hydro sim and %hydro run --seconds.").tag(config=True)
+    warm_start = Bool(True, help="When the backend is 'ray', start Ray in the background as "
+                      "soon as it is set (at %load_ext hydro_lab from a config file, or at %config "
+                      "HydroMagics.backend = 'ray'), so that the first %hydro deploy --ray does "
+                      "not wait for it (it waits for that start instead of starting another). "
+                      "False: Ray starts at the first %hydro deploy --ray.").tag(config=True)
+
+    _registered = False  # %config starts Ray only once %load_ext is done (not at __init__)
 
     def __init__(self, shell: Any = None, **kwargs: Any):
         super().__init__(shell=shell, **kwargs)
         self.session = NotebookSession(shell)
         self._parsers = parsers()
         self._cell_parser = CELL.parser()
+        self.warming: threading.Thread | None = None  # the warm start's thread, once begun
+
+    # -- warm start -------------------------------------------------------------------------------
+
+    @observe("backend", "warm_start")
+    def _options_changed(self, change: dict) -> None:
+        if self._registered:
+            self.warm_up()
+
+    def warm_up(self) -> bool:
+        """Start Ray in the background if the backend is Ray and ``warm_start`` is on (once:
+        :func:`~hydro_lab.deploy.ray.start_ray_in_background` joins a start under way and does
+        nothing when Ray is up). True if it began one now. Importing Ray takes a while too:
+        that happens on the thread as well, not in the cell."""
+        if self.backend != "ray" or not self.warm_start or self.warming is not None:
+            return False
+        self.warming = threading.Thread(target=_warm_start, name="hydro_lab: warm start",
+                                        daemon=True)
+        self.warming.start()
+        return True
 
     # -- IPython events ---------------------------------------------------------------------------
 
@@ -89,8 +118,9 @@ class HydroMagics(Magics):
         if not change.get("new"):
             return
         ray_backend = sys.modules.get("hydro_lab.deploy.ray")  # only if Ray was used
-        if ray_backend is not None:
-            ray_backend.shutdown_ray()
+        shutdown = getattr(ray_backend, "shutdown_ray", None)  # (None: still being imported)
+        if shutdown is not None:
+            shutdown()  # after a start under way (the warm start) has ended
 
     # -- %%hydro ----------------------------------------------------------------------------------
 
@@ -406,6 +436,18 @@ class HydroMagics(Magics):
         print(f"%hydro sim {mode}: {count} execution{'s' * (count != 1)}, all passed")
 
 
+def _warm_start() -> None:
+    """On the warm start's thread: import Ray and begin starting it. A failure here is not
+    shown (no cell asked for Ray yet): ``%hydro deploy --ray`` starts it again and shows its
+    own error."""
+    try:
+        from hydro_lab.deploy.ray import start_ray_in_background
+
+        start_ray_in_background()
+    except Exception:  # noqa: BLE001, S110  (see above: the deploy that needs Ray reports it)
+        pass
+
+
 # %%hydro? and %hydro? (and docs/api.md) read these, made from the table in verbs.py
 HydroMagics.hydro_cell.__doc__ = CELL.help()
 HydroMagics.hydro_line.__doc__ = line_help(HydroMagics.class_traits(config=True).items())
@@ -424,6 +466,8 @@ def register(ipython: Any) -> HydroMagics:
     ipython.user_ns.setdefault("flow", magics.session.flow)
     LIVE.register()  # a reloaded page's renderer says hello on this comm target (in a kernel)
     _loaded[id(ipython)] = magics
+    magics._registered = True
+    magics.warm_up()  # the backend is Ray already (a config file): start it in the background
     return magics
 
 
@@ -432,6 +476,7 @@ def unregister(ipython: Any) -> None:
     magics = _loaded.pop(id(ipython), None)
     if magics is None:
         return
+    magics._registered = False  # a later %config no longer starts Ray for it
     magics.session.stop()
     for event, callback in (("pre_run_cell", magics.pre_run_cell),
                             ("post_run_cell", magics.post_run_cell)):

@@ -10,7 +10,7 @@ from IPython.core.error import UsageError
 
 from hydro_lab import FlowBuilder, Stream
 from hydro_lab.errors import HydroError
-from hydro_lab.notebook.magics import HydroMagics
+from hydro_lab.notebook.magics import HydroMagics, _loaded
 from hydro_lab.notebook.verbs import VERBS
 from hydro_lab.viz import MIME_TYPE
 
@@ -446,9 +446,10 @@ def test_deploy_on_ray_shows_its_stages(ip, run, session, monkeypatch):
 
     from hydro_lab.flow import CompiledFlow
 
-    started = []
+    started, warmed = [], []
     fake_ray = types.ModuleType("hydro_lab.deploy.ray")
     fake_ray.ensure_ray = lambda *a, **k: started.append(True)
+    fake_ray.start_ray_in_background = lambda *a, **k: warmed.append(True)
     monkeypatch.setitem(sys.modules, "hydro_lab.deploy.ray", fake_ray)
     real_deploy = CompiledFlow.deploy
     backends = []
@@ -461,6 +462,8 @@ def test_deploy_on_ray_shows_its_stages(ip, run, session, monkeypatch):
     assert run("%%hydro\nleader = flow.process('leader')\nworkers = flow.cluster('workers')\n",
                "c1").ok
     ip.run_line_magic("config", "HydroMagics.backend = 'ray'")
+    _loaded[id(ip)].warming.join(5)  # the warm start (its own tests are below)
+    assert warmed == [True]
     ran = run("%hydro deploy")
     assert ran.ok and started == [True] and backends == ["ray"]
     texts = [o.data["text/plain"] for o in ran.outputs if MIME_TYPE not in o.data]
@@ -470,6 +473,58 @@ def test_deploy_on_ray_shows_its_stages(ip, run, session, monkeypatch):
         assert stage in texts[-1]
     assert "[####################]" in texts[-1]
     session.stop()
+
+
+def fake_ray_backend(monkeypatch) -> list:
+    """A stand-in for ``hydro_lab.deploy.ray`` whose ``start_ray_in_background`` notes each
+    call (from the warm start's thread) in the list returned."""
+    import sys
+    import types
+
+    calls = []
+    fake = types.ModuleType("hydro_lab.deploy.ray")
+    fake.start_ray_in_background = lambda *a, **k: calls.append((a, k))
+    monkeypatch.setitem(sys.modules, "hydro_lab.deploy.ray", fake)
+    return calls
+
+
+def test_the_warm_start_begins_only_when_the_backend_is_ray_and_it_is_on(ip, run, monkeypatch):
+    calls = fake_ray_backend(monkeypatch)
+    magics = _loaded[id(ip)]
+    assert magics.backend == "local" and magics.warm_start is True
+    assert magics.warming is None  # %load_ext with the local backend: no Ray
+    assert run("%config HydroMagics.warm_start = False").ok
+    assert run("%config HydroMagics.backend = 'ray'").ok
+    assert magics.warming is None and calls == []  # turned off: Ray starts at deploy
+    assert run("%config HydroMagics.warm_start = True").ok  # on again, the backend Ray
+    magics.warming.join(5)
+    assert calls == [((), {})]
+    thread = magics.warming
+    assert run("%config HydroMagics.backend = 'local'").ok
+    assert run("%config HydroMagics.backend = 'ray'").ok
+    assert magics.warming is thread and calls == [((), {})]  # once per session
+
+
+def test_load_ext_starts_ray_in_the_background_when_the_config_says_ray(ip, monkeypatch):
+    calls = fake_ray_backend(monkeypatch)
+    ip.run_line_magic("unload_ext", "hydro_lab")
+    ip.config.HydroMagics.backend = "ray"  # as a config file or --HydroMagics.backend=ray
+    ip.run_line_magic("load_ext", "hydro_lab")
+    magics = _loaded[id(ip)]
+    assert magics.backend == "ray" and magics.warming is not None
+    magics.warming.join(5)
+    assert calls == [((), {})]
+
+    ip.run_line_magic("unload_ext", "hydro_lab")
+    ip.config.HydroMagics.warm_start = False
+    ip.run_line_magic("load_ext", "hydro_lab")
+    off = _loaded[id(ip)]
+    assert off.backend == "ray" and off.warming is None and len(calls) == 1
+    ip.run_line_magic("unload_ext", "hydro_lab")
+    off.warm_start = True  # unloaded: it no longer starts anything
+    assert off.warming is None and len(calls) == 1
+    ip.config.pop("HydroMagics")
+    ip.run_line_magic("load_ext", "hydro_lab")  # for the fixture to unload
 
 
 @pytest.mark.ray

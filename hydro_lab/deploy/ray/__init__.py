@@ -6,7 +6,17 @@ first).
 """
 # ruff: noqa: I001
 
-from hydro_lab.deploy.ray.session import NAMESPACE, SHIMS, ensure_ray, shutdown_ray  # first: shims
+from hydro_lab.deploy.ray.session import (  # first: shims
+    NAMESPACE,
+    SHIMS,
+    RayStart,
+    ensure_ray,
+    last_ray_start,
+    ray_start_under_way,
+    shutdown_ray,
+    start_ray_in_background,
+)
 from hydro_lab.deploy.ray.driver import RayDeployment
 
-__all__ = ["NAMESPACE", "SHIMS", "RayDeployment", "ensure_ray", "shutdown_ray"]
+__all__ = ["NAMESPACE", "SHIMS", "RayDeployment", "RayStart", "ensure_ray", "last_ray_start",
+           "ray_start_under_way", "shutdown_ray", "start_ray_in_background"]
