@@ -17,6 +17,7 @@ import pytest
 
 pytest.importorskip("ray")
 
+from hydro_lab import nondet  # noqa: E402
 from hydro_lab.deploy.ray import session  # noqa: E402  (after the importorskip)
 
 
@@ -160,3 +161,22 @@ def test_the_session_token_is_made_the_owners_only(tmp_path, monkeypatch):
     assert token.stat().st_mode & 0o777 == 0o600
     token.unlink()
     session._keep_token_private()  # no file (a token in RAY_AUTH_TOKEN): nothing to do
+
+
+@pytest.mark.ray
+def test_a_local_session_keeps_the_data_plane_on_the_loopback(ray_session):
+    """The data-plane sockets unpickle what they receive: in a one-machine Ray session they are
+    bound to 127.0.0.1 only, so nothing off the machine can reach them."""
+    from hydro_lab import FlowBuilder
+    from hydro_lab.deploy.ray.session import data_plane_host
+
+    assert data_plane_host() == "127.0.0.1"
+    flow = FlowBuilder()
+    p, c = flow.process("p"), flow.cluster("c")
+    port = p.source_iter([1, 2]).broadcast(c, nondet("all")).send(p).values().send_external(
+        flow.external("x"))
+    with flow.deploy("ray", cluster_sizes={c: 2}) as d:
+        client = d.connect(port)
+        assert sorted(client.recv(timeout=30) for _ in range(4)) == [1, 1, 2, 2]
+        addresses = [d._endpoint.address, *d.addresses.values()]
+    assert addresses and all(a.startswith("tcp://127.0.0.1:") for a in addresses), addresses

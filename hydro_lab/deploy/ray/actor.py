@@ -41,6 +41,7 @@ from hydro_lab.core.instance import InstanceCore, Outcome
 from hydro_lab.core.routing import Delivery, InstanceId
 from hydro_lab.core.topology import Topology
 from hydro_lab.deploy.output import caught
+from hydro_lab.deploy.ray.session import data_plane_host
 from hydro_lab.deploy.ray.transport import Endpoint, Sender
 from hydro_lab.deploy.sources import InstanceSources
 from hydro_lab.errors import HydroRuntimeError
@@ -434,8 +435,7 @@ class InstanceActor:
     def __init__(self, inst, blob: bytes):
         # the topology with this location's compiled program (its source is compiled here)
         topology = cloudpickle.loads(blob)
-        host = ray.util.get_node_ip_address()
-        self.rt = InstanceRuntime(inst, topology, host, send_prints=True)
+        self.rt = InstanceRuntime(inst, topology, data_plane_host(), send_prints=True)
 
     def address(self) -> str:
         return self.rt.endpoint.address

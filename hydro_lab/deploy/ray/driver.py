@@ -38,7 +38,7 @@ from hydro_lab.core.routing import InstanceId
 from hydro_lab.core.topology import Topology
 from hydro_lab.deploy.base import Deployment
 from hydro_lab.deploy.ray.actor import DRIVER, InstanceActor, load_cause
-from hydro_lab.deploy.ray.session import NAMESPACE, ensure_ray
+from hydro_lab.deploy.ray.session import NAMESPACE, data_plane_host, ensure_ray
 from hydro_lab.deploy.ray.transport import Endpoint, Sender
 from hydro_lab.deploy.sources import check_sources
 from hydro_lab.errors import HydroDeployError, HydroRuntimeError
@@ -77,7 +77,7 @@ class RayDeployment(Deployment):
         self._free_running = False
         self._round_context: contextvars.Context | None = None  # where a round's prints go
         self._sender = Sender()
-        self._endpoint = Endpoint(self._on_message, ray.util.get_node_ip_address(), "driver")
+        self._endpoint = Endpoint(self._on_message, data_plane_host(), "driver")
         # each actor gets the topology with its own location's compiled program (source and
         # bindings: it compiles the source, it does not generate it again) and no driver sinks
         # and the live sources its instances read (each actor runs its own readers)

@@ -253,3 +253,12 @@ def shutdown_ray(wait: float = 30.0) -> None:
     last = last_ray_start()
     if last is not None and last.done:
         last.release()  # its thread (if it kept one) ends: Ray's processes are gone
+
+
+def data_plane_host() -> str:
+    """The address this process's data-plane socket binds and is reached at: the loopback when
+    every node of the Ray cluster is this machine (a local session: nothing off the machine can
+    reach the sockets, which unpickle what they receive), else this node's IP address."""
+    here = ray.util.get_node_ip_address()
+    alive = {node["NodeManagerAddress"] for node in ray.nodes() if node.get("Alive")}
+    return "127.0.0.1" if alive <= {here} else here

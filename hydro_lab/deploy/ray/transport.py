@@ -21,7 +21,8 @@ import zmq
 
 
 class Endpoint:
-    """A PULL socket bound on ``host`` and the thread that reads it. The thread runs in a copy of
+    """A PULL socket bound on ``host`` only (the loopback in a local session: see
+    ``session.data_plane_host``) and the thread that reads it. The thread runs in a copy of
     its creator's context: what the callback prints goes where the creator's prints go."""
 
     def __init__(self, on_message: Callable[[bytes, Any, bytes], None], host: str = "127.0.0.1",
@@ -29,7 +30,7 @@ class Endpoint:
         self._ctx = zmq.Context()
         self._sock = self._ctx.socket(zmq.PULL)
         self._sock.setsockopt(zmq.LINGER, 0)
-        port = self._sock.bind_to_random_port("tcp://*")
+        port = self._sock.bind_to_random_port(f"tcp://{host}")
         self.address = f"tcp://{host}:{port}"
         self._on_message = on_message
         self._running = True
