@@ -1,4 +1,5 @@
-"""Chapter 5 of the workshop: two-phase commit under faults (``notebooks/workshop/05_two_phase_commit.ipynb``).
+"""Chapter 5 of the workshop: two-phase commit under faults
+(``notebooks/workshop/05_two_phase_commit.ipynb``).
 
 The chapter runs ``hydro_lab.examples.two_pc`` with a killed participant and a dropped or
 delayed channel, then lets the simulator check that no execution decides wrongly. Its exercise

@@ -145,7 +145,8 @@ def unsafe_steps(paxos: PaxosUnderTest, trace) -> str | None:
             events.append((step, f"at step {step} slot {slot} was reported committed with "
                                  f"{value!r}"))
     said = [text for _, text in sorted(events, key=lambda e: e[0] or 0)]
-    slots = "; ".join(f"slot {s} holds {' and '.join(sorted(map(repr, v)))}" for s, v in sorted(split.items()))
+    slots = "; ".join(f"slot {s} holds {' and '.join(sorted(map(repr, v)))}"
+                      for s, v in sorted(split.items()))
     return f"{slots}: " + ", ".join(said)
 
 
