@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from hydro_lab import FlowBuilder, Stream
+from hydro_lab.errors import HydroError
 from hydro_lab.sim import SimFailure
 from hydro_lab.workshop.exercise import Exercise, Verdict
 
@@ -158,6 +159,8 @@ def _check_safe_against_duplicates(ns: dict[str, Any]) -> Verdict:
     try:
         flow, participants, body = two_pc_under_test(protocol)
     except TypeError as err:
+        if isinstance(err, HydroError):  # a refused program: check() says so
+            raise
         return Verdict.fail(str(err))
     sizes = {participants: PARTICIPANTS}
     right: list[str] = []
