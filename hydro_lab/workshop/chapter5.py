@@ -25,8 +25,11 @@ EXPECTED = {"t1": "commit", "t2": "abort", "t3": "commit"}
 """The decisions of an execution without faults."""
 
 PARTICIPANTS = 3
+"""The participants the checker's flow has."""
 FUZZ_RUNS = 300
+"""How many executions with duplicates the checker fuzzes."""
 FUZZ_SEED = 1
+"""The fuzzing seed: the same executions, in the same order, on every check."""
 DUPLICATES = {"duplicate": ["coordinator"], "max_faults": 2}
 """The checker's faults: any message into or out of the coordinator (prepares, votes) may be
 delivered twice, at most twice per execution."""

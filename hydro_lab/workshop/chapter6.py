@@ -15,14 +15,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from hydro_lab import Cluster, FlowBuilder, Process, Stream, nondet
-from hydro_lab.examples.paxos import PaxosConfig, _to_leader, paxos_core
+from hydro_lab.examples.paxos import Ballot, PaxosConfig, paxos_core
 from hydro_lab.sim import SimFailure
 from hydro_lab.workshop.exercise import Exercise, Verdict
 
 PROPOSERS = 2
+"""Proposers in the checker's flow (f + 1 for f = 1)."""
 ACCEPTORS = 3
+"""Acceptors in the checker's flow (2f + 1 for f = 1)."""
 FUZZ_RUNS = 300
+"""How many executions the checker fuzzes, on each variant."""
 FUZZ_SEED = 0
+"""The fuzzing seed: the same executions, in the same order, on every check."""
 CONFIG = dict(i_am_leader_send_timeout=1.0, i_am_leader_check_timeout=2.0)
 """Heartbeats every second, an election after two seconds without one (virtual seconds in the
 simulator, real ones deployed)."""
@@ -37,6 +41,12 @@ def majority(num_acceptors: int) -> int:
 def broken_quorum(num_acceptors: int) -> int:
     """The broken rule of exercise 6.1: half the acceptors, rounded down (1 of 3)."""
     return num_acceptors // 2
+
+
+def _to_leader(pair: tuple[Any, Ballot]) -> tuple[Any, Any]:
+    """A payload addressed to the leader of ``ballot``: ``(proposer MemberId, payload)``."""
+    payload, leader = pair
+    return (leader.proposer_id, payload)
 
 
 def paxos_with_leaders(client: Process, proposers: Cluster, acceptors: Cluster,
