@@ -9,30 +9,17 @@ from pathlib import Path
 import nbformat
 import pytest
 
-import hydro_lab.workshop
-from hydro_lab.workshop import check
+from hydro_lab.workshop import check, get
 from hydro_lab.workshop.chapter5 import EXERCISES, SAFE_AGAINST_DUPLICATES, STARTER, check_decisions
-
-try:  # the notebook runner the workshop's chapters share (tests/workshop/kernel.py)...
-    from tests.workshop.kernel import (
-        WIDGET,
-        LabClient,
-        assert_no_errors,
-        assert_saved_small,
-        cell_outputs,
-        first_outputs,
-        plain,
-    )
-except ImportError:  # ...or, on a branch without it, the same runner in tests/notebooks
-    from tests.notebooks.test_notebooks import (
-        WIDGET,
-        LabClient,
-        assert_no_errors,
-        assert_saved_small,
-        cell_outputs,
-        first_outputs,
-        plain,
-    )
+from tests.workshop.kernel import (
+    WIDGET,
+    assert_no_errors,
+    assert_saved_small,
+    cell_outputs,
+    execute,
+    first_outputs,
+    plain,
+)
 
 EX = SAFE_AGAINST_DUPLICATES
 WORKSHOP = Path(__file__).resolve().parents[2] / "notebooks" / "workshop"
@@ -159,26 +146,16 @@ def exercise_cells(nb) -> dict[str, nbformat.NotebookNode]:
 
 
 def run_chapter(name: str, *, skip_tags: tuple[str, ...] = (), solutions: bool = False):
-    """Run a chapter notebook as JupyterLab does (every cell twice, see LabClient) in a fresh
-    kernel; ``skip_tags`` drops the cells tagged so (``"ray"``), ``solutions`` puts each
-    exercise's solution in its cell."""
-    if not hasattr(hydro_lab.workshop, "check_exercise"):
-        pytest.skip("the notebook UI (hydro_lab.workshop.check_exercise) is not there yet")
+    """Run a chapter notebook as JupyterLab does (every cell twice, as a student re-runs a
+    cell: tests/workshop/kernel.py) in a fresh kernel; ``skip_tags`` drops the cells tagged so
+    (``"ray"``), ``solutions`` puts each exercise's solution in its cell (run once)."""
     nb = nbformat.read(WORKSHOP / name, as_version=4)
     nb.cells = [c for c in nb.cells if not set(c.metadata.get("tags", ())) & set(skip_tags)]
     if solutions:
-        from hydro_lab.workshop import chapter5, chapter6
-        by_id = {e.id: e for e in chapter5.EXERCISES + chapter6.EXERCISES}
         for ex_id, cell in exercise_cells(nb).items():
-            cell.source = f"# exercise {ex_id}: {by_id[ex_id].title}\n{by_id[ex_id].solution}"
-    client = LabClient(nb, timeout=120, iopub_timeout=120, raise_on_iopub_timeout=True,
-                       kernel_name="python3", resources={"metadata": {"path": str(WORKSHOP)}})
-    client.execute()
-    errors = [f"cell {i}: {o['ename']}: {o['evalue']}" for i, outs in client.firsts.items()
-              for o in outs if o.get("output_type") == "error"]
-    assert not errors, errors
-    nb.metadata["firsts"] = client.firsts
-    return nb
+            ex = get(ex_id)
+            cell.source = f"# exercise {ex_id}: {ex.title}\n{ex.solution}"
+    return execute(nb, WORKSHOP, twice=not solutions)
 
 
 def shown(outs: list[dict]) -> str:
