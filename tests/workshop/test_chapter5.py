@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from hydro_lab.workshop import check, get
+from hydro_lab.workshop import check
 from hydro_lab.workshop.chapter5 import EXERCISES, SAFE_AGAINST_DUPLICATES, STARTER, check_decisions
 from tests.workshop.kernel import (
     WIDGET,
@@ -20,6 +20,7 @@ from tests.workshop.kernel import (
     first_outputs,
     plain,
 )
+from tests.workshop.test_notebooks import ran
 
 EX = SAFE_AGAINST_DUPLICATES
 WORKSHOP = Path(__file__).resolve().parents[2] / "notebooks" / "workshop"
@@ -145,17 +146,13 @@ def exercise_cells(nb) -> dict[str, nbformat.NotebookNode]:
     return found
 
 
-def run_chapter(name: str, *, skip_tags: tuple[str, ...] = (), solutions: bool = False):
-    """Run a chapter notebook as JupyterLab does (every cell twice, as a student re-runs a
-    cell: tests/workshop/kernel.py) in a fresh kernel; ``skip_tags`` drops the cells tagged so
-    (``"ray"``), ``solutions`` puts each exercise's solution in its cell (run once)."""
+def run_without(name: str, tags: tuple[str, ...]):
+    """Run a chapter notebook as shipped, as JupyterLab does (every cell twice, as a student
+    re-runs a cell: tests/workshop/kernel.py), in a fresh kernel, without the cells tagged with
+    one of ``tags`` (``"ray"``)."""
     nb = nbformat.read(WORKSHOP / name, as_version=4)
-    nb.cells = [c for c in nb.cells if not set(c.metadata.get("tags", ())) & set(skip_tags)]
-    if solutions:
-        for ex_id, cell in exercise_cells(nb).items():
-            ex = get(ex_id)
-            cell.source = f"# exercise {ex_id}: {ex.title}\n{ex.solution}"
-    return execute(nb, WORKSHOP, twice=not solutions)
+    nb.cells = [c for c in nb.cells if not set(c.metadata.get("tags", ())) & set(tags)]
+    return execute(nb, WORKSHOP, twice=True)
 
 
 def shown(outs: list[dict]) -> str:
@@ -180,7 +177,7 @@ def test_the_exercise_cell_holds_the_starter():
 
 
 def test_the_notebook_blocks_on_a_dead_participant_and_a_lossy_channel_and_stays_safe():
-    nb = run_chapter("05_two_phase_commit.ipynb")
+    nb = ran("05_two_phase_commit.ipynb", False)  # as shipped, shared with test_notebooks
     assert_no_errors(nb)
     assert "[('t1', 'commit'), ('t2', 'abort')]" in plain(cell_outputs(nb, "to_coordinator"))
     blocked = plain(cell_outputs(nb, "late = "))

@@ -29,7 +29,8 @@ from tests.workshop.test_chapter5 import (
     exercise_cells,
     first_outputs,
     plain,
-    run_chapter,
+    ran,
+    run_without,
     shown,
 )
 
@@ -206,7 +207,7 @@ def test_the_exercise_cell_holds_the_starter_and_the_ray_cells_are_tagged():
 
 
 def test_the_notebook_fuzzes_agreement_without_ray():
-    nb = run_chapter(NOTEBOOK, skip_tags=("ray",))
+    nb = run_without(NOTEBOOK, ("ray",))
     assert_no_errors(nb)
     assert "received_max = (p1b_fail.interleave(p2b_fail)" in plain(
         cell_outputs(nb, "from hydro_lab.examples import paxos"))
@@ -220,7 +221,7 @@ def test_the_notebook_fuzzes_agreement_without_ray():
 
 @pytest.mark.ray
 def test_the_notebook_kills_the_leader_on_ray_and_another_takes_over():
-    nb = run_chapter(NOTEBOOK)
+    nb = ran(NOTEBOOK, False)  # as shipped, shared with test_notebooks
     assert_no_errors(nb)
     deploy = plain(cell_outputs(nb, "%hydro deploy"))
     assert "deployed on ray: 6 instances (client, proposers[0], proposers[1], acceptors[0], " \
