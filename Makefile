@@ -1,6 +1,10 @@
 # make lab   - set up .venv (idempotent), build the JupyterLab extension, open JupyterLab
 # make test  - set up .venv the same way, run the extension's Jest tests and the pytest suite
 # make docs  - set up .venv the same way, write the API reference (docs/api.md, HTML in docs/api/)
+# make lock  - requirements-lock.txt: the versions of hydro-lab's dependencies installed in .venv
+# make wheelhouse - wheelhouse/: a wheel of hydro-lab and of every locked dependency, for a room
+#              without network (docs/workshop.md); needs the network itself, and is never run by
+#              `make test` or CI. PLATFORM=... PYTHON_VERSION=... fetch for laptops of another kind
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -16,7 +20,7 @@ NODE_NEW_ENOUGH = node -e 'const [a, b] = process.versions.node.split(".").map(N
 # JupyterLab refuses to run as root unless told to (containers and CI machines often are root)
 LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test setup extension jest wheel lint bench docs clean
+.PHONY: lab test setup extension jest wheel lint bench docs clean lock wheelhouse
 
 setup: $(STAMP) $(LABEXT)
 
@@ -56,6 +60,32 @@ jest: setup
 wheel: setup
 	cd extension && $(WITH_NODE) jlpm build:prod
 	$(WITH_NODE) $(PY) -m pip wheel --no-deps --no-build-isolation -w dist .
+
+# the lock of versions a workshop room installs (committed; tools/lock_versions.py reads the venv's
+# installed metadata, no network)
+LOCK       := requirements-lock.txt
+WHEELHOUSE ?= wheelhouse
+
+lock: setup
+	$(PY) tools/lock_versions.py -o $(LOCK)
+
+# every wheel a laptop needs, built from the lock: hydro-lab's own (the extension prebuilt, so no
+# node) and its dependencies at the locked versions (the lock is a constraints file, so a
+# dependency that only another platform needs, e.g. appnope on macOS, is resolved there too).
+# On the room's laptops: pip install --no-index --find-links wheelhouse hydro-lab
+wheelhouse: wheel
+	rm -rf $(WHEELHOUSE) && mkdir -p $(WHEELHOUSE)
+	cp dist/hydro_lab-*.whl $(WHEELHOUSE)/
+ifdef PLATFORM
+	$(PY) -m pip download --only-binary=:all: --platform $(PLATFORM) \
+	  $(if $(PYTHON_VERSION),--python-version $(PYTHON_VERSION),) \
+	  -c $(LOCK) -d $(WHEELHOUSE) $(WHEELHOUSE)/hydro_lab-*.whl
+else
+	$(PY) -m pip wheel -c $(LOCK) -w $(WHEELHOUSE) $(WHEELHOUSE)/hydro_lab-*.whl
+	$(PY) -m pip install --dry-run --ignore-installed --no-index --find-links $(WHEELHOUSE) \
+	  -c $(LOCK) hydro-lab
+endif
+	@echo "$(WHEELHOUSE)/: $$(ls $(WHEELHOUSE) | wc -l) files, $$(du -sh $(WHEELHOUSE) | cut -f1)"
 
 lint: setup
 	$(VENV)/bin/ruff check hydro_lab tests
