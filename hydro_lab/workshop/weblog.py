@@ -13,7 +13,6 @@ from __future__ import annotations
 import bisect
 import itertools
 import random
-from collections.abc import Iterator
 
 ENDPOINTS = ("/", "/search", "/cart", "/login", "/checkout")
 SHARE = (0.50, 0.25, 0.10, 0.10, 0.05)      # of the requests
@@ -22,7 +21,7 @@ NOT_FOUND = (0.0, 0.10, 0.0, 0.0, 0.0)      # status 404: the client asked for n
 LATENCY_MS = (8.0, 40.0, 25.0, 60.0, 120.0)  # mean latency (exponential)
 
 
-def web_log(requests: int | None = None, seed: int = 0) -> Iterator[tuple[str, int, float]]:
+def web_log(requests=None, seed=0):
     """A synthetic web-server log: ``(endpoint, status, latency_ms)`` per request, ``requests``
     of them (endlessly when ``None``), the same ones for the same ``seed``."""
     rng = random.Random(seed)

@@ -40,10 +40,12 @@ def chapter_of(path: Path) -> int:
 
 
 def uses_ray(path: Path) -> bool:
-    """Whether the chapter deploys on Ray (its JSON text: strings are escaped)."""
-    text = path.read_text()
-    return any(sign in text for sign in ("--ray", 'deploy(\\"ray\\"', "deploy('ray'",
-                                         'backend = \\"ray\\"', "backend = 'ray'"))
+    """Whether the chapter deploys on Ray: one of its code cells says so (a chapter whose prose
+    only tells how to switch to Ray runs locally)."""
+    nb = nbformat.read(path, as_version=4)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    return any(sign in text for sign in ("--ray", 'deploy("ray"', "deploy('ray'",
+                                         'backend = "ray"', "backend = 'ray'"))
 
 
 def chapter_params():
