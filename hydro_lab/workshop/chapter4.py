@@ -3,26 +3,29 @@ Python source, per key and per tick on a cluster, watched live.
 
 4.1 asks for each endpoint's error rate, over every request so far, as a KeyedSingleton
 ``endpoint -> rate`` (``errors / requests``, an error being a status of 500 or more): watched
-with ``keys=3`` it is the top three endpoints by error rate, live. The checker feeds the
-student's flow the chapter's seeded web-server log (``weblog.web_log``) through ``sim_input`` in
-the simulator, reads the rates it ends with, and names each endpoint whose rate is wrong with
+with ``keys=3`` it is the top three endpoints by error rate, live. The checker runs the
+student's flow in a local deployment on the chapter's seeded web-server log (``weblog.web_log``,
+3,000 requests) through ``source_stream``, as the notebook does, watches the rates with
+``keys=3``, reads the ones it ends with once the whole log is in, and names each endpoint whose rate is wrong with
 the requests and errors the log held for it, and the top three it should have been.
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from typing import Any
 
 from hydro_lab import FlowBuilder, KeyedSingleton, nondet
 from hydro_lab.lang.locations import Tick
-from hydro_lab.sim import SimFailure
-from hydro_lab.workshop.checking import describe, student_steps
+from hydro_lab.errors import HydroRuntimeError
+from hydro_lab.workshop.checking import describe, your_cell
 from hydro_lab.workshop.exercise import Exercise, Verdict
 from hydro_lab.workshop.weblog import ENDPOINTS, web_log
 
 # what the checker feeds the student's flow: the chapter's log, seeded
 REQUESTS, SEED = 3000, 4
+WAIT_S = 10.0  # for the log to be taken in
 TOLERANCE = 1e-9
 
 
@@ -47,7 +50,8 @@ def _rate(value: Any) -> str:
 def _check_rates(ns: dict[str, Any]) -> Verdict:
     flow = FlowBuilder("exercise 4.1")
     server = flow.process("server")
-    port, requests = server.sim_input()
+    log = list(web_log(REQUESTS, seed=SEED))
+    requests = server.source_stream(log)
     rates = ns["error_rates"](requests)
     if isinstance(rates, KeyedSingleton) and isinstance(rates.location, Tick):
         return Verdict.fail(
@@ -63,27 +67,32 @@ def _check_rates(ns: dict[str, Any]) -> Verdict:
     if rates.location is not server:
         return Verdict.fail(f"error_rates returned {describe(rates)}; the rates should be where "
                             "the requests are (the process server): no `send` is needed.")
-    out = (rates.snapshot(server.tick(), nondet("the checker reads the rates it ends with"))
-           .entries().all_ticks().sim_output())
-    log = list(web_log(REQUESTS, seed=SEED))
-    seen: dict[str, Any] = {}
-
-    def body(inst) -> None:
-        inst.connect(port).send_many(log)
-        last: dict[Any, Any] = {}
-        for key, value in inst.connect(out).collect():
-            last[key] = value
-        seen["last"] = last
-
+    why = nondet("the checker reads the rates once the whole log is in")
+    taken = requests.count().watch(name="requests taken", nondet=why)
+    shown = rates.watch(name="error rate", keys=3, nondet=why)
+    deployment = flow.deploy("local")
+    failed: HydroRuntimeError | None = None
     try:
-        flow.sim().run(body)
-    except SimFailure as failure:
+        deadline = time.monotonic() + WAIT_S
+        while taken.latest != REQUESTS and time.monotonic() < deadline:
+            deployment.run(seconds=0.02)
+        deployment.run(ticks=1)  # the rates of the tick that took the last request are in
+    except HydroRuntimeError as err:
+        failed = err
+    try:
+        deployment.stop()
+    except HydroRuntimeError:  # stopping a failed deployment says its error again
+        pass
+    if failed is not None:
         return Verdict.fail(f"the flow failed on the checker's log of {REQUESTS:,} requests: "
-                            f"{str(failure).splitlines()[0]}.{student_steps(failure)}")
-    got: dict[Any, Any] = seen.get("last", {})
+                            f"{your_cell(str(failed))}")
+    got = shown.latest if isinstance(shown.latest, dict) else {}
+    if taken.latest != REQUESTS:
+        return Verdict.fail(f"the flow produced no output within {WAIT_S:g} s: it took "
+                            f"{taken.latest or 0:,} of the checker's {REQUESTS:,} requests.")
     if not got:
-        return Verdict.fail(f"the flow produced no output within the simulation: the checker "
-                            f"sent {REQUESTS:,} requests and no endpoint had a rate.")
+        return Verdict.fail(f"the flow produced no output within its run on the checker's log: "
+                            f"it took all {REQUESTS:,} requests and no endpoint had a rate.")
     counts, errors, want = expected_rates(log)
     wrong = []
     for endpoint in ENDPOINTS:
@@ -124,8 +133,8 @@ RATES_EXERCISE = Exercise(
           "rate** over all its requests so far: the share of its requests whose status is 500 "
           "or more (a 404 is the client's mistake, not an error of the server). Watched with "
           "`.watch(keys=3, ...)` it shows the top three endpoints by error rate, live. The "
-          "checker feeds your flow a seeded log of "
-          f"{REQUESTS:,} requests in the simulator and compares every endpoint's rate."),
+          "checker runs your flow on a seeded log of "
+          f"{REQUESTS:,} requests in a local deployment and compares every endpoint's rate."),
     starter=("def error_rates(requests):\n"
              "    # requests: a Stream of (endpoint, status, latency_ms)\n"
              "    failed = requests.filter(lambda r: r[1] != 200)\n"
