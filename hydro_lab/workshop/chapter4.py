@@ -6,8 +6,9 @@ Python source, per key and per tick on a cluster, watched live.
 with ``keys=3`` it is the top three endpoints by error rate, live. The checker runs the
 student's flow in a local deployment on the chapter's seeded web-server log (``weblog.web_log``,
 3,000 requests) through ``source_stream``, as the notebook does, watches the rates with
-``keys=3``, reads the ones it ends with once the whole log is in, and names each endpoint whose rate is wrong with
-the requests and errors the log held for it, and the top three it should have been.
+``keys=3``, reads the ones it ends with once the whole log is in, and names each endpoint
+whose rate is wrong with the requests and errors the log held for it, and the top three it
+should have been.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from collections import Counter
 from typing import Any
 
 from hydro_lab import FlowBuilder, KeyedSingleton, nondet
-from hydro_lab.lang.locations import Tick
 from hydro_lab.errors import HydroRuntimeError
+from hydro_lab.lang.locations import Tick
 from hydro_lab.workshop.checking import describe, your_cell
 from hydro_lab.workshop.exercise import Exercise, Verdict
 from hydro_lab.workshop.weblog import ENDPOINTS, web_log
