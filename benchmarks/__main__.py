@@ -2,9 +2,10 @@
 run the benchmarks, print one table per benchmark and write the results as JSON.
 
 P1, P2, P8 (the simulator) and P9 (the graph; its browser part drives JupyterLab in headless
-Chromium) run first; P3..P5 share one Ray session; P6 shuts it down and measures start-up in fresh
-child processes, P7 the first ``%hydro deploy --ray`` in fresh kernels (warm start or cold), so
-selected benchmarks always run in the order P1, P2, P8, P9, P3..P7.
+Chromium) run first; P3..P5 and P10 (chapter 4's live metrics, local and on Ray) share one Ray
+session; P6 shuts it down and measures start-up in fresh child processes, P7 the first
+``%hydro deploy --ray`` in fresh kernels (warm start or cold), so selected benchmarks always run
+in the order P1, P2, P8, P9, P3..P5, P10, P6, P7.
 """
 
 from __future__ import annotations
@@ -29,12 +30,14 @@ from benchmarks import (
     p7_warm_start,
     p8_sim,
     p9_graph,
+    p10_live_metrics,
 )
 
-# in running order: the in-process ones first, then P3..P5 in one Ray session, then P6 and P7
-# (fresh processes and kernels, after that session is shut down)
+# in running order: the in-process ones first, then P3..P5 and P10 in one Ray session, then P6
+# and P7 (fresh processes and kernels, after that session is shut down)
 BENCHMARKS = {m.NAME: m for m in (p1_pipeline, p2_keyed_join, p8_sim, p9_graph, p3_channel,
-                                  p4_echo, p5_estimate_pi, p6_startup, p7_warm_start)}
+                                  p4_echo, p5_estimate_pi, p10_live_metrics, p6_startup,
+                                  p7_warm_start)}
 RESULTS = Path(__file__).resolve().parent / "results"
 
 

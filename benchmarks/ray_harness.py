@@ -40,7 +40,7 @@ def ray_session() -> tuple[Any, str | None]:
         ensure_ray()
         _session["init_s"] = time.perf_counter() - t0
         print(f"  (Ray started for the Ray benchmarks in {_session['init_s']:.1f} s; "
-              "the session is shared by P3..P5)")
+              "the session is shared by P3..P5 and P10)")
     return ray, None
 
 

@@ -1,6 +1,7 @@
 """Smoke test of the benchmark runner: ``python -m benchmarks --quick --only p1`` runs, prints the
 P1 table, and hydro_lab computes what the hand loop computes (the harness asserts it); one Ray
-benchmark (P4, echo round trips, one run) runs end to end when Ray is importable."""
+benchmark (P4, echo round trips, one run) runs end to end when Ray is importable; P10's local
+measurement runs in process."""
 
 from __future__ import annotations
 
@@ -93,3 +94,16 @@ def test_quick_p4_echo_on_ray_runs_and_reports_latencies(tmp_path):
         assert 0 < entry["median"] < 1.0  # seconds per round trip
         assert entry["extras_median"]["p99"] >= entry["median"]
     assert p4["goals"][0]["contender"] == "hydro_lab"
+
+
+def test_p10_measures_chapter_4s_flow_locally_with_its_live_plot_updating():
+    """P10's local_live contender, one short run in this process: the collector's total grows
+    (events taken from both servers' logs), and the live plot's updates are counted."""
+    from benchmarks.p10_live_metrics import _flow_run
+
+    extras: dict[str, float] = {}
+    measured = _flow_run("local_live", "local", True, 1.0, "")
+    rate = measured.run(lambda name, value: extras.__setitem__(name, value))
+    assert rate > 10_000  # events/s; the benchmark's goal is 50,000 (and it takes ~700,000)
+    assert set(extras) == {"plot_updates_hz", "pump_refreshes_hz"}
+    assert extras["plot_updates_hz"] > 0 and extras["pump_refreshes_hz"] > 0

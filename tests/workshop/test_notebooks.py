@@ -40,10 +40,12 @@ def chapter_of(path: Path) -> int:
 
 
 def uses_ray(path: Path) -> bool:
-    """Whether the chapter deploys on Ray (its JSON text: strings are escaped)."""
-    text = path.read_text()
-    return any(sign in text for sign in ("--ray", 'deploy(\\"ray\\"', "deploy('ray'",
-                                         'backend = \\"ray\\"', "backend = 'ray'"))
+    """Whether the chapter deploys on Ray: one of its code cells says so (a chapter whose prose
+    only tells how to switch to Ray runs locally)."""
+    nb = nbformat.read(path, as_version=4)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    return any(sign in text for sign in ("--ray", 'deploy("ray"', "deploy('ray'",
+                                         'backend = "ray"', "backend = 'ray'"))
 
 
 def chapter_params():
@@ -229,3 +231,45 @@ def test_chapter_3_the_simulator_catches_the_read_after_write_bug_and_the_fix_pa
     assert payloads[0]["views"]["ir"]["nodes"] == []
     assert payloads[1]["views"] == payloads[2]["views"]
     assert any(n["op"] == "snapshot_atomic" for n in payloads[2]["views"]["ir"]["nodes"])
+
+
+def test_chapter_4_a_live_source_keyed_lines_a_dataframe_and_a_source_that_fails():
+    nb = ran("04_live_metrics.ipynb", False)
+    assert "('/cart', 503, 14.7)" in plain(cell_outputs(nb, "import bisect"))  # the seeded log
+    graph = [o for o in outputs(nb) if MIME_TYPE in o.get("data", {})]
+    nodes = graph[0]["data"][MIME_TYPE]["views"]["ir"]["nodes"]
+    assert any(n["op"] == "source_stream" for n in nodes)
+    assert "deployed on local: 3 instances (collector, servers[0], servers[1])" in plain(
+        cell_outputs(nb, "%hydro deploy"))
+    assert "3 of 3 instances running" in plain(cell_outputs(nb, "%hydro dashboard"))
+    assert_saved_small(nb)
+    # one live line per endpoint and server, the top keys on view, in a widget
+    lines = cell_outputs(nb, "requests_per_tick")
+    assert any(WIDGET in o.get("data", {}) for o in lines)
+    shown = plain(lines)
+    assert "top 10 keys by latest value" in shown and "/ @ servers[0]" in shown
+    assert "/login @ servers[" in plain(cell_outputs(nb, "error_rate_per_tick"))
+    frame = plain(cell_outputs(nb, "df = requests_per_tick.to_pandas()"))
+    assert frame.split("\n")[0].split() == ["location", "member", "tick", "time", "key", "value"]
+    per_second = plain(cell_outputs(nb, "span = "))
+    assert per_second.split("\n")[2].split()[0] == "/"  # half the traffic: the busiest endpoint
+    events = plain(cell_outputs(nb, "seen = events_watch"))
+    assert re.match(r"the collector counted [\d,]+ events, [\d,]+ a second over its last", events)
+    # a source that ends closes its stream; one that raises stops the deployment at its line
+    assert plain(cell_outputs(nb, "from hydro_lab import FlowBuilder")) == (
+        "the flow took 500 requests, then the stream closed; state: stopped\n")
+    failed = plain(cell_outputs(nb, "from hydro_lab.errors import HydroRuntimeError"))
+    assert failed.startswith("source_stream(flaky_log) raised ConnectionError: the log server "
+                             "went away\n  at notebook cell In [")
+    assert ', line 5: raise ConnectionError("the log server went away")' in failed
+    assert failed.endswith("the flow took 1000 requests before the source failed; "
+                           "state: failed\n")
+    said = plain(cell_outputs(nb, 'check("4.1")'))
+    assert "/login: your flow says 69 (a count, not a rate)" in said
+    # the starter's counts, live: the top three by count, not by rate
+    assert "top 3 keys by latest value" in plain(cell_outputs(nb, "top_three"))
+
+    solved = ran("04_live_metrics.ipynb", True)
+    latest = plain(cell_outputs(solved, "latest = top_three.to_pandas()"))
+    assert latest.split("\n")[1].split()[0] == "/login"  # the worst endpoint, on both servers
+    assert all(0 <= float(line.split()[-1]) <= 1 for line in latest.split("\n")[1:7])
