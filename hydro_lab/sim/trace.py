@@ -135,37 +135,48 @@ def _steps(events: list[dict]) -> list[_Step]:
     steps: list[_Step] = []
     cur = _Step(None, [], (), [])
     sends: _Sends | None = None  # consecutive inputs to one port print as one line
+
+    def close() -> None:
+        """Write the line of the run of sends that just ended (once: a run of n sends is
+        rendered in one pass, not n times)."""
+        nonlocal sends
+        if sends is not None:
+            line = sends.line()
+            sends.step.lines[sends.index] = line
+            keys = list(sends.step.key)
+            keys[sends.key_index] = line
+            sends.step.key = tuple(keys)
+            sends = None
+
     for e in events:
         kind = e["kind"]
         if kind == "tick":
+            close()
             steps.append(cur)
             cur = _Step(e, [], (e["instance"],), [e["time"]])
-            sends = None
             continue
         if kind == "send":
             target = (e["port"], e.get("client"), e.get("where"))
             if sends is not None and sends.target == target and sends.step is cur:
                 sends.add(e["items"])
-                cur.lines[sends.index] = sends.line(e)
-                keys = list(cur.key)
-                keys[sends.key_index] = cur.lines[sends.index]
-                cur.key = tuple(keys)
                 continue
-            sends = _Sends(target, cur, len(cur.lines), len(cur.key), [e["items"]])
-            line = sends.line(e)
-            cur.lines.append(line)
-            cur.key += (line,)
+            close()
+            sends = _Sends(target, cur, len(cur.lines), len(cur.key), e)
+            sends.add(e["items"])
+            cur.lines.append("")
+            cur.key += ("",)
             continue
         line = _line(e)
         if line is None:
             continue
-        sends = None
+        close()
         cur.lines.append(line)
         if kind == "time":  # alike steps may move the clock: the key keeps only that it moved
             cur.key += (("time", bool(e.get("early"))),)
             cur.times.append(e["time"])
         else:
             cur.key += (line,)
+    close()
     steps.append(cur)
     return [s for s in steps if s.tick is not None or s.lines]
 
@@ -174,23 +185,30 @@ def _steps(events: list[dict]) -> list[_Step]:
 class _Sends:
     """A run of inputs the test body sent to one port in a row: one line, repeated messages
     counted (``[456] ×1,000, [100], [23]``), so a body that sends a thousand messages does not
-    print a thousand lines."""
+    print a thousand lines. Equal messages in a row are counted as they are added."""
 
     target: tuple
     step: _Step
     index: int       # its line in the step
     key_index: int   # its entry in the step's key
-    messages: list
+    first: dict      # the first send event (its port, client and place)
+    runs: list = field(default_factory=list)   # [message, how many in a row]
+    count: int = 0
 
     def add(self, items: list) -> None:
-        self.messages.append(items)
+        self.count += 1
+        if self.runs and self.runs[-1][0] == items:
+            self.runs[-1][1] += 1
+        else:
+            self.runs.append([items, 1])
 
-    def line(self, e: dict) -> str:
-        if len(self.messages) == 1:
+    def line(self) -> str:
+        e = self.first
+        if self.count == 1:
             return _line(e)
         to = f" from client {e['client']}" if e.get("client") is not None else ""
-        return (f"  input {_port(e)}{to}: {len(self.messages):,} messages: "
-                f"{_runs(self.messages)}")
+        return (f"  input {_port(e)}{to}: {self.count:,} messages: "
+                f"{_show_runs(self.runs)}")
 
 
 def _values(values: list) -> str:
@@ -213,9 +231,19 @@ def _runs(messages: list, limit: int = 8) -> str:
             runs[-1][1] += 1
         else:
             runs.append([m, 1])
-    shown = [f"{short(m, 40)}" + (f" ×{n:,}" if n > 1 else "") for m, n in runs]
-    if len(shown) > limit:
-        shown = shown[:limit - 1] + [f"… ({len(shown) - limit} more)", shown[-1]]
+    return _show_runs(runs, limit)
+
+
+def _show_runs(runs: list[list], limit: int = 8) -> str:
+    """Runs of ``[message, count]`` as text; only the shown ones are rendered."""
+    def show(m, n):
+        return f"{short(m, 40)}" + (f" ×{n:,}" if n > 1 else "")
+
+    if len(runs) > limit:
+        shown = [show(*r) for r in runs[:limit - 1]]
+        shown += [f"… ({len(runs) - limit:,} more)", show(*runs[-1])]
+    else:
+        shown = [show(*r) for r in runs]
     return ", ".join(shown)
 
 

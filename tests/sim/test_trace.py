@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from hydro_lab.sim import Trace
+import pytest
+
+from hydro_lab import FlowBuilder, nondet
+from hydro_lab.sim import SimFailure, Trace
 
 
 def tick(trace: Trace, instance: str, n: int, time: float) -> None:
@@ -88,3 +91,32 @@ def test_many_different_inputs_print_the_first_runs_and_the_last():
     line, = trace.format().splitlines()
     assert line == ("  input 4: 20 messages: [0], [1], [2], [3], [4], [5], [6], … (12 more), "
                     "[19]")
+
+
+def test_a_long_run_of_sends_is_rendered_once(monkeypatch):
+    """A body that sends thousands of messages to one port: the failure's trace renders that
+    run's line once (a few values shown), not once per send: rendering it per send made a
+    3,000-send failure take seconds to report (quadratic)."""
+    from hydro_lab.sim import trace as trace_module
+
+    flow = FlowBuilder()
+    p = flow.process("p")
+    port, s = p.sim_input()
+    out = s.batch(p.tick(), nondet("x")).count().all_ticks().sim_output()
+
+    def body(inst):
+        sender = inst.connect(port)
+        for k in range(3000):
+            sender.send(k % 3)
+        inst.connect(out).collect()
+        raise AssertionError("the check failed")
+
+    calls = []
+    real_short = trace_module.short
+    monkeypatch.setattr(trace_module, "short",
+                        lambda *a, **k: calls.append(1) or real_short(*a, **k))
+    with pytest.raises(SimFailure) as failed:
+        flow.sim().run(body)
+    text = str(failed.value)
+    assert "3,000 messages: [0], [1], [2], [0], [1], [2], [0], … (2,992 more), [2]" in text
+    assert len(calls) < 100, len(calls)
