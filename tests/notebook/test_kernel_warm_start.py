@@ -38,8 +38,15 @@ print(sorted(p.name() for p in psutil.Process().children(recursive=True)
 """
 
 
+# what ray.init() sets in the environment of this test process (the shared Ray session of other
+# tests): a kernel JupyterLab starts has none of it (with RAY_AUTH_MODE=token already set, Ray
+# says nothing of the token it would otherwise announce)
+RAYS_OWN = ("RAY_AUTH_MODE", "RAY_CLIENT_MODE", "PYTHONBREAKPOINT")
+
+
 def start_kernel(*arguments: str) -> tuple:
-    env = {**os.environ, "JPY_SESSION_NAME": str(ROOT / "test.ipynb")}
+    env = {k: v for k, v in os.environ.items() if k not in RAYS_OWN}
+    env["JPY_SESSION_NAME"] = str(ROOT / "test.ipynb")
     km, kc = start_new_kernel(kernel_name="python3", cwd=str(ROOT), startup_timeout=TIMEOUT,
                               env=env, extra_arguments=list(arguments))
     return km, kc, Kernel(kc)
