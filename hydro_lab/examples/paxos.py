@@ -568,9 +568,20 @@ def paxos_with_client(client: Process, proposers: Cluster, acceptors: Cluster,
 
     Returns the committed ``(slot, value)`` pairs at the client (NoOrder, AtLeastOnce).
     """
+    return paxos_with_client_ballots(client, proposers, acceptors, payloads, config)[1]
+
+
+def paxos_with_client_ballots(client: Process, proposers: Cluster, acceptors: Cluster,
+                              payloads: Stream, config: PaxosConfig | None = None
+                              ) -> tuple[Stream, Stream]:
+    """``paxos_with_client``, also giving who leads: ``(ballots, committed)``, ``ballots`` at
+    the proposers (the ballot of each proposer every time it becomes the leader; send it where
+    it should be seen), ``committed`` the ``(slot, value)`` pairs at the client."""
     config = config or PaxosConfig()
+    elected: dict[str, Stream] = {}
 
     def to_proposers(new_ballots: Stream) -> Stream:
+        elected["ballots"] = new_ballots
         leader = new_ballots.send(client).values().max()
         tick = client.tick()
         waiting_handle, waited = tick.cycle("Stream")
@@ -591,7 +602,7 @@ def paxos_with_client(client: Process, proposers: Cluster, acceptors: Cluster,
         nondet_commit=nondet("payloads sent while the leader changes may be dropped; committed "
                              "slots never change"),
     )
-    return committed.send(client).values()
+    return elected["ballots"], committed.send(client).values()
 
 
 def agreement_check(name: str = "paxos", payloads: tuple = ("a", "b", "c"),

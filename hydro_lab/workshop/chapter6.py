@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from hydro_lab import Cluster, FlowBuilder, Process, Stream, nondet
-from hydro_lab.examples.paxos import Ballot, PaxosConfig, paxos_core
+from hydro_lab import Cluster, FlowBuilder, Process, Stream
+from hydro_lab.examples.paxos import PaxosConfig, paxos_with_client_ballots
 from hydro_lab.sim import SimFailure
 from hydro_lab.workshop.exercise import Exercise, Verdict
 
@@ -43,43 +43,14 @@ def broken_quorum(num_acceptors: int) -> int:
     return num_acceptors // 2
 
 
-def _to_leader(pair: tuple[Any, Ballot]) -> tuple[Any, Any]:
-    """A payload addressed to the leader of ``ballot``: ``(proposer MemberId, payload)``."""
-    payload, leader = pair
-    return (leader.proposer_id, payload)
-
-
 def paxos_with_leaders(client: Process, proposers: Cluster, acceptors: Cluster,
                        payloads: Stream, config: PaxosConfig) -> tuple[Stream, Stream]:
     """``hydro_lab.examples.paxos.paxos_with_client``, also returning who leads: ``(leaders,
     committed)`` at the client, ``leaders`` the ballot of each proposer every time it becomes
     the leader (its ``proposer_id`` is the proposer), ``committed`` the ``(slot, value)`` pairs.
     Payloads wait at the client until a leader is known and go to the latest one."""
-    elected: dict[str, Stream] = {}
-
-    def to_proposers(new_ballots: Stream) -> Stream:
-        elected["ballots"] = new_ballots
-        leader = new_ballots.send(client).values().max()
-        tick = client.tick()
-        waiting_handle, waited = tick.cycle("Stream")
-        waiting = waited.chain(payloads.batch(tick, nondet(
-            "payloads wait for a leader; batching only changes when they are sent")))
-        current_leader = leader.snapshot(tick, nondet(
-            "payloads sent to a leader that has just been replaced are dropped, which the "
-            "service allows"))
-        waiting_handle.complete_next_tick(waiting.filter_if_none(current_leader))
-        return (waiting.cross_singleton(current_leader)
-                       .map(_to_leader)
-                       .all_ticks()
-                       .demux(proposers))
-
-    _, committed = paxos_core(
-        proposers, acceptors, to_proposers, config,
-        nondet_leader=nondet("which proposer leads, and when, is not part of the contract"),
-        nondet_commit=nondet("payloads sent while the leader changes may be dropped; committed "
-                             "slots never change"))
-    leaders = elected["ballots"].send(client).values()
-    return leaders, committed.send(client).values()
+    ballots, committed = paxos_with_client_ballots(client, proposers, acceptors, payloads, config)
+    return ballots.send(client).values(), committed
 
 
 @dataclass
