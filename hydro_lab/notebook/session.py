@@ -179,8 +179,11 @@ class NotebookSession:
     def show_graph(self, key: str, view: str = "ir", location: str | None = None, *,
                    here: bool = False) -> str | None:
         """Show the live graph: in this cell's output when it is the first time, when asked
-        (``here``), or when this cell holds the display (re-running it cleared its output);
-        elsewhere update the display in place. Returns the note, if any."""
+        (``here``: ``%hydro graph``, one more output of the same display), or when this cell holds
+        the display (re-running it cleared its output); elsewhere update the display in place
+        (every output of it). The cell that showed it first keeps holding it: ``%hydro graph``
+        does not move it, so re-running the first ``%%hydro`` cell draws it there again. Returns
+        the note, if any."""
         from IPython.display import display, update_display
 
         if self.display_id is None:
@@ -188,7 +191,8 @@ class NotebookSession:
         bundle, note = self.graph_bundle(view, location)
         if here or self.display_key is None or self.display_key == key:
             display(bundle, raw=True, display_id=self.display_id)
-            self.display_key = key
+            if self.display_key is None:
+                self.display_key = key
         else:
             update_display(bundle, raw=True, display_id=self.display_id)
         return note

@@ -225,14 +225,13 @@ def check_the_dashboard(dash: dict, figures: int) -> None:
     assert dash["canvases"] >= figures, dash            # ...each drawn on a canvas of its own
 
 
-def check_chapter_2(seen: dict, samples: list, page: Page, first_run: bool) -> None:
+def check_chapter_2(seen: dict, samples: list, page: Page) -> None:
     check_the_page(seen, samples, page)
-    # the live graph: one display (the first %%hydro cell's, shown again by `%hydro graph
-    # --dfir`: the cell that holds it since, the one a run in the same kernel redraws)
-    if first_run:
-        assert cell(page, "%%hydro\nimport math")["outputs"].count(MIME) == 1
+    # the live graph: one display, in the first %%hydro cell (which keeps it: a run in the same
+    # kernel draws it there again, as the chapter says) and shown again by `%hydro graph --dfir`
+    assert cell(page, "%%hydro\nimport math")["outputs"].count(MIME) == 1
     assert cell(page, "%hydro graph --dfir")["outputs"].count(MIME) == 1
-    assert seen["graphs"] == 1 + first_run + 1  # and the replay's graph
+    assert seen["graphs"] == 1 + 1 + 1  # and the replay's graph
     assert seen["dashboard_titles"] == 1
     # the dashboard's 7 figures (3 instances, 1 channel): drawn, not just present
     check_the_dashboard(cell(page, "%hydro dashboard"), 7)
@@ -249,12 +248,12 @@ def test_chapter_2_runs_in_jupyterlab_and_again_after_a_reload(lab):
     page = Page(browser)
     try:
         page.open(base, CHAPTER_2)
-        check_chapter_2(*run_all_watching_the_live_graph(page, "reduce", shots=True), page, True)
+        check_chapter_2(*run_all_watching_the_live_graph(page, "reduce", shots=True), page)
         shot(page, "graph-replay", -1)  # %hydro replay: the same renderer, a tick lit
 
         page.page.reload()                   # a new page, the same kernel
         seen, samples = run_all_watching_the_live_graph(page, "reduce")
-        check_chapter_2(seen, samples, page, False)
+        check_chapter_2(seen, samples, page)
         first = int(seen["prompts"][0].strip("[]:"))
         assert first > len(seen["prompts"])  # it really was the same kernel, run twice
     finally:
