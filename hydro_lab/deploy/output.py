@@ -6,8 +6,11 @@ hydro_deploy's ``stdout()`` does).
 
 The one rule: only the ticking thread is caught. ``sys.stdout``/``sys.stderr`` are replaced for
 the length of a tick by a stream that keeps what that thread writes and passes every other
-thread's writes through, and put back after it (unless someone else replaced them meanwhile), so
-a notebook, pytest's capture or a user's redirect sees its own stream between ticks.
+thread's writes through, and put back after it, so a notebook, pytest's capture or a user's
+redirect sees its own stream between ticks. Each replacement wraps the stream it replaced and
+never changes what it wraps: a capture that started during a tick (IPython's
+``capture_output``, saving the wrapper) and ends after it puts back a wrapper that still leads
+to the stream that was there before, never to a capture that has ended.
 """
 
 from __future__ import annotations
@@ -27,10 +30,10 @@ class _ThreadOutput(io.TextIOBase):
     """``sys.stdout`` or ``sys.stderr`` while instances tick: what a ticking thread writes lands
     in that thread's buffer, every other thread's writes go where the stream went before."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, original: Any):
         self.name = name
-        self.original: Any = getattr(sys, name)
-        self._local = threading.local()
+        self.original = original  # the stream it replaced; never changed
+        self._local = _LOCALS[name]
 
     def write(self, text: str) -> int:
         buf = getattr(self._local, "buf", None)
@@ -60,8 +63,9 @@ class _ThreadOutput(io.TextIOBase):
         return getattr(self.original, name)
 
 
-_OUTPUTS = {name: _ThreadOutput(name) for name in STREAMS}
-_OUT_LOCAL, _ERR_LOCAL = _OUTPUTS["stdout"]._local, _OUTPUTS["stderr"]._local
+# what each ticking thread writes, per stream (shared by every wrapper of that stream)
+_LOCALS = {name: threading.local() for name in STREAMS}
+_OUT_LOCAL, _ERR_LOCAL = _LOCALS["stdout"], _LOCALS["stderr"]
 _lock = threading.Lock()
 _ticking = 0  # how many threads are in ``caught()`` now
 
@@ -77,11 +81,10 @@ class caught:  # noqa: N801  (used as a function: ``with caught() as (out, err)`
         global _ticking
         with _lock:
             if _ticking == 0:
-                for name, proxy in _OUTPUTS.items():
+                for name in STREAMS:
                     current = getattr(sys, name)
-                    if current is not proxy:
-                        proxy.original = current
-                        setattr(sys, name, proxy)
+                    if not isinstance(current, _ThreadOutput):
+                        setattr(sys, name, _ThreadOutput(name, current))
             _ticking += 1
         self.out, self.err = _OUT_LOCAL.buf, _ERR_LOCAL.buf = [], []
         return self.out, self.err
@@ -92,9 +95,11 @@ class caught:  # noqa: N801  (used as a function: ``with caught() as (out, err)`
         with _lock:
             _ticking -= 1
             if _ticking == 0:
-                for name, proxy in _OUTPUTS.items():
-                    if getattr(sys, name) is proxy:
-                        setattr(sys, name, proxy.original)
+                for name in STREAMS:
+                    current = getattr(sys, name)
+                    while isinstance(current, _ThreadOutput):  # a wrapper of ours: unwrap it
+                        current = current.original
+                    setattr(sys, name, current)
 
 
 def tag(inst: InstanceId, stream: str = "stdout") -> str:

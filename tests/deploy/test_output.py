@@ -151,3 +151,52 @@ def test_keep_lines_bounds_what_is_kept_not_what_is_shown(capfd):
         flow.deploy("local", keep_lines=-1)
     assert str(bad.value) == ("keep_lines is how many printed lines to keep per instance "
                               "(d.stdout(...) reads them), an int >= 0; got -1")
+
+
+def test_a_capture_that_spans_ticks_never_leaves_its_stream_behind():
+    """The main thread captures its output (IPython's ``capture_output``: save ``sys.stdout``,
+    replace it, put the saved one back) while ticks start and end on another thread, in the
+    order that once left an ended capture installed as ``sys.stdout`` (every later print of
+    the notebook vanished into it): a tick starts, the capture starts, the tick ends, another
+    tick starts, the capture ends, the tick ends. Afterwards the main thread prints to the
+    stream it printed to before."""
+    import io
+
+    from hydro_lab.deploy.output import caught
+
+    base = io.StringIO()
+    saved_out = sys.stdout
+    sys.stdout = base
+    try:
+        steps = [threading.Event() for _ in range(6)]
+
+        def ticking():
+            with caught():                      # tick 1 starts
+                steps[0].set()
+                steps[1].wait(5)
+            steps[2].set()                      # tick 1 ended
+            steps[3].wait(5)
+            with caught():                      # tick 2 starts
+                steps[4].set()
+                steps[5].wait(5)
+
+        thread = threading.Thread(target=ticking)
+        thread.start()
+        steps[0].wait(5)
+        capture = io.StringIO()
+        before_capture = sys.stdout             # the capture starts during tick 1
+        sys.stdout = capture
+        steps[1].set()
+        steps[2].wait(5)
+        steps[3].set()
+        steps[4].wait(5)
+        print("captured")                       # during tick 2: reaches the capture
+        sys.stdout = before_capture             # the capture ends during tick 2
+        steps[5].set()
+        thread.join(5)
+        print("after")                          # no tick: the stream it was before
+        assert sys.stdout is base
+    finally:
+        sys.stdout = saved_out
+    assert capture.getvalue() == "captured\n"
+    assert base.getvalue() == "after\n"
