@@ -41,6 +41,7 @@ from hydro_lab.core.routing import InstanceId
 from hydro_lab.core.topology import Topology
 from hydro_lab.deploy.clients import Client, ClientPorts, through_codec
 from hydro_lab.deploy.output import PrintedLines
+from hydro_lab.deploy.output import restore as restore_streams
 from hydro_lab.errors import HydroDeployError, HydroRuntimeError
 from hydro_lab.ir.locations import ClusterId
 from hydro_lab.member_id import MembershipEvent
@@ -182,6 +183,7 @@ class Deployment:
         self._thread = None
         self._shutdown()
         self.printed.flush()
+        restore_streams()  # the tick's stream wrappers (deploy.output), on the stopping thread
         self._raise_error()
 
     def __enter__(self) -> Deployment:

@@ -67,39 +67,42 @@ class _ThreadOutput(io.TextIOBase):
 _LOCALS = {name: threading.local() for name in STREAMS}
 _OUT_LOCAL, _ERR_LOCAL = _LOCALS["stdout"], _LOCALS["stderr"]
 _lock = threading.Lock()
-_ticking = 0  # how many threads are in ``caught()`` now
 
 
 class caught:  # noqa: N801  (used as a function: ``with caught() as (out, err)``)
     """Catch what this thread prints meanwhile: ``with caught() as (out, err)`` gives the lists
     its stdout and stderr text land in. Other threads print as before. (A class, not a
-    generator: it runs around every tick of a local deployment.)"""
+    generator: it runs around every tick of a local deployment.)
+
+    The wrappers stay installed between ticks (``restore()`` takes them out, at a deployment's
+    stop): a tick writes ``sys.stdout`` only when it is not a wrapper of ours, never at every
+    tick boundary, where it raced with the notebook's own captures (a capture starting while a
+    tick put its stream back was overwritten, and the cell's prints went astray)."""
 
     __slots__ = ("out", "err")
 
     def __enter__(self) -> tuple[list[str], list[str]]:
-        global _ticking
         with _lock:
-            if _ticking == 0:
-                for name in STREAMS:
-                    current = getattr(sys, name)
-                    if not isinstance(current, _ThreadOutput):
-                        setattr(sys, name, _ThreadOutput(name, current))
-            _ticking += 1
+            for name in STREAMS:
+                current = getattr(sys, name)
+                if not isinstance(current, _ThreadOutput):
+                    setattr(sys, name, _ThreadOutput(name, current))
         self.out, self.err = _OUT_LOCAL.buf, _ERR_LOCAL.buf = [], []
         return self.out, self.err
 
     def __exit__(self, *exc: object) -> None:
-        global _ticking
         _OUT_LOCAL.buf = _ERR_LOCAL.buf = None
-        with _lock:
-            _ticking -= 1
-            if _ticking == 0:
-                for name in STREAMS:
-                    current = getattr(sys, name)
-                    while isinstance(current, _ThreadOutput):  # a wrapper of ours: unwrap it
-                        current = current.original
-                    setattr(sys, name, current)
+
+
+def restore() -> None:
+    """Put back the streams the wrappers replaced (a deployment's ``stop()`` calls it, on the
+    thread that stops it)."""
+    with _lock:
+        for name in STREAMS:
+            current = getattr(sys, name)
+            while isinstance(current, _ThreadOutput):
+                current = current.original
+            setattr(sys, name, current)
 
 
 def tag(inst: InstanceId, stream: str = "stdout") -> str:

